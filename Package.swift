@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Outbound: an outgoing web-service dispatcher. No Swift package dependencies:
+// Foundation, Dispatch, Glibc, libcurl and OpenSSL's libcrypto only.
+import PackageDescription
+
+let package = Package(
+    name: "Outbound",
+    products: [
+        .executable(name: "outbound", targets: ["outbound"]),
+    ],
+    targets: [
+        // The only C in the project: typed wrappers around libcurl's variadic calls,
+        // SHA-256 from libcrypto, and the few Linux calls Glibc does not export to Swift.
+        .target(
+            name: "COutbound",
+            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]
+        ),
+        // Everything the dispatcher does, as a library so tests can reach it.
+        .target(
+            name: "OutboundCore",
+            dependencies: ["COutbound"]
+        ),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "outbound",
+            dependencies: ["OutboundCore"]
+        ),
+        // Shared test fixtures: a loopback HTTP server, spool builders, a process runner.
+        .target(
+            name: "OutboundTestSupport",
+            path: "Tests/OutboundTestSupport"
+        ),
+        .testTarget(
+            name: "OutboundCoreTests",
+            dependencies: ["OutboundCore", "OutboundTestSupport"]
+        ),
+        .testTarget(
+            name: "OutboundIntegrationTests",
+            dependencies: ["outbound", "OutboundTestSupport"]
+        ),
+    ]
+)

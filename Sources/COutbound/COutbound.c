@@ -1,0 +1,68 @@
+#define _GNU_SOURCE
+#include "COutbound.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+size_t outbound_discard_body(char *data, size_t size, size_t count, void *userdata) {
+    (void)data;
+    (void)userdata;
+    return size * count;
+}
+
+void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]) {
+    static const char digits[] = "0123456789abcdef";
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)bytes, length, digest);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0x0f];
+    }
+    hex[64] = '\0';
+}
+
+int outbound_signalfd_open(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        return -1;
+    }
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int outbound_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t got = read(fd, &info, sizeof info);
+    if (got == (ssize_t)sizeof info) {
+        return (int)info.ssi_signo;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return 0;
+    }
+    return -1;
+}
+
+int outbound_rename_noreplace(const char *from, const char *to) {
+    long result = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+    if (result == 0 || (errno != EINVAL && errno != ENOSYS)) {
+        return (int)result;
+    }
+    /* No RENAME_NOREPLACE here: link(2) refuses an existing target atomically. */
+    if (link(from, to) != 0) {
+        return -1;
+    }
+    return unlink(from);
+}

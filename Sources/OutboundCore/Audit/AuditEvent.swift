@@ -1,0 +1,63 @@
+/// The audit log's event names (contract section 8), spelled as the contract spells them.
+public enum AuditEvent: String, Sendable, CaseIterable {
+    case started, stopped, recovered, accepted, refused, corrupt, delivered, deferred, failed
+    case configReloaded = "config_reloaded"
+    case configRejected = "config_rejected"
+}
+
+/// One audit line. Only fields that apply are written. By construction it holds nothing
+/// secret: URLs are stored redacted, header values never enter it, bodies only as a hash.
+public struct AuditRecord: Sendable {
+    public var event: AuditEvent
+    public var at: Double
+    public var job: String?
+    /// The job's file name, so an operator can find it in the spool.
+    public var file: String?
+    public var clientId: String?
+    public var attempt: Int?
+    public var method: String?
+    /// Always `TargetURL.redacted`: no query string, no userinfo.
+    public var url: String?
+    public var status: Int?
+    public var error: String?
+    public var reason: String?
+    public var message: String?
+    public var ms: Int?
+    public var bytes: Int?
+    public var bodySha256: String?
+    public var nextAttemptAt: Double?
+    public var pid: Int?
+    public var version: String?
+    /// Extra counters on `stopped` and `recovered` lines.
+    public var count: Int?
+
+    public init(_ event: AuditEvent, at: Double) {
+        self.event = event
+        self.at = at
+    }
+
+    /// The line's bytes, without the newline.
+    public func serialized() -> [UInt8] {
+        var writer = JSONObjectWriter()
+        writer.add("ts", Timestamp.format(at))
+        writer.add("event", event.rawValue)
+        writer.add("job", job)
+        writer.add("file", file)
+        writer.add("clientId", clientId)
+        writer.add("attempt", attempt)
+        writer.add("method", method)
+        writer.add("url", url)
+        writer.add("status", status)
+        writer.add("error", error)
+        writer.add("reason", reason)
+        writer.add("message", message)
+        writer.add("ms", ms)
+        writer.add("bytes", bytes)
+        writer.add("bodySha256", bodySha256)
+        writer.add("nextAttemptAt", nextAttemptAt.map(Timestamp.format))
+        writer.add("pid", pid)
+        writer.add("version", version)
+        writer.add("count", count)
+        return writer.finish()
+    }
+}

@@ -1,0 +1,55 @@
+import Glibc
+
+/// The append-only audit log (contract section 8).
+///
+/// Lines are collected with `append` and made durable with `commit`: one write(2) of whole
+/// lines on an O_APPEND descriptor, then one fsync. The dispatcher commits before it moves
+/// any job the lines speak of, so a job's outcome is on disk before its folder says so, and
+/// a burst of outcomes costs one fsync, not one per job (group commit).
+public final class AuditLog {
+    public private(set) var path: String
+    private var fd: Int32
+    private var pending: [UInt8] = []
+    public private(set) var pendingLines = 0
+
+    public init(path: String) throws {
+        self.path = path
+        self.fd = try Self.open(path)
+    }
+
+    deinit { close(fd) }
+
+    private static func open(_ path: String) throws -> Int32 {
+        try FileSystem.createDirectory(FileSystem.parentDirectory(of: path))
+        return try systemCall("open audit log", path: path) {
+            Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        }
+    }
+
+    /// Queues a line; nothing reaches the file until `commit`.
+    public func append(_ record: AuditRecord) {
+        pending.append(contentsOf: record.serialized())
+        pending.append(0x0A)
+        pendingLines += 1
+    }
+
+    /// Writes every queued line and fsyncs. On failure the lines stay queued and the error is
+    /// thrown: the caller must not move the jobs they describe.
+    public func commit() throws {
+        guard !pending.isEmpty else { return }
+        try FileSystem.writeAll(fd, pending, path: path)
+        pending.removeAll(keepingCapacity: pending.count < 1 << 20)
+        pendingLines = 0
+        try systemCall("fsync", path: path) { fsync(fd) }
+    }
+
+    /// Opens the log again, at `newPath` if given (after logrotate moved the old file, or
+    /// when a reload changed `auditLog`). The old descriptor stays in use if this fails.
+    public func reopen(at newPath: String? = nil) throws {
+        let target = newPath ?? path
+        let newFD = try Self.open(target)
+        close(fd)
+        fd = newFD
+        path = target
+    }
+}

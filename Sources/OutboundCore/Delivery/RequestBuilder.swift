@@ -1,0 +1,36 @@
+/// Builds the request of section 4 from a job: the job's method, URL, headers and body
+/// exactly, plus the client-ID header, the idempotency key, the User-Agent and a default
+/// Content-Type, and nothing of libcurl's own (`Accept: */*`, `Expect: 100-continue`).
+public struct RequestBuilder: Sendable {
+    public static let version = "0.1.0"
+    public static let userAgent = "outbound/\(version)"
+
+    public let settings: Settings
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    public func request(for job: Job, client: ClientRecord) -> TransferRequest {
+        var lines: [String] = []
+        lines.reserveCapacity(job.headers.count + 5)
+        for header in job.headers {
+            // libcurl reads "Name:" as "remove this header"; "Name;" sends it empty.
+            lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+        }
+        lines.append("\(settings.clientIdHeader): \(job.clientId)")
+        if let idempotencyHeader = settings.idempotencyHeader {
+            lines.append("\(idempotencyHeader): \(job.id)")
+        }
+        if job.body != nil, job.header("Content-Type") == nil {
+            lines.append("Content-Type: application/json")
+        }
+        if job.header("Accept") == nil { lines.append("Accept:") }
+        lines.append("Expect:")
+        let timeout = min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs)
+        return TransferRequest(
+            url: job.url.absoluteString, method: job.method, headerLines: lines, body: job.body,
+            userAgent: Self.userAgent, connectTimeoutMs: min(settings.connectTimeoutMs, timeout), timeoutMs: timeout,
+            tls: TLSOptions(caFile: settings.caFile, certFile: client.certFile, keyFile: client.keyFile))
+    }
+}

@@ -1,0 +1,110 @@
+import COutbound
+import Glibc
+
+/// Runs attempts through libcurl's multi interface on the calling thread.
+///
+/// The dispatcher submits a `TransferRequest` with a token of its own; `wait` lets libcurl
+/// work and sleep until something happens; `takeFinished` hands back each finished attempt
+/// with its token. Easy handles are pooled and reused; a finished handle is found by the slot
+/// number it carries in CURLOPT_PRIVATE, never by searching.
+public final class TransferEngine {
+    /// A finished attempt.
+    public struct Finished: Sendable {
+        public let token: Int
+        public let result: AttemptResult
+        public let milliseconds: Int
+    }
+
+    private let multi: CurlMulti
+    private var slots: [CurlTransfer?] = []
+    private var freeSlots: [Int] = []
+    private var tokens: [Int] = []
+    private var startedAt: [UInt64] = []
+    private var busy: [Bool] = []
+    public private(set) var inFlight = 0
+
+    public init(maxConnections: Int) throws {
+        multi = try CurlMulti(maxConnections: maxConnections)
+    }
+
+    /// Starts an attempt. Throws (and starts nothing) when libcurl rejects an option.
+    public func start(_ request: TransferRequest, token: Int) throws {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = slots.count
+            slots.append(nil)
+            tokens.append(0)
+            startedAt.append(0)
+            busy.append(false)
+        }
+        do {
+            if slots[slot] == nil {
+                guard let transfer = CurlTransfer(slot: slot) else {
+                    throw CurlSetupError(option: "curl_easy_init", message: "out of memory")
+                }
+                slots[slot] = transfer
+            }
+            let transfer = slots[slot]!
+            try transfer.configure(request)
+            try multi.add(transfer)
+        } catch {
+            freeSlots.append(slot)
+            throw error
+        }
+        tokens[slot] = token
+        startedAt[slot] = MonotonicClock.nanoseconds()
+        busy[slot] = true
+        inFlight += 1
+    }
+
+    /// Lets libcurl work, then sleeps until socket activity, one of `watching` becomes
+    /// readable, or `timeoutMs` passes. Returns the readable descriptors of `watching`.
+    public func wait(watching descriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
+        multi.perform()
+        let ready = multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
+        multi.perform()
+        return ready
+    }
+
+    /// Every attempt that has finished since the last call.
+    public func takeFinished() -> [Finished] {
+        var finished: [Finished] = []
+        while let (slot, code) = multi.nextFinished() {
+            guard slot >= 0, slot < slots.count, busy[slot], let transfer = slots[slot] else { continue }
+            let result: AttemptResult
+            if code == CURLE_OK {
+                result = .response(status: transfer.responseStatus, retryAfter: transfer.responseHeader("Retry-After"))
+            } else {
+                result = .transportError(CurlTransfer.classify(code))
+            }
+            finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot)))
+            release(slot)
+        }
+        return finished
+    }
+
+    /// Aborts every attempt still running and returns their tokens.
+    public func abortAll() -> [Int] {
+        var aborted: [Int] = []
+        for slot in slots.indices where busy[slot] {
+            aborted.append(tokens[slot])
+            release(slot)
+        }
+        return aborted
+    }
+
+    private func release(_ slot: Int) {
+        guard busy[slot], let transfer = slots[slot] else { return }
+        busy[slot] = false
+        multi.remove(transfer)
+        transfer.finish()
+        freeSlots.append(slot)
+        inFlight -= 1
+    }
+
+    private func elapsedMs(_ slot: Int) -> Int {
+        Int((MonotonicClock.nanoseconds() - startedAt[slot]) / 1_000_000)
+    }
+}

@@ -1,0 +1,68 @@
+import COutbound
+import Glibc
+
+/// libcurl's multi interface: many transfers in flight on one thread, connections kept in one
+/// shared cache and reused. Driven by `curl_multi_poll`, which also watches the dispatcher's
+/// own descriptors (inotify, signalfd), so one loop waits on everything at once.
+/// https://curl.se/libcurl/c/libcurl-multi.html, https://curl.se/libcurl/c/curl_multi_poll.html
+final class CurlMulti {
+    private let multi: UnsafeMutableRawPointer
+
+    init(maxConnections: Int) throws(CurlSetupError) {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        guard let multi = curl_multi_init() else {
+            throw CurlSetupError(option: "curl_multi_init", message: "out of memory")
+        }
+        self.multi = multi
+        _ = outbound_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+    }
+
+    deinit {
+        curl_multi_cleanup(multi)
+    }
+
+    func add(_ transfer: CurlTransfer) throws(CurlSetupError) {
+        let code = curl_multi_add_handle(multi, transfer.easy)
+        guard code == CURLM_OK else {
+            throw CurlSetupError(option: "curl_multi_add_handle", message: String(cString: curl_multi_strerror(code)))
+        }
+    }
+
+    func remove(_ transfer: CurlTransfer) {
+        curl_multi_remove_handle(multi, transfer.easy)
+    }
+
+    /// Lets libcurl do whatever socket work is ready; returns the number of running transfers.
+    @discardableResult
+    func perform() -> Int {
+        var running: Int32 = 0
+        curl_multi_perform(multi, &running)
+        return Int(running)
+    }
+
+    /// Waits until a transfer's socket, one of `extraDescriptors` (for reading) or the timeout
+    /// is ready. Returns the descriptors among `extraDescriptors` that became readable.
+    func poll(extraDescriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
+        var waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
+        var ready: Int32 = 0
+        let timeout = Int32(clamping: max(0, timeoutMs))
+        let count = UInt32(waits.count)
+        waits.withUnsafeMutableBufferPointer { buffer in
+            _ = curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
+        }
+        var readable = Set<Int32>()
+        for wait in waits where wait.revents != 0 { readable.insert(wait.fd) }
+        return readable
+    }
+
+    /// The next finished transfer: the slot stored in CURLOPT_PRIVATE and its result code.
+    func nextFinished() -> (slot: Int, code: CURLcode)? {
+        var easy: UnsafeMutableRawPointer?
+        var code = CURLE_OK
+        guard outbound_multi_next_done(multi, &easy, &code) == 1, let easy else { return nil }
+        var privatePointer: UnsafeMutablePointer<CChar>?
+        _ = outbound_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &privatePointer)
+        guard let privatePointer else { return nil }
+        return (Int(bitPattern: privatePointer) - 1, code)
+    }
+}

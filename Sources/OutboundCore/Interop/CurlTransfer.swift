@@ -1,0 +1,162 @@
+import COutbound
+import Glibc
+
+/// One libcurl easy handle and the memory it points into, reused from attempt to attempt.
+///
+/// libcurl keeps pointers to the header list and (with CURLOPT_POSTFIELDS) to the body until
+/// the transfer ends, so this class owns both and frees them only when the handle is reset
+/// or destroyed. https://curl.se/libcurl/c/curl_easy_setopt.html
+final class CurlTransfer {
+    let easy: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var body: UnsafeMutableRawBufferPointer?
+
+    /// `slot` is stored as CURLOPT_PRIVATE so a finished handle maps back in O(1).
+    init?(slot: Int) {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        self.slot = slot
+    }
+
+    let slot: Int
+
+    deinit {
+        releaseMemory()
+        curl_easy_cleanup(easy)
+    }
+
+    private func releaseMemory() {
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        body?.deallocate()
+        body = nil
+    }
+
+    /// Sets every option for `request` on a freshly reset handle.
+    func configure(_ request: TransferRequest) throws(CurlSetupError) {
+        curl_easy_reset(easy)
+        releaseMemory()
+        try set(CURLOPT_PRIVATE, pointer: UnsafeRawPointer(bitPattern: slot + 1))
+        try set(CURLOPT_URL, string: request.url)
+        // Only http and https are ever spoken, also after a (never followed) redirect.
+        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https")
+        try set(CURLOPT_FOLLOWLOCATION, long: 0)
+        // Environment proxies would send loopback and partner traffic elsewhere.
+        try set(CURLOPT_PROXY, string: "")
+        try set(CURLOPT_NOSIGNAL, long: 1)
+        try set(CURLOPT_SSL_VERIFYPEER, long: 1)
+        try set(CURLOPT_SSL_VERIFYHOST, long: 2)
+        if let caFile = request.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
+        if let certFile = request.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
+        if let keyFile = request.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
+        try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
+        try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
+        try set(CURLOPT_USERAGENT, string: request.userAgent)
+        try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
+
+        switch request.method {
+        case .get:
+            try set(CURLOPT_HTTPGET, long: 1)
+        case .post:
+            try set(CURLOPT_POST, long: 1)
+        case .put, .patch, .delete:
+            try set(CURLOPT_CUSTOMREQUEST, string: request.method.rawValue)
+        }
+        if let bytes = request.body {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            bytes.withUnsafeBytes { source in
+                if let base = source.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+            }
+            body = buffer
+            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
+            try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(buffer.baseAddress!))
+        } else if request.method == .post || request.method == .put || request.method == .patch {
+            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
+            try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
+        }
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in request.headerLines {
+            guard let appended = curl_slist_append(list, line) else {
+                if let list { curl_slist_free_all(list) }
+                throw CurlSetupError(option: "CURLOPT_HTTPHEADER", message: "out of memory")
+            }
+            list = appended
+        }
+        headerList = list
+        try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+    }
+
+    /// The response's status code (0 when none was received).
+    var responseStatus: Int {
+        var status = 0
+        _ = outbound_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+
+    /// A response header's raw value from the last response, e.g. Retry-After.
+    /// https://curl.se/libcurl/c/curl_easy_header.html
+    func responseHeader(_ name: String) -> String? {
+        var header: UnsafeMutablePointer<curl_header>?
+        guard curl_easy_header(easy, name, 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK,
+              let header, let value = header.pointee.value else { return nil }
+        return String(cString: value)
+    }
+
+    /// Drops the header list and body once the transfer is over.
+    func finish() {
+        releaseMemory()
+    }
+
+    private func set(_ option: CURLoption, long value: Int) throws(CurlSetupError) {
+        try check(outbound_easy_setopt_long(easy, option, value), "\(option)")
+    }
+
+    private func set(_ option: CURLoption, string value: String) throws(CurlSetupError) {
+        try check(outbound_easy_setopt_string(easy, option, value), "\(option)")
+    }
+
+    private func set(_ option: CURLoption, pointer value: UnsafeRawPointer?) throws(CurlSetupError) {
+        try check(outbound_easy_setopt_pointer(easy, option, value), "\(option)")
+    }
+
+    private func check(_ code: CURLcode, _ option: String) throws(CurlSetupError) {
+        guard code == CURLE_OK else {
+            throw CurlSetupError(option: option, message: String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    /// Maps a finished transfer's CURLcode to the contract's transport-error classes.
+    static func classify(_ code: CURLcode) -> TransportError {
+        let detail = String(cString: curl_easy_strerror(code))
+        let kind: TransportError.Kind
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            kind = .dns
+        case CURLE_COULDNT_CONNECT:
+            kind = .connect
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ENGINE_NOTFOUND,
+             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED:
+            kind = .tls
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+             CURLE_WEIRD_SERVER_REPLY:
+            kind = .reset
+        default:
+            kind = .other
+        }
+        return TransportError(kind: kind, detail: detail)
+    }
+}
+
+/// A libcurl option that could not be set: a programming or installation problem
+/// (an old libcurl, a missing TLS backend), reported for the one job, never a crash.
+public struct CurlSetupError: Error, Sendable, CustomStringConvertible {
+    public let option: String
+    public let message: String
+    public var description: String { "libcurl refused \(option): \(message)" }
+}

@@ -1,0 +1,189 @@
+import COutbound
+import Glibc
+
+/// What `lstat(2)` says a directory entry is. Jobs must be regular files; anything else in
+/// `incoming/` is set aside unread.
+public enum FileKind: Sendable, Equatable {
+    case regular
+    case directory
+    case symbolicLink
+    case other
+    case missing
+}
+
+/// The project's file system calls, each wrapped once (swift-system's habit): callers get
+/// Swift values and `SystemError`s that name the path, never `errno` or `-1`.
+public enum FileSystem {
+    /// Creates `path` and any missing parents (`mkdir -p`).
+    public static func createDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        if mkdir(path, mode) == 0 { return }
+        let code = errno
+        if code == EEXIST {
+            guard kind(of: path) == .directory else { throw SystemError("create folder", path: path, code: ENOTDIR) }
+            return
+        }
+        if code == ENOENT {
+            let parent = parentDirectory(of: path)
+            if parent != path, !parent.isEmpty {
+                try createDirectory(parent, mode: mode)
+                if mkdir(path, mode) == 0 || errno == EEXIST { return }
+            }
+        }
+        throw SystemError("create folder", path: path, code: code)
+    }
+
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func kind(of path: String) -> FileKind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symbolicLink
+        default: return .other
+        }
+    }
+
+    /// Seconds since the epoch of the last modification, or nil when the file is gone.
+    public static func modificationTime(of path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// The inode number, which a rename keeps: it ties saved job state to one file.
+    public static func inode(of path: String) -> UInt64? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return UInt64(info.st_ino)
+    }
+
+    /// rename(2): atomic within one file system, replacing nothing only if asked.
+    public static func rename(_ from: String, to: String, replacing: Bool = true) throws {
+        try systemCall("rename '\(from)' to", path: to) {
+            replacing ? Glibc.rename(from, to) : outbound_rename_noreplace(from, to)
+        }
+    }
+
+    public static func remove(_ path: String) throws {
+        try systemCall("remove", path: path) { unlink(path) }
+    }
+
+    public static func removeDirectory(_ path: String) throws {
+        try systemCall("remove folder", path: path) { rmdir(path) }
+    }
+
+    /// Flushes a folder's entries to disk, so renames into it survive a power cut.
+    public static func syncDirectory(_ path: String) throws {
+        let fd = try systemCall("open folder", path: path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        try systemCall("fsync folder", path: path) { fsync(fd) }
+    }
+
+    /// The outcome of reading a job file.
+    public enum ReadResult: Sendable {
+        case contents([UInt8], modified: Double, inode: UInt64)
+        case tooLarge(size: Int, modified: Double)
+        case notRegularFile
+    }
+
+    /// Reads a whole regular file with one open and (usually) one read, without following a
+    /// symlink and without reading more than `limit` bytes.
+    public static func readRegularFile(_ path: String, limit: Int) throws -> ReadResult {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            if errno == ELOOP { return .notRegularFile }
+            throw SystemError("open", path: path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        try systemCall("stat", path: path) { fstat(fd, &info) }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .notRegularFile }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        let size = Int(info.st_size)
+        if size > limit { return .tooLarge(size: size, modified: modified) }
+        // Read to end of file rather than trusting st_size: a writer may still be appending.
+        var buffer = [UInt8](repeating: 0, count: size + 1)
+        var filled = 0
+        while true {
+            if filled == buffer.count {
+                if buffer.count > limit { return .tooLarge(size: buffer.count, modified: modified) }
+                buffer.append(contentsOf: repeatElement(0, count: max(4096, buffer.count)))
+            }
+            let got = buffer.withUnsafeMutableBytes { raw in
+                read(fd, raw.baseAddress! + filled, raw.count - filled)
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", path: path)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        if filled > limit { return .tooLarge(size: filled, modified: modified) }
+        buffer.removeSubrange(filled...)
+        return .contents(buffer, modified: modified, inode: UInt64(info.st_ino))
+    }
+
+    /// Reads a small file whole (configuration, state); nil when it does not exist.
+    public static func readSmallFile(_ path: String, limit: Int = 16 << 20) throws -> [UInt8]? {
+        do {
+            switch try readRegularFile(path, limit: limit) {
+            case .contents(let bytes, _, _): return bytes
+            case .tooLarge: throw SystemError("read", path: path, code: EFBIG)
+            case .notRegularFile: throw SystemError("read", path: path, code: EINVAL)
+            }
+        } catch let error as SystemError where error.isNotFound {
+            return nil
+        }
+    }
+
+    /// Writes `bytes` to `path` durably and atomically: a new temporary file beside it
+    /// (O_EXCL), write, fsync, rename over `path`. The folder itself is not synced here, so
+    /// callers can sync it once for a batch.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = "\(parentDirectory(of: path))/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = try systemCall("create", path: temporary) {
+            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
+        do {
+            try writeAll(fd, bytes, path: temporary)
+            try systemCall("fsync", path: temporary) { fsync(fd) }
+            close(fd)
+            try rename(temporary, to: path)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// write(2) until every byte is out.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        var written = 0
+        while written < bytes.count {
+            let count = try systemCall("write", path: path) {
+                bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + written, raw.count - written) }
+            }
+            written += count
+        }
+    }
+}
+
+extension FileSystem {
+    /// access(2) with R_OK.
+    public static func isReadable(_ path: String) -> Bool {
+        access(path, R_OK) == 0
+    }
+}
+
+extension FileSystem {
+    /// Writes a message to standard error, unbuffered.
+    public static func writeStandardError(_ message: String) {
+        try? writeAll(2, Array(message.utf8), path: "standard error")
+    }
+}

@@ -1,0 +1,56 @@
+import Glibc
+
+/// This process's claims: its own subfolder of `active/`, proven alive by an `flock` held on
+/// `.lock` inside it for as long as the process lives.
+///
+/// A claim is a rename into this folder, so exactly one process wins each job. When the
+/// process dies the kernel drops the lock, and any other process sharing the spool can tell
+/// the folder is orphaned (its lock can be taken) and put the jobs back. The folder is built
+/// under a dot-name and renamed into place only once locked, so nobody ever sees it unlocked
+/// while its owner lives.
+public final class ClaimArea {
+    public let spool: Spool
+    public let name: String
+    public let path: String
+    private var lockFD: Int32
+
+    public init(spool: Spool) throws {
+        self.spool = spool
+        var host = [UInt8](repeating: 0, count: 256)
+        host.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { _ = gethostname($0.baseAddress!, $0.count - 1) }
+        }
+        let hostName = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self).filter { $0.isLetter || $0.isNumber || $0 == "-" }
+        name = "\(hostName.isEmpty ? "host" : hostName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let building = spool.path(.active, ".new-\(name)")
+        path = spool.path(.active, name)
+        try FileSystem.createDirectory(building)
+        let lockPath = "\(building)/.lock"
+        lockFD = try systemCall("create lock", path: lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        try systemCall("lock", path: lockPath) { flock(lockFD, LOCK_EX | LOCK_NB) }
+        try FileSystem.rename(building, to: path)
+    }
+
+    deinit { close(lockFD) }
+
+    public func path(of job: String) -> String { "\(path)/\(job)" }
+
+    /// Claims `name` from `folder`; false when another process got it first (or it is gone).
+    public func claim(_ name: String, from folder: SpoolFolder) throws -> Bool {
+        do {
+            try FileSystem.rename(spool.path(folder, name), to: path(of: name))
+            return true
+        } catch let error as SystemError where error.isNotFound {
+            return false
+        }
+    }
+
+    /// Removes the folder at a clean stop, once every claim has been put back or finished.
+    /// Claims left behind (none, normally) keep the folder; the next recovery pass takes them.
+    public func dissolve() {
+        let names = (try? DirectoryStream.names(in: path)) ?? []
+        guard names.allSatisfy({ $0 == ".lock" }) else { return }
+        unlink("\(path)/.lock")
+        rmdir(path)
+    }
+}

@@ -1,0 +1,57 @@
+/// What survives between attempts: how many were made, when the job was first claimed (for
+/// `maxAgeSeconds`) and when the next is due. Kept in `.state/NAME`, beside the spool's
+/// folders, so the job file itself never changes and moves with a single rename.
+public struct JobState: Sendable, Equatable {
+    public var attempts: Int
+    public var firstClaimedAt: Double
+    public var nextAttemptAt: Double
+    /// The job file's inode: a state file only applies to the file it was written for, not to a
+    /// later, different job that reuses the name.
+    public var inode: UInt64
+
+    public init(attempts: Int, firstClaimedAt: Double, nextAttemptAt: Double, inode: UInt64) {
+        self.attempts = attempts
+        self.firstClaimedAt = firstClaimedAt
+        self.nextAttemptAt = nextAttemptAt
+        self.inode = inode
+    }
+}
+
+/// Reads and writes `JobState` files.
+public struct JobStateStore: Sendable {
+    public let directory: String
+
+    public init(spool: Spool) {
+        directory = spool.stateDirectory
+    }
+
+    private func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    /// The state saved for `name`, if it was saved for this very file (same inode).
+    public func load(_ name: String, inode: UInt64?) -> JobState? {
+        guard let bytes = try? FileSystem.readSmallFile(path(name), limit: 4096),
+              case .object(let members)? = try? JSONParser.parse(bytes) else { return nil }
+        var fields: [String: JSONValue] = [:]
+        for member in members { fields[member.key] = member.value }
+        guard let attempts = fields["attempts"]?.integerValue,
+              case .string(let first)? = fields["firstClaimedAt"], let firstClaimedAt = Timestamp.parse(first),
+              case .string(let next)? = fields["nextAttemptAt"], let nextAttemptAt = Timestamp.parse(next),
+              case .number(let inodeText)? = fields["inode"], let savedInode = UInt64(inodeText) else { return nil }
+        if let inode, inode != savedInode { return nil }
+        return JobState(attempts: attempts, firstClaimedAt: firstClaimedAt, nextAttemptAt: nextAttemptAt, inode: savedInode)
+    }
+
+    /// Saves durably (the file is fsynced; the caller syncs the folder once per batch).
+    public func save(_ state: JobState, for name: String) throws {
+        var writer = JSONObjectWriter()
+        writer.add("attempts", state.attempts)
+        writer.add("firstClaimedAt", Timestamp.format(state.firstClaimedAt))
+        writer.add("nextAttemptAt", Timestamp.format(state.nextAttemptAt))
+        writer.addRaw("inode", json: Array(String(state.inode).utf8))
+        try FileSystem.writeAtomically(writer.finish() + [0x0A], to: path(name))
+    }
+
+    public func remove(_ name: String) {
+        try? FileSystem.remove(path(name))
+    }
+}

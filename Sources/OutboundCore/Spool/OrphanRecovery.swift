@@ -1,0 +1,74 @@
+import Glibc
+
+/// Finds claim folders in `active/` whose process is gone and puts their jobs back in
+/// `incoming/` (Postfix's habit: a crashed program recovers by looking at the folders).
+///
+/// A folder is orphaned when its `.lock` can be locked: the kernel released the dead
+/// owner's flock. Live processes' folders are never touched, so processes can share a spool.
+public struct OrphanRecovery {
+    public let spool: Spool
+    public let ownArea: String?
+
+    public init(spool: Spool, ownArea: String?) {
+        self.spool = spool
+        self.ownArea = ownArea
+    }
+
+    /// A job put back: its file name and the folder it was found in.
+    public struct Recovered: Sendable {
+        public let name: String
+        public let claimFolder: String
+    }
+
+    /// Moves every orphaned job back to `incoming/`; `willMove` runs (for the audit) before
+    /// each folder's jobs are moved.
+    public func run(willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
+        var recovered: [Recovered] = []
+        let activePath = spool.path(.active)
+        for entry in try DirectoryStream.names(in: activePath) {
+            let entryPath = "\(activePath)/\(entry)"
+            if entry == ownArea { continue }
+            switch FileSystem.kind(of: entryPath) {
+            case .regular where Spool.isJobName(entry):
+                // A job directly in active/ belongs to no process.
+                let found = [Recovered(name: entry, claimFolder: activePath)]
+                try willMove(found)
+                try putBack(from: activePath, found)
+                recovered += found
+            case .directory:
+                recovered += try recoverFolder(entryPath, isBuilding: entry.hasPrefix(".new-"), willMove: willMove)
+            default:
+                continue
+            }
+        }
+        return recovered
+    }
+
+    private func recoverFolder(_ folder: String, isBuilding: Bool, willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
+        let lockPath = "\(folder)/.lock"
+        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+        if fd < 0 {
+            // No lock file: a folder being built (skip unless it is old) or a broken one.
+            guard let modified = FileSystem.modificationTime(of: folder), SystemClock().now() - modified > 60 else { return [] }
+        }
+        defer { if fd >= 0 { close(fd) } }
+        if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 { return [] }   // its owner is alive
+        let found = try DirectoryStream.names(in: folder).filter(Spool.isJobName).map { Recovered(name: $0, claimFolder: folder) }
+        if !found.isEmpty {
+            try willMove(found)
+            try putBack(from: folder, found)
+        }
+        unlink(lockPath)
+        rmdir(folder)
+        _ = isBuilding
+        return found
+    }
+
+    private func putBack(from folder: String, _ jobs: [Recovered]) throws {
+        for job in jobs {
+            let target = try SpoolMover.freeName(for: job.name, in: spool.path(.incoming))
+            try FileSystem.rename("\(folder)/\(job.name)", to: spool.path(.incoming, target), replacing: false)
+        }
+        try FileSystem.syncDirectory(spool.path(.incoming))
+    }
+}

@@ -1,0 +1,21 @@
+/// A job this process holds in its claim area, with what it knows about it in memory.
+final class ClaimedJob {
+    /// The file name inside the claim area (and the folder it returns to).
+    let name: String
+    let job: Job
+    let inode: UInt64
+    /// Where it was claimed from, and where it goes back if the process stops first.
+    let origin: SpoolFolder
+    /// Attempts already made, over the job's whole life (restored from its state file).
+    var attempts: Int
+    let firstClaimedAt: Double
+
+    init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double) {
+        self.name = name
+        self.job = job
+        self.inode = inode
+        self.origin = origin
+        self.attempts = attempts
+        self.firstClaimedAt = firstClaimedAt
+    }
+}

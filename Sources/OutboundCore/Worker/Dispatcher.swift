@@ -1,0 +1,642 @@
+import Glibc
+
+/// The worker: one loop on one thread that claims jobs, checks them at the gate, runs their
+/// attempts through libcurl's multi interface and applies each outcome to the spool and the
+/// audit log.
+///
+/// Every pass of the loop: read signals and inotify, claim what there is room for, commit
+/// (audit lines and state on disk first, then the renames they describe, then one fsync per
+/// folder), start attempts, and sleep in `curl_multi_poll` until a socket, a signal, a new
+/// file or the next due time wakes it. Owning all state on one thread needs no locks.
+public final class Dispatcher {
+    /// `run` keeps going until told to stop; `drain` stops when nothing is left to do.
+    public enum Mode: Sendable {
+        case run(graceSeconds: Double)
+        case drain(maxWaitSeconds: Double?)
+    }
+
+    private let spool: Spool
+    private let mode: Mode
+    private let clock: any WallClock
+    private let jitter: any JitterSource
+    private let progress: ((DispatchSummary, Int) -> Void)?
+
+    private var configuration: Configuration
+    private var decoder: JobDecoder
+    private var policy: RetryPolicy
+    private var builder: RequestBuilder
+
+    private let audit: AuditLog
+    private let area: ClaimArea
+    private let stateStore: JobStateStore
+    private let engine: TransferEngine
+    private let signals: SignalWatcher?
+    private let watcher: IncomingWatcher?
+    private let incoming: IncomingQueue
+
+    private var ready: [ClaimedJob] = []
+    private var inFlight: [Int: ClaimedJob] = [:]
+    private var hostLoad: [String: Int] = [:]
+    private var nextToken = 1
+    private var schedule = DeferredSchedule()
+    /// Files that failed to decode while still fresh: name → when to look again.
+    private var youngFiles: [String: Double] = [:]
+    private var moves = MoveBatch()
+
+    private var summary = DispatchSummary()
+    private var stopping = false
+    private var stopDeadline: Double?
+    private var auditFailure: String?
+    private let startedAt: Double
+    private var nextRecoveryAt: Double = 0
+    private var nextRescanAt: Double = 0
+    private var nextProgressAt: Double = 0
+
+    private static let recoveryInterval = 5.0
+    private static let rescanInterval = 2.0
+
+    /// Opens the spool, the audit log and a claim area. `signals` must be created by the
+    /// caller before any thread starts; pass nil to ignore signals (tests of the library).
+    public init(spoolRoot: String, configuration: Configuration, mode: Mode, signals: SignalWatcher?,
+                clock: any WallClock = SystemClock(), jitter: any JitterSource = RandomJitter(),
+                progress: ((DispatchSummary, Int) -> Void)? = nil) throws {
+        spool = Spool(root: spoolRoot)
+        self.mode = mode
+        self.clock = clock
+        self.jitter = jitter
+        self.progress = progress
+        self.configuration = configuration
+        decoder = JobDecoder(clientIdHeader: configuration.settings.clientIdHeader,
+                             idempotencyHeader: configuration.settings.idempotencyHeader)
+        policy = RetryPolicy(settings: configuration.settings.retry, jitter: jitter)
+        builder = RequestBuilder(settings: configuration.settings)
+        try spool.prepare()
+        audit = try AuditLog(path: configuration.settings.auditLogPath)
+        area = try ClaimArea(spool: spool)
+        stateStore = JobStateStore(spool: spool)
+        engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
+        self.signals = signals
+        watcher = try IncomingWatcher(folder: spool.path(.incoming))
+        incoming = IncomingQueue(folder: spool.path(.incoming))
+        startedAt = clock.now()
+    }
+
+    private var settings: Settings { configuration.settings }
+    private var maxClaimed: Int { settings.concurrency * 2 }
+
+    // MARK: the loop
+
+    /// Runs until the mode's end; returns what happened. Throws only if start-up fails.
+    public func run() throws -> DispatchSummary {
+        var started = AuditRecord(.started, at: clock.now())
+        started.pid = Int(getpid())
+        started.version = RequestBuilder.version
+        started.message = "environment \(settings.environment.rawValue), \(configuration.registry.count) client records"
+        audit.append(started)
+        try audit.commit()
+        recoverOrphans()
+        loadDeferredFolder()
+        incoming.startPass()
+
+        var readable = Set<Int32>()
+        while true {
+            if let signals, readable.contains(signals.descriptor) { handleSignals(signals.drain()) }
+            if let watcher, readable.contains(watcher.descriptor) {
+                let arrivals = watcher.drain()
+                if arrivals.overflowed { incoming.startPass() }
+                incoming.noteArrivals(arrivals.names)
+            }
+            runPeriodicWork()
+            if !stopping && auditFailure == nil {
+                claimIncoming()
+                claimDueDeferred()
+            }
+            commit()
+            if auditFailure == nil && !stopping { startAttempts() }
+            if shouldEnd() { break }
+            reportProgress()
+            var descriptors: [Int32] = []
+            if let signals { descriptors.append(signals.descriptor) }
+            if let watcher { descriptors.append(watcher.descriptor) }
+            readable = engine.wait(watching: descriptors, timeoutMs: sleepMilliseconds())
+            for finished in engine.takeFinished() { handle(finished) }
+        }
+        return finishRun()
+    }
+
+    private func shouldEnd() -> Bool {
+        if auditFailure != nil { return true }
+        let now = clock.now()
+        if stopping {
+            if engine.inFlight == 0 { return true }
+            if let stopDeadline, now >= stopDeadline {
+                for token in engine.abortAll() {
+                    if let claimed = inFlight.removeValue(forKey: token) { releaseHost(of: claimed) }
+                }
+                return true
+            }
+            return false
+        }
+        guard case .drain(let maxWait) = mode else { return false }
+        guard engine.inFlight == 0, ready.isEmpty, youngFiles.isEmpty, !incoming.hasPending else { return false }
+        guard incoming.lastPassWasEmpty else {
+            incoming.startPass()
+            return false
+        }
+        if schedule.isEmpty {
+            loadDeferredFolder()
+            if schedule.isEmpty { return true }
+        }
+        if let maxWait, now - startedAt >= maxWait {
+            summary.ending = .deferredRemaining
+            return true
+        }
+        // Look for new arrivals once more before sleeping until the next deferred job.
+        incoming.startPass()
+        return false
+    }
+
+    private func sleepMilliseconds() -> Int {
+        if incoming.hasPending && !stopping && inFlight.count + ready.count < maxClaimed { return 0 }
+        let now = clock.now()
+        var wake = now + 1.0
+        if let due = schedule.nextDue { wake = min(wake, due) }
+        if let young = youngFiles.values.min() { wake = min(wake, young) }
+        wake = min(wake, nextRecoveryAt, nextRescanAt)
+        if let stopDeadline { wake = min(wake, stopDeadline) }
+        if case .drain(let maxWait?) = mode { wake = min(wake, startedAt + maxWait) }
+        return max(0, Int(((wake - now) * 1000).rounded(.up)))
+    }
+
+    private func runPeriodicWork() {
+        let now = clock.now()
+        if now >= nextRecoveryAt {
+            nextRecoveryAt = now + Self.recoveryInterval
+            recoverOrphans()
+            loadDeferredFolder()
+        }
+        if now >= nextRescanAt {
+            nextRescanAt = now + Self.rescanInterval
+            incoming.startPass()
+        }
+        for (name, due) in youngFiles where due <= now {
+            youngFiles[name] = nil
+            incoming.noteArrivals([name])
+        }
+    }
+
+    // MARK: signals and reload
+
+    private func handleSignals(_ received: [ControlSignal]) {
+        for signal in received {
+            switch signal {
+            case .stop: beginStop()
+            case .reload: reload()
+            }
+        }
+    }
+
+    private func beginStop() {
+        guard !stopping else { return }
+        stopping = true
+        let grace: Double
+        if case .run(let seconds) = mode { grace = seconds } else { grace = 10 }
+        stopDeadline = clock.now() + grace
+        for claimed in ready { putBack(claimed.name, to: claimed.origin) }
+        ready.removeAll()
+    }
+
+    /// SIGHUP: load the config folder again (the old configuration stays if it is bad) and
+    /// reopen the audit log, at its new path if `auditLog` changed.
+    public func reload() {
+        let loader = ConfigLoader(directory: configuration.directory, spoolDirectory: spool.root)
+        do {
+            let fresh = try loader.load()
+            try? audit.commit()
+            do {
+                try audit.reopen(at: fresh.settings.auditLogPath)
+            } catch {
+                throw ConfigError(file: "\(configuration.directory)/\(ConfigLoader.settingsFileName)",
+                                  "field 'auditLog': \(error)")
+            }
+            configuration = fresh
+            decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
+            policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
+            builder = RequestBuilder(settings: fresh.settings)
+            var record = AuditRecord(.configReloaded, at: clock.now())
+            record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
+            record.count = fresh.registry.count
+            audit.append(record)
+        } catch {
+            try? audit.commit()
+            try? audit.reopen()
+            var record = AuditRecord(.configRejected, at: clock.now())
+            record.message = "\(error); the previous configuration stays in force"
+            audit.append(record)
+        }
+    }
+
+    // MARK: claiming
+
+    private func claimIncoming() {
+        var budget = max(64, settings.concurrency)
+        while budget > 0, inFlight.count + ready.count < maxClaimed, let name = incoming.next() {
+            if youngFiles[name] != nil { continue }
+            budget -= 1
+            do {
+                guard try area.claim(name, from: .incoming) else { continue }
+            } catch {
+                reportSpoolError(error)
+                continue
+            }
+            intake(name, origin: .incoming)
+        }
+    }
+
+    private func claimDueDeferred() {
+        let now = clock.now()
+        while inFlight.count + ready.count < maxClaimed, let name = schedule.popDue(now: now) {
+            do {
+                guard try area.claim(name, from: .deferred) else { continue }
+            } catch {
+                reportSpoolError(error)
+                continue
+            }
+            intake(name, origin: .deferred)
+        }
+    }
+
+    /// Reads, decodes and gate-checks a job just claimed into the claim area.
+    private func intake(_ name: String, origin: SpoolFolder) {
+        let path = area.path(of: name)
+        let now = clock.now()
+        let contents: FileSystem.ReadResult
+        do {
+            contents = try FileSystem.readRegularFile(path, limit: settings.maxJobBytes)
+        } catch {
+            setCorrupt(name, jobId: nil, .unsupportedFile, "the file cannot be read: \(error)")
+            return
+        }
+        switch contents {
+        case .notRegularFile:
+            setCorrupt(name, jobId: nil, .unsupportedFile, "not a regular file (a symlink, folder or FIFO); jobs must be regular files")
+        case .tooLarge(let size, let modified):
+            if now - modified < 1.0 && origin == .incoming {
+                putBackYoung(name, modified: modified)
+            } else {
+                setCorrupt(name, jobId: nil, .tooLarge, "the file has \(size) bytes or more; maxJobBytes is \(settings.maxJobBytes)")
+            }
+        case .contents(let bytes, let modified, let inode):
+            let job: Job
+            do {
+                job = try decoder.decode(bytes, fileName: name)
+            } catch {
+                if now - modified < 1.0 && origin == .incoming {
+                    putBackYoung(name, modified: modified)
+                } else {
+                    setCorrupt(name, jobId: nil, error.reason, error.message)
+                }
+                return
+            }
+            let state = stateStore.load(name, inode: inode)
+            let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
+                                     attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now)
+            switch configuration.gate.check(job) {
+            case .refused(let reason, let message):
+                refuse(claimed, reason, message)
+            case .allowed:
+                if origin == .incoming {
+                    var record = jobRecord(.accepted, claimed)
+                    record.bytes = job.body?.count ?? 0
+                    record.bodySha256 = job.bodySha256
+                    audit.append(record)
+                }
+                ready.append(claimed)
+            }
+        }
+    }
+
+    private func putBackYoung(_ name: String, modified: Double) {
+        youngFiles[name] = modified + 1.0
+        putBack(name, to: .incoming, countsAsRequeue: false)
+    }
+
+    // MARK: attempts
+
+    private func startAttempts() {
+        guard !ready.isEmpty else { return }
+        var waiting: [ClaimedJob] = []
+        let now = clock.now()
+        for claimed in ready {
+            if engine.inFlight >= settings.concurrency || hostLoad[claimed.job.url.hostKey, default: 0] >= settings.perHostConcurrency {
+                waiting.append(claimed)
+                continue
+            }
+            // The gate again, against the registry in force now.
+            let client: ClientRecord
+            switch configuration.gate.check(claimed.job) {
+            case .refused(let reason, let message):
+                refuse(claimed, reason, message)
+                continue
+            case .allowed(let record):
+                client = record
+            }
+            if now > policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt) {
+                fail(claimed, .expired, "the job's deadline (notAfter or retry.maxAgeSeconds) passed before it could be delivered",
+                     status: nil, error: nil, record: jobRecord(.failed, claimed))
+                continue
+            }
+            let token = nextToken
+            nextToken += 1
+            do {
+                try engine.start(builder.request(for: claimed.job, client: client), token: token)
+            } catch {
+                claimed.attempts += 1
+                var record = jobRecord(.failed, claimed)
+                record.error = "\(error)"
+                fail(claimed, .transferSetup, "the transfer could not be set up: \(error)", status: nil, error: "\(error)", record: record)
+                continue
+            }
+            inFlight[token] = claimed
+            hostLoad[claimed.job.url.hostKey, default: 0] += 1
+        }
+        ready = waiting
+    }
+
+    private func releaseHost(of claimed: ClaimedJob) {
+        let key = claimed.job.url.hostKey
+        let load = hostLoad[key, default: 1] - 1
+        hostLoad[key] = load > 0 ? load : nil
+    }
+
+    private func handle(_ finished: TransferEngine.Finished) {
+        guard let claimed = inFlight.removeValue(forKey: finished.token) else { return }
+        releaseHost(of: claimed)
+        claimed.attempts += 1
+        let now = clock.now()
+        let outcome = policy.outcome(of: finished.result, attempt: claimed.attempts, job: claimed.job,
+                                     firstClaimedAt: claimed.firstClaimedAt, now: now)
+        var record = jobRecord(.delivered, claimed)
+        record.ms = finished.milliseconds
+        record.bytes = claimed.job.body?.count ?? 0
+        record.bodySha256 = claimed.job.bodySha256
+        var status: Int?
+        var errorText: String?
+        switch finished.result {
+        case .response(let code, _): status = code
+        case .transportError(let error): errorText = error.description
+        }
+        record.status = status
+        record.error = errorText
+        switch outcome {
+        case .delivered:
+            record.event = .delivered
+            finish(claimed.name, jobId: claimed.job.id, to: .delivered, record: record, sidecar: nil)
+            summary.delivered += 1
+        case .retry(let delayMs):
+            record.event = .deferred
+            deferJob(claimed, until: now + Double(delayMs) / 1000, record: record)
+        case .failed(let reason):
+            record.event = .failed
+            let what = status.map { "HTTP \($0)" } ?? errorText ?? "no response"
+            let message: String
+            switch reason {
+            case .httpStatus: message = "the server answered \(what), which is not retried"
+            case .retriesExhausted: message = "attempt \(claimed.attempts) of \(policy.attemptLimit(for: claimed.job)) ended with \(what)"
+            case .expired: message = "attempt \(claimed.attempts) ended with \(what) and the next retry would fall after the job's deadline"
+            case .transferSetup: message = what
+            }
+            fail(claimed, reason, message, status: status, error: errorText, record: record)
+        }
+    }
+
+    // MARK: outcomes
+
+    private func jobRecord(_ event: AuditEvent, _ claimed: ClaimedJob) -> AuditRecord {
+        var record = AuditRecord(event, at: clock.now())
+        record.job = claimed.job.id
+        record.file = claimed.name
+        record.clientId = claimed.job.clientId.isEmpty ? nil : claimed.job.clientId
+        record.method = claimed.job.method.rawValue
+        record.url = claimed.job.url.redacted
+        if event != .accepted && event != .refused { record.attempt = claimed.attempts }
+        return record
+    }
+
+    private func refuse(_ claimed: ClaimedJob, _ reason: RefusalReason, _ message: String) {
+        var record = jobRecord(.refused, claimed)
+        record.reason = reason.rawValue
+        record.message = message
+        let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
+                                    clientId: record.clientId, attempts: claimed.attempts)
+        finish(claimed.name, jobId: claimed.job.id, to: .refused, record: record, sidecar: sidecar)
+        summary.refused += 1
+    }
+
+    private func fail(_ claimed: ClaimedJob, _ reason: FailureReason, _ message: String, status: Int?, error: String?, record: AuditRecord) {
+        var record = record
+        record.event = .failed
+        record.reason = reason.rawValue
+        record.message = message
+        let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
+                                    clientId: record.clientId, attempts: claimed.attempts, status: status, error: error)
+        finish(claimed.name, jobId: claimed.job.id, to: .failed, record: record, sidecar: sidecar)
+        summary.failed += 1
+    }
+
+    private func setCorrupt(_ name: String, jobId: String?, _ reason: CorruptReason, _ message: String) {
+        var record = AuditRecord(.corrupt, at: clock.now())
+        record.job = jobId ?? name
+        record.file = name
+        record.reason = reason.rawValue
+        record.message = message
+        let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at)
+        finish(name, jobId: jobId, to: .corrupt, record: record, sidecar: sidecar)
+        summary.corrupt += 1
+    }
+
+    /// Queues a final move: sidecar written now, audit line queued, rename after the commit.
+    private func finish(_ name: String, jobId: String?, to folder: SpoolFolder, record: AuditRecord, sidecar: ReasonSidecar?) {
+        let folderPath = spool.path(folder)
+        do {
+            let target = try SpoolMover.freeName(for: name, in: folderPath)
+            try sidecar?.write(beside: target, in: folderPath)
+            audit.append(record)
+            moves.add(MoveBatch.Move(name: name, to: folder, target: target, sidecar: sidecar, clearsState: true))
+        } catch {
+            reportSpoolError(error)
+        }
+    }
+
+    private func deferJob(_ claimed: ClaimedJob, until due: Double, record: AuditRecord) {
+        var record = record
+        record.nextAttemptAt = due
+        do {
+            let target = try SpoolMover.freeName(for: claimed.name, in: spool.path(.deferred))
+            try stateStore.save(JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt,
+                                         nextAttemptAt: due, inode: claimed.inode), for: target)
+            moves.stateChanged = true
+            audit.append(record)
+            moves.add(MoveBatch.Move(name: claimed.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
+            schedule.insert(target, due: due)
+            summary.deferred += 1
+        } catch {
+            reportSpoolError(error)
+        }
+    }
+
+    /// Makes the batch durable: state files' folder, then the audit lines, then the renames,
+    /// then one fsync per folder touched.
+    private func commit() {
+        guard !moves.isEmpty || audit.pendingLines > 0 else { return }
+        do {
+            if moves.stateChanged { try FileSystem.syncDirectory(stateStore.directory) }
+            try audit.commit()
+        } catch {
+            auditFailure = "\(error)"
+            return
+        }
+        var touched = Set<String>()
+        for move in moves.take() {
+            let folderPath = spool.path(move.to)
+            var target = move.target
+            do {
+                do {
+                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
+                } catch let error as SystemError where error.isAlreadyExists {
+                    // Another process took the name since we chose it: choose again.
+                    target = try SpoolMover.freeName(for: move.name, in: folderPath)
+                    try move.sidecar?.write(beside: target, in: folderPath)
+                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
+                }
+                if move.clearsState { stateStore.remove(move.name) }
+                touched.insert(folderPath)
+            } catch {
+                reportSpoolError(error)
+            }
+        }
+        touched.insert(area.path)
+        for folder in touched {
+            do { try FileSystem.syncDirectory(folder) } catch { reportSpoolError(error) }
+        }
+    }
+
+    /// Returns a claim to its folder (a stop, a fresh file still being written).
+    private func putBack(_ name: String, to folder: SpoolFolder, countsAsRequeue: Bool = true) {
+        do {
+            let target = try SpoolMover.freeName(for: name, in: spool.path(folder))
+            try FileSystem.rename(area.path(of: name), to: spool.path(folder, target), replacing: false)
+            if folder == .deferred { schedule.insert(target, due: clock.now()) }
+            if countsAsRequeue { summary.requeued += 1 }
+        } catch {
+            reportSpoolError(error)
+        }
+    }
+
+    // MARK: recovery and the deferred folder
+
+    private func recoverOrphans() {
+        let recovery = OrphanRecovery(spool: spool, ownArea: area.name)
+        do {
+            let recovered = try recovery.run { found in
+                for job in found {
+                    var record = AuditRecord(.recovered, at: clock.now())
+                    record.job = String(job.name.dropLast(5))
+                    record.file = job.name
+                    record.message = "claimed by a process that is gone; put back in incoming/"
+                    audit.append(record)
+                }
+                try audit.commit()
+            }
+            summary.recovered += recovered.count
+            if !recovered.isEmpty { incoming.startPass() }
+        } catch {
+            reportSpoolError(error)
+        }
+    }
+
+    /// Adds jobs in `deferred/` that the schedule does not know yet (at start, and jobs another
+    /// process deferred), due at the time their state file says.
+    private func loadDeferredFolder() {
+        guard let stream = try? DirectoryStream(spool.path(.deferred)) else { return }
+        let now = clock.now()
+        while let name = stream.next() {
+            guard Spool.isJobName(name), !schedule.contains(name) else { continue }
+            let state = stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))
+            schedule.insert(name, due: state?.nextAttemptAt ?? now)
+        }
+    }
+
+    // MARK: the end
+
+    private func finishRun() -> DispatchSummary {
+        if let auditFailure {
+            summary.ending = .auditFailure(auditFailure)
+            for token in engine.abortAll() {
+                if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
+            }
+            // Outcomes that never reached the audit log: the jobs go back as if never tried.
+            for move in moves.take() { putBack(move.name, to: .incoming) }
+        } else if stopping {
+            summary.ending = .stopped
+        }
+        for claimed in ready { putBack(claimed.name, to: claimed.origin) }
+        ready.removeAll()
+        for (_, claimed) in inFlight { putBack(claimed.name, to: claimed.origin) }
+        inFlight.removeAll()
+        commit()
+        summary.stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
+        if auditFailure == nil {
+            var stopped = AuditRecord(.stopped, at: clock.now())
+            stopped.pid = Int(getpid())
+            stopped.version = RequestBuilder.version
+            stopped.count = summary.requeued
+            stopped.message = summary.line
+            audit.append(stopped)
+            try? audit.commit()
+        }
+        try? FileSystem.syncDirectory(spool.path(.incoming))
+        area.dissolve()
+        if progress != nil { reportProgress(force: true) }
+        return summary
+    }
+
+    private func reportProgress(force: Bool = false) {
+        guard let progress else { return }
+        let now = clock.now()
+        guard force || now >= nextProgressAt else { return }
+        nextProgressAt = now + 0.5
+        progress(summary, engine.inFlight)
+    }
+
+    private func reportSpoolError(_ error: Error) {
+        let message = "outbound: spool error: \(error)\n"
+        FileSystem.writeStandardError(message)
+    }
+}
+
+/// The renames waiting for the next commit.
+struct MoveBatch {
+    struct Move {
+        let name: String
+        let to: SpoolFolder
+        let target: String
+        let sidecar: ReasonSidecar?
+        let clearsState: Bool
+    }
+
+    private var pending: [Move] = []
+    var stateChanged = false
+
+    var isEmpty: Bool { pending.isEmpty && !stateChanged }
+
+    mutating func add(_ move: Move) { pending.append(move) }
+
+    mutating func take() -> [Move] {
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            stateChanged = false
+        }
+        return pending
+    }
+}
