@@ -40,6 +40,11 @@ int outbound_signalfd_open(void) {
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
         return -1;
     }
+    /* A shell starting us in the background sets SIGINT to SIG_IGN, and an ignored signal
+       never reaches a signalfd: take the default disposition back (blocked, it kills nothing). */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 

@@ -40,7 +40,10 @@ enum Commands {
                 + "claims were put back and nothing more was sent. Fix the audit log's folder and start again.")
         case .deferredRemaining:
             return .temporaryFailure
-        case .finished, .stopped:
+        case .stopped:
+            // A drain stopped by a signal did not finish its work.
+            return isDrain ? .temporaryFailure : .ok
+        case .finished:
             return .ok
         }
     }

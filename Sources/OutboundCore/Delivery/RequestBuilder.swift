@@ -22,8 +22,9 @@ public struct RequestBuilder: Sendable {
         if let idempotencyHeader = settings.idempotencyHeader {
             lines.append("\(idempotencyHeader): \(job.id)")
         }
-        if job.body != nil, job.header("Content-Type") == nil {
-            lines.append("Content-Type: application/json")
+        if job.header("Content-Type") == nil {
+            // Without a body libcurl would still add a form Content-Type to a POST: remove it.
+            lines.append(job.body != nil ? "Content-Type: application/json" : "Content-Type:")
         }
         if job.header("Accept") == nil { lines.append("Accept:") }
         lines.append("Expect:")

@@ -97,6 +97,8 @@ public final class Dispatcher {
         recoverOrphans()
         loadDeferredFolder()
         incoming.startPass()
+        nextRecoveryAt = clock.now() + Self.recoveryInterval
+        nextRescanAt = clock.now() + Self.rescanInterval
 
         var readable = Set<Int32>()
         while true {
@@ -129,12 +131,8 @@ public final class Dispatcher {
         let now = clock.now()
         if stopping {
             if engine.inFlight == 0 { return true }
-            if let stopDeadline, now >= stopDeadline {
-                for token in engine.abortAll() {
-                    if let claimed = inFlight.removeValue(forKey: token) { releaseHost(of: claimed) }
-                }
-                return true
-            }
+            // Past the grace period, finishRun aborts what is still in flight and puts it back.
+            if let stopDeadline, now >= stopDeadline { return true }
             return false
         }
         guard case .drain(let maxWait) = mode else { return false }
@@ -151,8 +149,8 @@ public final class Dispatcher {
             summary.ending = .deferredRemaining
             return true
         }
-        // Look for new arrivals once more before sleeping until the next deferred job.
-        incoming.startPass()
+        // Only deferred jobs are left: sleep until the next is due (inotify and the periodic
+        // rescan still bring in new arrivals meanwhile).
         return false
     }
 
@@ -446,7 +444,7 @@ public final class Dispatcher {
 
     private func setCorrupt(_ name: String, jobId: String?, _ reason: CorruptReason, _ message: String) {
         var record = AuditRecord(.corrupt, at: clock.now())
-        record.job = jobId ?? name
+        record.job = jobId ?? String(name.dropLast(5))
         record.file = name
         record.reason = reason.rawValue
         record.message = message
@@ -515,7 +513,7 @@ public final class Dispatcher {
                 reportSpoolError(error)
             }
         }
-        touched.insert(area.path)
+        if !touched.isEmpty { touched.insert(area.path) }
         for folder in touched {
             do { try FileSystem.syncDirectory(folder) } catch { reportSpoolError(error) }
         }
@@ -570,13 +568,17 @@ public final class Dispatcher {
     // MARK: the end
 
     private func finishRun() -> DispatchSummary {
+        for token in engine.abortAll() {
+            if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
+        }
         if let auditFailure {
             summary.ending = .auditFailure(auditFailure)
-            for token in engine.abortAll() {
-                if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
+            // Outcomes that never reached the audit log: the jobs go back as if never tried,
+            // and the sidecars written for them go too.
+            for move in moves.take() {
+                if move.sidecar != nil { unlink(spool.path(move.to, "\(move.target).reason")) }
+                putBack(move.name, to: .incoming)
             }
-            // Outcomes that never reached the audit log: the jobs go back as if never tried.
-            for move in moves.take() { putBack(move.name, to: .incoming) }
         } else if stopping {
             summary.ending = .stopped
         }
