@@ -9,13 +9,16 @@ final class ClaimedJob {
     /// Attempts already made, over the job's whole life (restored from its state file).
     var attempts: Int
     let firstClaimedAt: Double
+    /// Whether a state file exists for it in `.state/` (to be removed when it finishes).
+    var hasSavedState: Bool
 
-    init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double) {
+    init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name
         self.job = job
         self.inode = inode
         self.origin = origin
         self.attempts = attempts
         self.firstClaimedAt = firstClaimedAt
+        self.hasSavedState = hasSavedState
     }
 }

@@ -298,7 +298,8 @@ public final class Dispatcher {
             }
             let state = stateStore.load(name, inode: inode)
             let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
-                                     attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now)
+                                     attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now,
+                                     hasSavedState: state != nil)
             switch configuration.gate.check(job) {
             case .refused(let reason, let message):
                 refuse(claimed, reason, message)
@@ -389,7 +390,7 @@ public final class Dispatcher {
         switch outcome {
         case .delivered:
             record.event = .delivered
-            finish(claimed.name, jobId: claimed.job.id, to: .delivered, record: record, sidecar: nil)
+            finish(claimed.name, jobId: claimed.job.id, to: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState)
             summary.delivered += 1
         case .retry(let delayMs):
             record.event = .deferred
@@ -427,7 +428,7 @@ public final class Dispatcher {
         record.message = message
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts)
-        finish(claimed.name, jobId: claimed.job.id, to: .refused, record: record, sidecar: sidecar)
+        finish(claimed.name, jobId: claimed.job.id, to: .refused, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState)
         summary.refused += 1
     }
 
@@ -438,7 +439,7 @@ public final class Dispatcher {
         record.message = message
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts, status: status, error: error)
-        finish(claimed.name, jobId: claimed.job.id, to: .failed, record: record, sidecar: sidecar)
+        finish(claimed.name, jobId: claimed.job.id, to: .failed, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState)
         summary.failed += 1
     }
 
@@ -454,13 +455,14 @@ public final class Dispatcher {
     }
 
     /// Queues a final move: sidecar written now, audit line queued, rename after the commit.
-    private func finish(_ name: String, jobId: String?, to folder: SpoolFolder, record: AuditRecord, sidecar: ReasonSidecar?) {
+    private func finish(_ name: String, jobId: String?, to folder: SpoolFolder, record: AuditRecord, sidecar: ReasonSidecar?,
+                        clearsState: Bool = false) {
         let folderPath = spool.path(folder)
         do {
             let target = try SpoolMover.freeName(for: name, in: folderPath)
             try sidecar?.write(beside: target, in: folderPath)
             audit.append(record)
-            moves.add(MoveBatch.Move(name: name, to: folder, target: target, sidecar: sidecar, clearsState: true))
+            moves.add(MoveBatch.Move(name: name, to: folder, target: target, sidecar: sidecar, clearsState: clearsState))
         } catch {
             reportSpoolError(error)
         }
