@@ -15,6 +15,10 @@ final class CurlMulti {
         }
         self.multi = multi
         _ = outbound_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        // No multiplexing: with it, libcurl 7.88 parks a second transfer to a host until the first
+        // connection's protocol is known and can leave it parked for a second. Parallel
+        // keep-alive connections, at most perHostConcurrency per host, serve us better.
+        _ = outbound_multi_setopt_long(multi, CURLMOPT_PIPELINING, 0)
     }
 
     deinit {

@@ -1,0 +1,178 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// Contract sections 4 and 7: what goes on the wire, and the 2xx outcome.
+final class DeliveryTests: IntegrationTestCase {
+    func testDeliveredJobSendsExactlyTheContractHeadersAndBody() throws {
+        try makeSandbox()
+        let body = "{\"event\":\"A01\",\"mrn\":\"CANARY-MRN-771\"}"
+        try sandbox.drop("admit-1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/adt?token=CANARY-QUERY", body: body,
+                                                               extra: ["headers": ["X-Trace": "abc", "Authorization": "Bearer CANARY-AUTH"]]))
+        try drain()
+
+        assertJob("admit-1.json", isIn: "delivered")
+        XCTAssertEqual(server.requestCount, 1)
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.target, "/hooks/adt?token=CANARY-QUERY")
+        XCTAssertEqual(request.bodyText, body)
+        XCTAssertEqual(request.header("Epic-Client-ID"), SpoolSandbox.activeClient)
+        XCTAssertEqual(request.header("Idempotency-Key"), "admit-1")
+        XCTAssertEqual(request.header("User-Agent"), "outbound/0.1.0")
+        XCTAssertEqual(request.header("Content-Type"), "application/json")
+        XCTAssertEqual(request.header("X-Trace"), "abc")
+        XCTAssertEqual(request.header("Authorization"), "Bearer CANARY-AUTH")
+        XCTAssertNil(request.header("Expect"), "no Expect: 100-continue")
+        XCTAssertNil(request.header("Accept"), "libcurl's default Accept is not added")
+        XCTAssertNil(request.header("Transfer-Encoding"))
+        let names = Set(request.headers.map { $0.name.lowercased() })
+        XCTAssertEqual(names, ["host", "content-length", "content-type", "epic-client-id", "idempotency-key", "user-agent",
+                               "x-trace", "authorization"])
+
+        let delivered = assertAudit("delivered", job: "admit-1")
+        XCTAssertEqual(delivered.first?["status"] as? Int, 204)
+        XCTAssertEqual(delivered.first?["attempt"] as? Int, 1)
+        XCTAssertEqual(delivered.first?["url"] as? String, "\(server.baseURL)/hooks/adt")
+        XCTAssertEqual(delivered.first?["clientId"] as? String, SpoolSandbox.activeClient)
+        XCTAssertEqual(delivered.first?["bytes"] as? Int, body.utf8.count)
+        XCTAssertEqual(delivered.first?["bodySha256"] as? String, sha256Hex(Array(body.utf8)))
+        assertAudit("accepted", job: "admit-1")
+    }
+
+    func testJobIdAndContentTypeFromTheJobAreUsed() throws {
+        try makeSandbox()
+        try sandbox.drop("file-name.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/x", body: "<xml/>",
+                                                                 extra: ["id": "msg-42", "headers": ["Content-Type": "application/xml"]]))
+        try drain()
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.header("Idempotency-Key"), "msg-42")
+        XCTAssertEqual(request.headers(named: "Content-Type"), ["application/xml"])
+        assertAudit("delivered", job: "msg-42")
+    }
+
+    func testEveryMethodIsSentAsWritten() throws {
+        try makeSandbox()
+        for method in ["GET", "PUT", "PATCH", "DELETE", "POST"] {
+            let body: String? = method == "GET" ? nil : (method == "DELETE" ? nil : "{\"m\":\"\(method)\"}")
+            try sandbox.drop("m-\(method).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(method)", body: body,
+                                                                        extra: ["method": method]))
+        }
+        try drain()
+        XCTAssertEqual(server.requestCount, 5)
+        for request in server.requests {
+            let method = String(request.target.split(separator: "/").last ?? "")
+            XCTAssertEqual(request.method, method)
+            if method == "GET" || method == "DELETE" {
+                XCTAssertTrue(request.body.isEmpty)
+                XCTAssertNil(request.header("Content-Type"), "no body, no Content-Type for \(method)")
+            } else {
+                XCTAssertEqual(request.bodyText, "{\"m\":\"\(method)\"}")
+            }
+            XCTAssertNil(request.header("Expect"))
+        }
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 5)
+    }
+
+    func testBinaryBodyIsSentByteForByte() throws {
+        try makeSandbox()
+        let bytes: [UInt8] = [0, 1, 2, 0xFF, 0xFE, 0x0D, 0x0A, 0x7F, 0x80]
+        try sandbox.drop("binary.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/bin", body: nil,
+                                                              extra: ["bodyBase64": Data(bytes).base64EncodedString(),
+                                                                      "headers": ["Content-Type": "application/octet-stream"]]))
+        try drain()
+        XCTAssertEqual(server.requests.first?.body, bytes)
+        XCTAssertEqual(server.requests.first?.header("Content-Type"), "application/octet-stream")
+        XCTAssertEqual(assertAudit("delivered", job: "binary").first?["bodySha256"] as? String, sha256Hex(bytes))
+    }
+
+    func testPostWithoutBodySendsNoContentType() throws {
+        try makeSandbox()
+        try sandbox.drop("empty.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/empty", body: nil))
+        try drain()
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertNil(request.header("Content-Type"))
+        XCTAssertEqual(request.header("Content-Length"), "0")
+    }
+
+    func testConnectionsAreReusedAcrossJobs() throws {
+        try makeSandbox(settings: ["concurrency": 4, "perHostConcurrency": 2])
+        for index in 0..<40 {
+            try sandbox.drop("reuse-\(index).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 40)
+        XCTAssertEqual(server.requestCount, 40)
+        XCTAssertLessThanOrEqual(server.connectionCount, 4, "keep-alive: 40 requests over at most perHostConcurrency-ish connections")
+    }
+
+    func testPerHostConcurrencyIsNeverExceeded() throws {
+        let tracker = ConcurrencyTracker()
+        try makeSandbox(serverHandler: { _ in
+            tracker.enter()
+            usleep(50_000)
+            tracker.leave()
+            return .respond(status: 204)
+        }, settings: ["concurrency": 16, "perHostConcurrency": 3])
+        for index in 0..<24 {
+            try sandbox.drop("limit-\(index).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 24)
+        XCTAssertLessThanOrEqual(tracker.peak, 3)
+        XCTAssertGreaterThanOrEqual(tracker.peak, 2, "transfers do run in parallel")
+    }
+
+    func testMixedSpoolReplaysToTheRightFolders() throws {
+        try makeSandbox()
+        _ = try sandbox.replay(fixtureSet: "mixed", baseURL: server.baseURL)
+        let result = try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["good-1.json", "good-2.json", "good-3.json"])
+        XCTAssertEqual(sandbox.jobs(in: "refused"), ["refused-inactive.json"])
+        XCTAssertEqual(sandbox.jobs(in: "corrupt"), ["corrupt-truncated.json"])
+        XCTAssertEqual(server.requestCount, 3)
+        XCTAssertTrue(result.standardOutput.contains("delivered=3"), result.standardOutput)
+        XCTAssertTrue(result.standardOutput.contains("refused=1"), result.standardOutput)
+        XCTAssertTrue(result.standardOutput.contains("corrupt=1"), result.standardOutput)
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [])
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+    }
+}
+
+/// Counts requests in progress at once on the server.
+final class ConcurrencyTracker: @unchecked Sendable {
+    // @unchecked: both counters are only touched under `lock`.
+    private let lock = NSLock()
+    private var current = 0
+    private(set) var peakValue = 0
+
+    func enter() {
+        lock.lock(); current += 1; peakValue = max(peakValue, current); lock.unlock()
+    }
+
+    func leave() {
+        lock.lock(); current -= 1; lock.unlock()
+    }
+
+    var peak: Int {
+        lock.lock(); defer { lock.unlock() }
+        return peakValue
+    }
+}
+
+/// SHA-256 by the coreutils tool, independent of the code under test.
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
+    try? Data(bytes).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    process.arguments = [url.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try? process.run()
+    process.waitUntilExit()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return String(output.prefix(64))
+}

@@ -1,0 +1,48 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// Shared set-up for tests that run the real `outbound` binary on a sandbox spool against a
+/// real HTTP server on 127.0.0.1.
+class IntegrationTestCase: XCTestCase {
+    var sandbox: SpoolSandbox!
+    var server: LoopbackHTTPServer!
+
+    override func tearDown() {
+        server?.stop()
+        server = nil
+        sandbox = nil
+        super.tearDown()
+    }
+
+    /// A sandbox whose active client's endpoint is the server's `/hooks/`.
+    func makeSandbox(serverHandler: @escaping @Sendable (RecordedRequest) -> ServerAction = { _ in .respond(status: 204) },
+                     settings: [String: Any] = [:]) throws {
+        server = try LoopbackHTTPServer(handler: serverHandler)
+        sandbox = try SpoolSandbox()
+        try sandbox.writeConfig(baseURL: server.baseURL, settings: settings)
+    }
+
+    /// `drain`, asserting it exits with `status`.
+    @discardableResult
+    func drain(_ extra: [String] = [], expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> OutboundProcess.Result {
+        let result = try sandbox.drain(extra)
+        XCTAssertEqual(result.status, status, "drain exit status; stderr: \(result.standardError)", file: file, line: line)
+        return result
+    }
+
+    /// The job's file in `folder`, or a failure naming where it is instead.
+    func assertJob(_ name: String, isIn folder: String, file: StaticString = #filePath, line: UInt = #line) {
+        let folders = ["incoming", "active", "deferred", "hold", "delivered", "failed", "refused", "corrupt"]
+        let found = folders.filter { sandbox.jobs(in: $0).contains(name) }
+        XCTAssertEqual(found, [folder], "\(name) should be in exactly \(folder)/", file: file, line: line)
+    }
+
+    /// The audit lines for `event` and job, asserting there is exactly `count` of them.
+    @discardableResult
+    func assertAudit(_ event: String, job: String, count: Int = 1, file: StaticString = #filePath, line: UInt = #line) -> [[String: Any]] {
+        let lines = sandbox.audit(event, job: job)
+        XCTAssertEqual(lines.count, count, "\(event) lines for \(job): \(sandbox.auditText)", file: file, line: line)
+        return lines
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// Contract section 2: orphaned claims are put back; live processes' claims never touched.
+final class RecoveryTests: IntegrationTestCase {
+    /// A claim folder as a dead process leaves it: jobs and an unlocked `.lock`.
+    private func makeOrphanClaim(_ folder: String, jobs: [String: [String: Any]]) throws -> URL {
+        let area = sandbox.spool.appendingPathComponent("active").appendingPathComponent(folder)
+        try FileManager.default.createDirectory(at: area, withIntermediateDirectories: true)
+        try Data().write(to: area.appendingPathComponent(".lock"))
+        for (name, job) in jobs {
+            try JSONSerialization.data(withJSONObject: job).write(to: area.appendingPathComponent(name))
+        }
+        return area
+    }
+
+    func testOrphanedClaimsAreRecoveredAndDelivered() throws {
+        try makeSandbox()
+        let area = try makeOrphanClaim("deadhost-999999-abc", jobs: [
+            "orphan-1.json": SpoolSandbox.job(url: "\(server.baseURL)/hooks/1"),
+            "orphan-2.json": SpoolSandbox.job(url: "\(server.baseURL)/hooks/2"),
+        ])
+        let result = try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["orphan-1.json", "orphan-2.json"])
+        XCTAssertEqual(sandbox.audit("recovered").count, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: area.path), "the dead claim folder is removed")
+        XCTAssertTrue(result.standardOutput.contains("recovered=2"), result.standardOutput)
+    }
+
+    func testLiveProcessClaimsAreNeverTouched() throws {
+        try makeSandbox()
+        let area = try makeOrphanClaim("livehost-1-def", jobs: ["mine.json": SpoolSandbox.job(url: "\(server.baseURL)/hooks/m")])
+        // This test process holds the lock, as a live dispatcher would.
+        let fd = open(area.appendingPathComponent(".lock").path, O_RDWR)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        defer { close(fd) }
+        try sandbox.drop("other.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/o"))
+        try drain()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: area.appendingPathComponent("mine.json").path))
+        XCTAssertEqual(sandbox.audit("recovered").count, 0)
+        XCTAssertEqual(server.requests.map(\.target), ["/hooks/o"])
+    }
+
+    func testRunRecoversAClaimOrphanedWhileItRuns() throws {
+        try makeSandbox()
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 })
+        _ = try makeOrphanClaim("crashed-424242-aaa", jobs: ["late-orphan.json": SpoolSandbox.job(url: "\(server.baseURL)/hooks/l")])
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 15) { self.sandbox.jobs(in: "delivered") == ["late-orphan.json"] },
+                      "recovered within the periodic pass (at least every 10 s)")
+        XCTAssertEqual(sandbox.audit("recovered", job: "late-orphan").count, 1)
+    }
+
+    func testKilledRunLeavesNothingLost() throws {
+        let slow = FlagBox(true)
+        try makeSandbox(serverHandler: { _ in slow.value ? .respondAfter(milliseconds: 3000, status: 204) : .respond(status: 204) })
+        for index in 0..<5 {
+            try sandbox.drop("k\(index).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        let running = try sandbox.startRun()
+        XCTAssertTrue(server.waitForRequests(5, timeout: 10))
+        running.signal(SIGKILL)
+        running.wait(timeout: 5)
+        XCTAssertEqual(sandbox.jobs(in: "active").count, 5, "the claims are still in active/")
+
+        slow.value = false
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 5)
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+        XCTAssertEqual(sandbox.audit("recovered").count, 5)
+        for index in 0..<5 {
+            XCTAssertGreaterThanOrEqual(server.requests.filter { $0.target == "/hooks/\(index)" }.count, 1)
+        }
+    }
+}

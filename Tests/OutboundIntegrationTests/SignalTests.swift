@@ -1,0 +1,97 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// `outbound run`: inotify pick-up, SIGTERM and SIGHUP (contract section 1).
+final class SignalTests: IntegrationTestCase {
+    func testRunDeliversNewFilesPromptlyAndStopsCleanlyOnSigterm() throws {
+        try makeSandbox()
+        let running = try sandbox.startRun()
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 })
+        let dropped = Date()
+        try sandbox.drop("live.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/live"))
+        XCTAssertTrue(server.waitForRequests(1, timeout: 5))
+        // Noticed through inotify, far sooner than the 2-second rescan.
+        XCTAssertLessThan(server.requests[0].receivedAt.timeIntervalSince(dropped), 1.0)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered") == ["live.json"] })
+
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+        XCTAssertEqual(sandbox.audit("stopped").count, 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: sandbox.spool.appendingPathComponent("active").path), [],
+                       "the claim folder is gone after a clean stop")
+    }
+
+    func testSigtermPutsUnfinishedClaimsBack() throws {
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 5000, status: 204) })
+        for index in 0..<3 {
+            try sandbox.drop("pending-\(index).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        let running = try sandbox.startRun(["--grace", "0.5"])
+        XCTAssertTrue(server.waitForRequests(3, timeout: 10))
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), ["pending-0.json", "pending-1.json", "pending-2.json"])
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+        let stopped = try XCTUnwrap(sandbox.audit("stopped").first)
+        XCTAssertEqual(stopped["count"] as? Int, 3, "the stopped line counts the claims put back")
+    }
+
+    func testSighupReloadDeactivatesAClientWhoseJobWaitsForARetry() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 1500, "maxDelayMs": 1500, "maxAgeSeconds": 3600],
+        ])
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        try sandbox.drop("waiting.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/w"))
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred") == ["waiting.json"] })
+
+        // Deactivate the client and reload.
+        let clientsURL = sandbox.config.appendingPathComponent("clients.json")
+        let text = try String(contentsOf: clientsURL, encoding: .utf8)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var clients = try XCTUnwrap(object["clients"] as? [[String: Any]])
+        clients[0]["status"] = "inactive"
+        object["clients"] = clients
+        try JSONSerialization.data(withJSONObject: object).write(to: clientsURL)
+        running.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 })
+
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "refused") == ["waiting.json"] })
+        XCTAssertEqual(sandbox.reason(of: "waiting.json", in: "refused")?["reason"] as? String, "inactive_client_id")
+        XCTAssertEqual(server.requestCount, 1, "no attempt after the client was deactivated")
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+    }
+
+    func testSighupWithABrokenConfigKeepsTheOldOne() throws {
+        try makeSandbox()
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 })
+        try Data("{ not json".utf8).write(to: sandbox.config.appendingPathComponent("clients.json"))
+        running.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_rejected").count == 1 })
+        let rejected = try XCTUnwrap(sandbox.audit("config_rejected").first)
+        XCTAssertTrue((rejected["message"] as? String ?? "").contains("clients.json"), "\(rejected)")
+
+        try sandbox.drop("after.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/after"))
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered") == ["after.json"] }, "the old registry is still in force")
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+    }
+
+    func testSighupReopensTheAuditLogAfterRotation() throws {
+        try makeSandbox()
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 })
+        let rotated = sandbox.spool.appendingPathComponent("audit.jsonl.1")
+        try FileManager.default.moveItem(at: sandbox.auditLog, to: rotated)
+        running.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 }, "a new audit.jsonl is written")
+        let old = try String(contentsOf: rotated, encoding: .utf8)
+        XCTAssertTrue(old.contains("\"started\""))
+        XCTAssertFalse(old.contains("config_reloaded"))
+    }
+}
