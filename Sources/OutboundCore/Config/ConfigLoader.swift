@@ -28,6 +28,9 @@ public struct ConfigLoader {
         "connectTimeoutMs", "timeoutMs", "retry", "tls", "auditLog", "maxJobBytes",
     ]
 
+    /// Headers that belong to HTTP framing and can never carry the client ID or idempotency key.
+    static let transportHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect"]
+
     func loadSettings() throws(ConfigError) -> Settings {
         let file = "\(directory)/\(Self.settingsFileName)"
         let object = try readObject(file)
@@ -41,15 +44,20 @@ public struct ConfigLoader {
         }
         var settings = Settings(environment: environment, auditLogPath: "\(spoolDirectory)/audit.jsonl")
         if let header = try reader.string("clientIdHeader") {
-            guard JobDecoder.isToken(header) else { throw ConfigError(file: file, "field 'clientIdHeader' must be an HTTP header name") }
+            guard JobDecoder.isToken(header), !Self.transportHeaders.contains(header.lowercased()) else {
+                throw ConfigError(file: file, "field 'clientIdHeader' must be an HTTP header name other than Host, Content-Length, "
+                    + "Transfer-Encoding, Connection and Expect")
+            }
             settings.clientIdHeader = header
         }
         switch reader.members["idempotencyHeader"] {
         case nil: break
         case .null?: settings.idempotencyHeader = nil
         case .string(let header)?:
-            guard JobDecoder.isToken(header), !header.caseInsensitiveEquals(settings.clientIdHeader) else {
-                throw ConfigError(file: file, "field 'idempotencyHeader' must be an HTTP header name other than clientIdHeader, or null")
+            guard JobDecoder.isToken(header), !header.caseInsensitiveEquals(settings.clientIdHeader),
+                  !Self.transportHeaders.contains(header.lowercased()) else {
+                throw ConfigError(file: file, "field 'idempotencyHeader' must be an HTTP header name other than clientIdHeader, "
+                    + "Host, Content-Length, Transfer-Encoding, Connection and Expect, or null")
             }
             settings.idempotencyHeader = header
         case let other?:

@@ -162,6 +162,9 @@ public struct JobDecoder: Sendable {
 
     private func positiveInteger(_ fields: [String: JSONValue], _ name: String) throws(JobRejection) -> Int? {
         guard let value = fields[name] else { return nil }
+        if case .number(let text) = value, text.count > 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return Int.max   // larger than any limit: the configured one applies
+        }
         guard let number = value.integerValue, number >= 1 else {
             throw JobRejection(.invalidJob, "field '\(name)' must be a whole number of at least 1")
         }

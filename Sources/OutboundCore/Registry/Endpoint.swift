@@ -24,13 +24,15 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Rejects paths a server might read differently from us: encoded dots that form `.` or
-    /// `..` segments, and encoded slashes or backslashes that hide a segment boundary.
+    /// `..` segments, dot segments hidden behind path parameters (`..;/`, which Tomcat and
+    /// Spring read as `..`), and encoded slashes, backslashes or NULs that hide a boundary.
     static func isCanonicalPath(_ path: String) -> Bool {
         let lowered = path.lowercased()
         if lowered.contains("%2f") || lowered.contains("%5c") || lowered.contains("%00") { return false }
-        let decodedDots = lowered.replacingOccurrences(of: "%2e", with: ".")
-        for segment in decodedDots.split(separator: "/", omittingEmptySubsequences: false) {
-            if segment == "." || segment == ".." { return false }
+        let decoded = lowered.replacingOccurrences(of: "%2e", with: ".").replacingOccurrences(of: "%3b", with: ";")
+        for segment in decoded.split(separator: "/", omittingEmptySubsequences: false) {
+            let name = segment.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? segment
+            if name == "." || name == ".." { return false }
         }
         return true
     }

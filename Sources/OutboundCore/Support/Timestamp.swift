@@ -5,10 +5,16 @@ import Glibc
 public enum Timestamp {
     /// `2026-11-29T03:39:44.123Z`: UTC with milliseconds, the audit log's `ts`.
     public static func format(_ seconds: Double) -> String {
-        var wholeSeconds = time_t(seconds.rounded(.down))
-        var millis = Int(((seconds - Double(wholeSeconds)) * 1000).rounded(.down))
-        if millis >= 1000 { millis = 999 }
-        if millis < 0 { millis = 0 }
+        // Round the whole instant to milliseconds first: (seconds − ⌊seconds⌋) × 1000 would turn
+        // .123 into 122.9999… and print .122.
+        let totalMillis = Int64((seconds * 1000).rounded())
+        var (quotient, remainder) = totalMillis.quotientAndRemainder(dividingBy: 1000)
+        if remainder < 0 {
+            quotient -= 1
+            remainder += 1000
+        }
+        var wholeSeconds = time_t(quotient)
+        let millis = Int(remainder)
         var parts = tm()
         gmtime_r(&wholeSeconds, &parts)
         return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"

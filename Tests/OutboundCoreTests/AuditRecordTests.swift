@@ -1,0 +1,135 @@
+import XCTest
+@testable import OutboundCore
+
+/// Contract section 8: one JSON object a line, `ts` and `event` on every line, and nothing
+/// secret: no body bytes, no header values, no query strings or userinfo.
+final class AuditRecordTests: XCTestCase {
+    private func object(_ record: AuditRecord, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let bytes = record.serialized()
+        XCTAssertFalse(bytes.contains(0x0A), "a line must not contain a newline", file: file, line: line)
+        XCTAssertFalse(bytes.contains(0x0D), "a line must not contain a carriage return", file: file, line: line)
+        let parsed = try JSONSerialization.jsonObject(with: Data(bytes))
+        return try XCTUnwrap(parsed as? [String: Any], "the line must be one JSON object", file: file, line: line)
+    }
+
+    private func fullRecord() throws -> AuditRecord {
+        var record = AuditRecord(.deferred, at: 1_795_923_584.5)
+        record.job = "adt-0001"
+        record.file = "adt-0001.json"
+        record.clientId = Fixture.clientId
+        record.attempt = 2
+        record.method = "POST"
+        record.url = try Fixture.url("https://acme.example:8443/hooks/a?token=CANARY-q").redacted
+        record.status = 503
+        record.error = "timeout: Timeout was reached"
+        record.reason = "http_status"
+        record.message = "try again"
+        record.ms = 1234
+        record.bytes = 56
+        record.bodySha256 = String(repeating: "ab", count: 32)
+        record.nextAttemptAt = 1_795_923_586.25
+        return record
+    }
+
+    func testALineIsOneJSONObjectWithTsAndEvent() throws {
+        let object = try object(try fullRecord())
+        XCTAssertEqual(object["ts"] as? String, "2026-11-29T03:39:44.500Z")
+        XCTAssertEqual(object["event"] as? String, "deferred")
+        XCTAssertEqual(object["job"] as? String, "adt-0001")
+        XCTAssertEqual(object["file"] as? String, "adt-0001.json")
+        XCTAssertEqual(object["clientId"] as? String, Fixture.clientId)
+        XCTAssertEqual(object["attempt"] as? Int, 2)
+        XCTAssertEqual(object["method"] as? String, "POST")
+        XCTAssertEqual(object["url"] as? String, "https://acme.example:8443/hooks/a")
+        XCTAssertEqual(object["status"] as? Int, 503)
+        XCTAssertEqual(object["error"] as? String, "timeout: Timeout was reached")
+        XCTAssertEqual(object["reason"] as? String, "http_status")
+        XCTAssertEqual(object["message"] as? String, "try again")
+        XCTAssertEqual(object["ms"] as? Int, 1234)
+        XCTAssertEqual(object["bytes"] as? Int, 56)
+        XCTAssertEqual(object["bodySha256"] as? String, String(repeating: "ab", count: 32))
+        XCTAssertEqual(object["nextAttemptAt"] as? String, "2026-11-29T03:39:46.250Z")
+    }
+
+    func testTsAndEventComeFirst() throws {
+        let text = String(decoding: try fullRecord().serialized(), as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix(#"{"ts":"2026-11-29T03:39:44.500Z","event":"deferred","#), text)
+    }
+
+    func testFieldsThatDoNotApplyAreLeftOut() throws {
+        let object = try object(AuditRecord(.started, at: 0))
+        XCTAssertEqual(Set(object.keys), ["ts", "event"])
+        var stopped = AuditRecord(.stopped, at: 0)
+        stopped.pid = 4242
+        stopped.version = RequestBuilder.version
+        let stoppedObject = try self.object(stopped)
+        XCTAssertEqual(Set(stoppedObject.keys), ["ts", "event", "pid", "version"])
+        XCTAssertEqual(stoppedObject["pid"] as? Int, 4242)
+    }
+
+    func testControlCharactersInMessagesAreEscaped() throws {
+        let nasty = "line1\nline2\r\u{0}\t\u{1B}[31m\u{7F}\"quoted\" back\\slash \u{2028} é😀"
+        var record = AuditRecord(.corrupt, at: 0)
+        record.message = nasty
+        record.file = "evil\nname.json"
+        let bytes = record.serialized()
+        XCTAssertFalse(bytes.contains { $0 < 0x20 || $0 == 0x7F }, "no raw control byte may reach the log")
+        let object = try object(record)
+        XCTAssertEqual(object["message"] as? String, nasty)
+        XCTAssertEqual(object["file"] as? String, "evil\nname.json")
+    }
+
+    func testUrlIsLoggedWithoutQueryOrFragment() throws {
+        let url = try Fixture.url("https://acme.example/hooks/a?token=CANARY-q&mrn=12345")
+        XCTAssertEqual(url.redacted, "https://acme.example/hooks/a")
+        XCTAssertFalse(String(decoding: try fullRecord().serialized(), as: UTF8.self).contains("CANARY-q"))
+    }
+
+    func testRedactedUrlNeverCarriesUserinfo() {
+        let url = TargetURL(scheme: "https", host: "acme.example", port: 443, path: "/hooks/a", query: "k=v",
+                            absoluteString: "https://user:CANARY-pw@acme.example/hooks/a?k=v")
+        XCTAssertEqual(url.redacted, "https://acme.example/hooks/a")
+        XCTAssertEqual(url.description, "https://acme.example/hooks/a")
+    }
+
+    func testRedactedUrlKeepsANonDefaultPort() throws {
+        XCTAssertEqual(try Fixture.url("http://acme.example:8080/hooks/").redacted, "http://acme.example:8080/hooks/")
+        XCTAssertEqual(try Fixture.url("http://acme.example:80/hooks/").redacted, "http://acme.example/hooks/")
+        XCTAssertEqual(try Fixture.url("https://[::1]:8443/x").redacted, "https://[::1]:8443/x")
+    }
+
+    func testEventNamesAreTheContractSpellings() {
+        XCTAssertEqual(Set(AuditEvent.allCases.map(\.rawValue)), [
+            "started", "stopped", "recovered", "accepted", "refused", "corrupt", "delivered", "deferred", "failed",
+            "config_reloaded", "config_rejected",
+        ])
+    }
+
+    func testCorruptReasonsAreTheContractSpellings() {
+        XCTAssertEqual(Set(CorruptReason.allCases.map(\.rawValue)), ["invalid_json", "invalid_job", "too_large", "unsupported_file"])
+    }
+
+    func testAuditLogAppendsWholeLines() throws {
+        let folder = try Fixture.temporaryFolder("audit")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("logs/audit.jsonl").path
+        let log = try AuditLog(path: path)
+        log.append(AuditRecord(.started, at: 0))
+        var refused = AuditRecord(.refused, at: 1)
+        refused.message = "two\nlines"
+        log.append(refused)
+        XCTAssertEqual(log.pendingLines, 2)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)).count, 0, "nothing reaches the file before commit")
+        try log.commit()
+        XCTAssertEqual(log.pendingLines, 0)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.hasSuffix("\n"))
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        for line in lines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertNotNil(object["ts"])
+            XCTAssertNotNil(object["event"])
+        }
+    }
+}
