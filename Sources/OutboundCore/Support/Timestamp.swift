@@ -5,9 +5,9 @@ import Glibc
 public enum Timestamp {
     /// `2026-11-29T03:39:44.123Z`: UTC with milliseconds, the audit log's `ts`.
     public static func format(_ seconds: Double) -> String {
-        // Round the whole instant to milliseconds first: (seconds − ⌊seconds⌋) × 1000 would turn
-        // .123 into 122.9999… and print .122.
-        let totalMillis = Int64((seconds * 1000).rounded())
+        // Truncate the whole instant to milliseconds, allowing half a microsecond for the
+        // binary representation: .123 is stored as 0.12299990…, which must print as .123.
+        let totalMillis = Int64((seconds * 1000 + 0.0005).rounded(.down))
         var (quotient, remainder) = totalMillis.quotientAndRemainder(dividingBy: 1000)
         if remainder < 0 {
             quotient -= 1

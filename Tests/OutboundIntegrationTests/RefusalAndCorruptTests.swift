@@ -5,7 +5,7 @@ import XCTest
 /// Contract section 6: a refused job goes to refused/ with its reason, and nothing reaches
 /// the target. Replays `Tests/Fixtures/refusals/`, whose file names start with the expected
 /// reason code.
-final class GateTests: IntegrationTestCase {
+final class RefusalTests: IntegrationTestCase {
     func testEveryRefusalReasonIsRecordedAndNothingIsSent() throws {
         try makeSandbox()
         let names = try sandbox.replay(fixtureSet: "refusals", baseURL: server.baseURL)
@@ -125,9 +125,10 @@ final class CorruptTests: IntegrationTestCase {
         let start = Date()
         // Fresh (mtime now): the writer may still be writing. Completed 300 ms later.
         let url = try sandbox.drop("slow.json", bytes: Data("{\"clientId\":".utf8))
+        let baseURL = server.baseURL
         let completer = Thread {
             usleep(300_000)
-            let job = "{\"clientId\":\"\(SpoolSandbox.activeClient)\",\"service\":\"ADT.Notify\",\"url\":\"\(self.server.baseURL)/hooks/slow\"}"
+            let job = "{\"clientId\":\"\(SpoolSandbox.activeClient)\",\"service\":\"ADT.Notify\",\"url\":\"\(baseURL)/hooks/slow\"}"
             // Rewrite in place, as a careless writer would.
             if let handle = try? FileHandle(forWritingTo: url) {
                 handle.truncateFile(atOffset: 0)
