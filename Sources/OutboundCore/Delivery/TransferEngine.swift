@@ -59,10 +59,12 @@ public final class TransferEngine {
         inFlight += 1
     }
 
-    /// Lets libcurl work, then sleeps until socket activity, one of `watching` becomes
-    /// readable, or `timeoutMs` passes. Returns the readable descriptors of `watching`.
+    /// Sleeps until socket activity, one of `watching` becomes readable, or `timeoutMs`
+    /// passes (libcurl shortens the wait to its own next timer, and a just-added transfer sets
+    /// one at 0), then lets libcurl do the work that is ready. Returns the readable descriptors
+    /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
+    /// *before* polling could finish one and then sleep the whole timeout on top of it.
     public func wait(watching descriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
-        multi.perform()
         let ready = multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
         multi.perform()
         return ready

@@ -110,20 +110,26 @@ final class CurlTransfer {
     }
 
     private func set(_ option: CURLoption, long value: Int) throws(CurlSetupError) {
-        try check(outbound_easy_setopt_long(easy, option, value), "\(option)")
+        try check(outbound_easy_setopt_long(easy, option, value), option)
     }
 
     private func set(_ option: CURLoption, string value: String) throws(CurlSetupError) {
-        try check(outbound_easy_setopt_string(easy, option, value), "\(option)")
+        try check(outbound_easy_setopt_string(easy, option, value), option)
     }
 
     private func set(_ option: CURLoption, pointer value: UnsafeRawPointer?) throws(CurlSetupError) {
-        try check(outbound_easy_setopt_pointer(easy, option, value), "\(option)")
+        try check(outbound_easy_setopt_pointer(easy, option, value), option)
     }
 
-    private func check(_ code: CURLcode, _ option: String) throws(CurlSetupError) {
+    private func check(_ code: CURLcode, _ option: CURLoption) throws(CurlSetupError) {
         guard code == CURLE_OK else {
-            throw CurlSetupError(option: option, message: String(cString: curl_easy_strerror(code)))
+            throw CurlSetupError(option: "option \(option.rawValue)", message: String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    private func check(_ code: CURLcode, _ option: StaticString) throws(CurlSetupError) {
+        guard code == CURLE_OK else {
+            throw CurlSetupError(option: "\(option)", message: String(cString: curl_easy_strerror(code)))
         }
     }
 

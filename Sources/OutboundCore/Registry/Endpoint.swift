@@ -1,5 +1,3 @@
-import Foundation
-
 /// A URL prefix a client may be called at. Matching is by parts, never by string prefix:
 /// same scheme, same host (exactly, so `acme.example.evil` is not `acme.example`), same port,
 /// and a path under the endpoint's path at a `/` boundary (so `/hooks/` does not admit
@@ -26,14 +24,44 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// Rejects paths a server might read differently from us: encoded dots that form `.` or
     /// `..` segments, dot segments hidden behind path parameters (`..;/`, which Tomcat and
     /// Spring read as `..`), and encoded slashes, backslashes or NULs that hide a boundary.
+    /// Works on bytes: it runs for every job before every attempt.
     static func isCanonicalPath(_ path: String) -> Bool {
-        let lowered = path.lowercased()
-        if lowered.contains("%2f") || lowered.contains("%5c") || lowered.contains("%00") { return false }
-        let decoded = lowered.replacingOccurrences(of: "%2e", with: ".").replacingOccurrences(of: "%3b", with: ";")
-        for segment in decoded.split(separator: "/", omittingEmptySubsequences: false) {
-            let name = segment.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? segment
-            if name == "." || name == ".." { return false }
+        var dots = 0              // dots in the current segment's name
+        var nameIsOnlyDots = true // the name so far is only dots
+        var inParameters = false  // past a ';' in this segment
+        var bytes = path.utf8.makeIterator()
+        func endSegment() -> Bool {
+            let isDotSegment = nameIsOnlyDots && (dots == 1 || dots == 2)
+            dots = 0
+            nameIsOnlyDots = true
+            inParameters = false
+            return !isDotSegment
         }
-        return true
+        while let byte = bytes.next() {
+            var decoded = byte
+            if byte == UInt8(ascii: "%") {
+                guard let high = bytes.next(), let low = bytes.next() else { return false }
+                switch (high | 0x20, low | 0x20) {
+                case (UInt8(ascii: "2"), UInt8(ascii: "e")): decoded = UInt8(ascii: ".")
+                case (UInt8(ascii: "3"), UInt8(ascii: "b")): decoded = UInt8(ascii: ";")
+                case (UInt8(ascii: "2"), UInt8(ascii: "f")), (UInt8(ascii: "5"), UInt8(ascii: "c")), (UInt8(ascii: "0"), UInt8(ascii: "0")):
+                    return false
+                default: decoded = 0  // some other escaped character: part of the name
+                }
+            }
+            if byte == UInt8(ascii: "/") {
+                guard endSegment() else { return false }
+                continue
+            }
+            if inParameters { continue }
+            if decoded == UInt8(ascii: ";") {
+                inParameters = true
+            } else if decoded == UInt8(ascii: ".") {
+                dots += 1
+            } else {
+                nameIsOnlyDots = false
+            }
+        }
+        return endSegment()
     }
 }

@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""The measuring half of scripts/bench: spools, curl configs, timing, receivers, reports.
+
+Run by scripts/bench, which installs and starts nginx, builds outbound and owns the work
+folder; this file is not meant to be run by hand. Modes:
+
+  throughput     outbound drain vs curl --parallel over identical requests, alternating
+                 (targets 1 and 2); the receiver is the nginx that scripts/bench started
+  scaling        outbound drain of 10,000 vs 100,000 jobs, alternating (targets 5 and 2)
+  latency        outbound run, jobs renamed into incoming/ one at a time; an in-process
+                 receiver stamps arrivals (target 3)
+  first-request  outbound drain over N queued jobs; time from process start to the first
+                 request at an in-process receiver (target 4)
+  rusage         internal: run a command, report its wall time and peak RSS (used when
+                 GNU time is missing)
+
+Only 127.0.0.1 is ever contacted. Exit status: 0 every check passed (targets missed are
+reported, not failures), 1 a verification failed, 2 bad usage.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CLIENT_ID = "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+FOLDERS = ["tmp", "incoming", "active", "deferred", "hold", "delivered", "failed", "refused", "corrupt"]
+BODY_BYTES = 500
+PARALLEL = 64
+MIB = 1024 * 1024
+RSS_TARGET_MIB = 64
+
+
+class VerificationError(Exception):
+    pass
+
+
+def log(line=""):
+    print(line, flush=True)
+
+
+def heading(text):
+    log()
+    log("== %s ==" % text)
+
+
+def verdict(met):
+    return "MET" if met else "NOT MET"
+
+
+def fmt_rate(x):
+    return "%.0f" % x
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+# ---------------------------------------------------------------- config, jobs, spools
+
+def write_config(folder, port, idempotency=True):
+    os.makedirs(folder, exist_ok=True)
+    settings = {
+        "environment": "non-production",
+        "concurrency": PARALLEL,
+        "perHostConcurrency": PARALLEL,
+    }
+    clients = {
+        "clients": [{
+            "clientId": CLIENT_ID,
+            "application": "Bench Receiver",
+            "environment": "non-production",
+            "status": "active",
+            "endpoints": ["http://127.0.0.1:%d/ingest/" % port],
+        }]
+    }
+    with open(os.path.join(folder, "outbound.json"), "w") as f:
+        json.dump(settings, f, indent=2)
+    with open(os.path.join(folder, "clients.json"), "w") as f:
+        json.dump(clients, f, indent=2)
+
+
+def body_text(n):
+    """About 500 bytes of JSON text (exactly BODY_BYTES), different for every job."""
+    doc = {
+        "messageType": "ADT^A08",
+        "sequence": n,
+        "patient": {"mrn": "MRN%08d" % n, "family": "Example", "given": "Pat",
+                    "birthDate": "1970-01-01", "sex": "U"},
+        "encounter": {"id": "ENC%010d" % n, "location": "WARD-7B^Bed-12", "class": "inpatient"},
+        "note": "",
+    }
+    length = len(json.dumps(doc, separators=(",", ":")))
+    doc["note"] = "x" * max(0, BODY_BYTES - length)
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def job_id(n):
+    return "job-%06d" % n
+
+
+def job_url(port, n):
+    return "http://127.0.0.1:%d/ingest/%d" % (port, n)
+
+
+def job_bytes(port, n):
+    job = {"clientId": CLIENT_ID, "url": job_url(port, n), "body": body_text(n)}
+    return json.dumps(job, separators=(",", ":")).encode("utf-8")
+
+
+def make_spool(root, port, count):
+    """A fresh spool at `root` with `count` jobs in incoming/. Built beside it and renamed
+    into place whole, so nothing ever sees a half-written job."""
+    staging = root + ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    incoming = os.path.join(staging, "incoming")
+    os.makedirs(incoming)
+    os.makedirs(os.path.join(staging, "tmp"))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for n in range(1, count + 1):
+        fd = os.open(os.path.join(incoming, job_id(n) + ".json"), flags, 0o644)
+        try:
+            os.write(fd, job_bytes(port, n))
+        finally:
+            os.close(fd)
+    os.rename(staging, root)
+
+
+def settle():
+    """Write back dirty pages from spool generation before a timed run, so neither side
+    pays for the other's (or the generator's) writeback."""
+    os.sync()
+    time.sleep(0.5)
+
+
+def curl_quote(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_curl_config(path, port, count, user_agent):
+    """One entry per job: the same method, URL, headers and body outbound sends."""
+    with open(path, "w") as f:
+        for n in range(1, count + 1):
+            f.write("url = %s\n" % curl_quote(job_url(port, n)))
+            f.write("data-binary = %s\n" % curl_quote(body_text(n)))
+            f.write("header = %s\n" % curl_quote("Epic-Client-ID: " + CLIENT_ID))
+            f.write("header = %s\n" % curl_quote("Idempotency-Key: " + job_id(n)))
+            f.write("header = %s\n" % curl_quote("Content-Type: application/json"))
+            f.write("user-agent = %s\n" % curl_quote(user_agent))
+            f.write('output = "/dev/null"\n')
+            f.write('write-out = "%{http_code}\\n"\n')
+            if n < count:
+                f.write("next\n")
+
+
+# ---------------------------------------------------------------- measuring commands
+
+class Measured:
+    def __init__(self, rc, wall, maxrss_kib, cpu, stdout, stderr):
+        self.rc = rc
+        self.wall = wall
+        self.maxrss_kib = maxrss_kib
+        self.cpu = cpu
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def run_measured(cmd, work, tag, rusage_tool):
+    """Runs `cmd` under a small rusage wrapper (GNU time, or a fresh python) so that peak
+    RSS belongs to this command alone. Wall time is taken here around the whole thing."""
+    out_path = os.path.join(work, tag + ".stdout")
+    err_path = os.path.join(work, tag + ".stderr")
+    ru_path = os.path.join(work, tag + ".rusage")
+    if rusage_tool == "gnu-time":
+        wrapped = ["/usr/bin/time", "-f", "%M %U %S", "-o", ru_path] + cmd
+    else:
+        wrapped = [sys.executable, os.path.abspath(__file__), "rusage", ru_path, "--"] + cmd
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.monotonic()
+        # Its own process group, so an interruption stops the command and not just the wrapper.
+        proc = subprocess.Popen(wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            rc = proc.wait()
+        except BaseException:
+            stop_group(proc)
+            raise
+        wall = time.monotonic() - start
+    maxrss, cpu = float("nan"), float("nan")
+    try:
+        with open(ru_path) as f:
+            last = [line for line in f.read().splitlines() if line.strip()][-1].split()
+        maxrss, cpu = int(last[0]), float(last[1]) + float(last[2])
+    except (OSError, IndexError, ValueError):
+        pass
+    with open(out_path, "rb") as f:
+        stdout = f.read()
+    with open(err_path, "rb") as f:
+        stderr = f.read()
+    for p in (out_path, err_path, ru_path):
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+    return Measured(rc, wall, maxrss, cpu, stdout, stderr)
+
+
+def stop_group(proc):
+    """SIGTERM to the command's whole process group, SIGKILL if it lingers."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except OSError:
+            return
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def rusage_main(argv):
+    """`rusage OUTFILE -- CMD...`: the fallback wrapper when GNU time is missing. A fresh
+    interpreter, so the child's peak RSS is at most this small process's, never the driver's."""
+    out_path, rest = argv[0], argv[1:]
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    proc = subprocess.Popen(rest)
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path, "w") as f:
+        f.write("%d %.3f %.3f\n" % (ru.ru_maxrss, ru.ru_utime, ru.ru_stime))
+    rc = proc.returncode
+    return rc if rc >= 0 else 128 - rc
+
+
+# ---------------------------------------------------------------- verifying a spool
+
+def json_files(folder):
+    found = []
+    if not os.path.isdir(folder):
+        return found
+    for dirpath, _, names in os.walk(folder):
+        found.extend(os.path.join(dirpath, n) for n in names if n.endswith(".json") and not n.startswith("."))
+    return found
+
+
+def census(spool):
+    return {folder: len(json_files(os.path.join(spool, folder))) for folder in FOLDERS}
+
+
+def audit_events(spool):
+    """{event: [job, ...]} from the spool's audit log; every line must be a JSON object."""
+    path = os.path.join(spool, "audit.jsonl")
+    events = {}
+    if not os.path.exists(path):
+        raise VerificationError("no audit log at %s" % path)
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise VerificationError("audit line %d is not JSON: %r" % (number, line[:200]))
+            events.setdefault(record.get("event"), []).append(record.get("job"))
+    return events
+
+
+def describe_spool(spool):
+    counts = census(spool)
+    return ", ".join("%s %d" % (k, v) for k, v in counts.items() if v) or "empty"
+
+
+def verify_all_delivered(spool, count, what):
+    """Every job in delivered/, nothing anywhere else, one `delivered` audit line each."""
+    counts = census(spool)
+    problems = []
+    if counts["delivered"] != count:
+        problems.append("delivered/ holds %d jobs, expected %d" % (counts["delivered"], count))
+    strays = {k: v for k, v in counts.items() if k != "delivered" and v}
+    if strays:
+        problems.append("jobs left elsewhere: %s" % ", ".join("%s/ %d" % kv for kv in strays.items()))
+    events = audit_events(spool)
+    delivered = events.get("delivered", [])
+    unique = set(delivered)
+    if len(delivered) != count or len(unique) != count:
+        problems.append("audit log has %d 'delivered' lines for %d distinct jobs, expected %d"
+                        % (len(delivered), len(unique), count))
+    expected = {job_id(n) for n in range(1, count + 1)}
+    if unique and unique != expected and len(unique) == count:
+        problems.append("audit 'delivered' jobs differ from the queued ids")
+    on_disk = {os.path.basename(p)[:-5] for p in json_files(os.path.join(spool, "delivered"))}
+    missing_lines = on_disk - unique
+    if missing_lines:
+        problems.append("%d jobs in delivered/ without a 'delivered' audit line (e.g. %s)"
+                        % (len(missing_lines), sorted(missing_lines)[0]))
+    for other in ("failed", "refused", "corrupt", "deferred"):
+        if events.get(other):
+            problems.append("audit log has %d '%s' lines" % (len(events[other]), other))
+    if problems:
+        raise VerificationError("%s: %s" % (what, "; ".join(problems)))
+
+
+def tail(data, lines=15):
+    text = data.decode("utf-8", "replace").rstrip("\n")
+    return "\n".join("    | " + line for line in text.splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------- throughput (targets 1, 2)
+
+def outbound_version(binary):
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.split()[-1] if out else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_curl(args, curl_config, count, tag):
+    cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_config]
+    m = run_measured(cmd, args.work, tag, args.rusage)
+    codes = m.stdout.decode("ascii", "replace").split()
+    ok = codes.count("204")
+    if m.rc != 0 or ok != count:
+        others = {}
+        for c in codes:
+            if c != "204":
+                others[c] = others.get(c, 0) + 1
+        raise VerificationError("curl run %s: exit %d, %d of %d responses were 204 (others: %s)\n%s"
+                                % (tag, m.rc, ok, count, others or "none", tail(m.stderr)))
+    return m
+
+
+def run_drain(args, spool, config, count, tag):
+    cmd = [args.bin, "drain", "--quiet", "--spool", spool, "--config", config]
+    m = run_measured(cmd, args.work, tag, args.rusage)
+    if m.rc != 0:
+        raise VerificationError("outbound drain %s exited %d; spool: %s\n  stdout:\n%s\n  stderr:\n%s"
+                                % (tag, m.rc, describe_spool(spool), tail(m.stdout), tail(m.stderr)))
+    verify_all_delivered(spool, count, "outbound drain %s" % tag)
+    return m
+
+
+def throughput(args):
+    count, pairs, port = args.jobs, args.pairs, args.port
+    config = os.path.join(args.work, "config")
+    write_config(config, port)
+    version = outbound_version(args.bin)
+    curl_config = os.path.join(args.work, "curl.config")
+    log("receiver     nginx on http://127.0.0.1:%d/ingest/ (answers 204)" % port)
+    log("requests     %d POSTs, %d-byte JSON bodies, Epic-Client-ID + Idempotency-Key headers" % (count, BODY_BYTES))
+    log("outbound     %s drain --quiet (concurrency %d, perHostConcurrency %d, audit durable)"
+        % (args.bin, PARALLEL, PARALLEL))
+    log("baseline     curl --parallel --parallel-max %d -s -K curl.config (one process, no files, no audit)" % PARALLEL)
+    log("peak RSS by  %s" % ("GNU time" if args.rusage == "gnu-time" else "a python wait4 wrapper (upper bound)"))
+    t = time.monotonic()
+    write_curl_config(curl_config, port, count, "outbound/" + version)
+    log("curl config  %d entries written in %.1f s" % (count, time.monotonic() - t))
+
+    rows = []
+    spool = os.path.join(args.work, "spool")
+    for pair in range(1, pairs + 1):
+        order = ["curl", "outbound"] if pair % 2 == 1 else ["outbound", "curl"]
+        result = {}
+        for side in order:
+            if side == "outbound":
+                t = time.monotonic()
+                make_spool(spool, port, count)
+                gen = time.monotonic() - t
+                settle()
+                m = run_drain(args, spool, config, count, "drain-%d" % pair)
+                summary = m.stdout.decode("utf-8", "replace").strip().splitlines()
+                result["outbound"] = m
+                log("pair %d  outbound drain  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (spool made in %.1f s; %s)"
+                    % (pair, m.wall, fmt_rate(count / m.wall), m.maxrss_kib / 1024.0, m.cpu, gen,
+                       summary[-1] if summary else "no summary line"))
+                shutil.rmtree(spool, ignore_errors=True)
+            else:
+                settle()
+                m = run_curl(args, curl_config, count, "curl-%d" % pair)
+                result["curl"] = m
+                log("pair %d  curl --parallel %7.2f s  %8s req/s   peak RSS %6.1f MiB  CPU %6.2f s"
+                    % (pair, m.wall, fmt_rate(count / m.wall), m.maxrss_kib / 1024.0, m.cpu))
+        rows.append((pair, "-".join(order), result["curl"], result["outbound"]))
+
+    heading("Results: %d jobs, %d pairs" % (count, pairs))
+    log("%-5s %-14s %12s %15s %8s %13s %10s" % ("pair", "order", "curl req/s", "outbound jobs/s", "ratio",
+                                                 "outbound RSS", "outb. CPU"))
+    ratios, curl_rates, out_rates, rss = [], [], [], []
+    for pair, order, c, o in rows:
+        cr, orate = count / c.wall, count / o.wall
+        ratios.append(orate / cr)
+        curl_rates.append(cr)
+        out_rates.append(orate)
+        rss.append(o.maxrss_kib)
+        log("%-5d %-14s %12s %15s %7.2fx %9.1f MiB %8.2f s" % (pair, order, fmt_rate(cr), fmt_rate(orate),
+                                                                 orate / cr, o.maxrss_kib / 1024.0, o.cpu))
+    med_curl, med_out, med_ratio = statistics.median(curl_rates), statistics.median(out_rates), statistics.median(ratios)
+    peak = max(rss) / 1024.0
+    log("%-5s %-14s %12s %15s %7.2fx %9.1f MiB" % ("med.", "", fmt_rate(med_curl), fmt_rate(med_out), med_ratio,
+                                                   statistics.median(rss) / 1024.0))
+    log()
+    log("median curl --parallel   %s req/s" % fmt_rate(med_curl))
+    log("median outbound drain    %s jobs/s" % fmt_rate(med_out))
+    log("median of pair ratios    %.2fx   (ratio of medians %.2fx)" % (med_ratio, med_out / med_curl))
+    log("outbound peak RSS        %.1f MiB (max over %d drains of %d jobs)" % (peak, pairs, count))
+    log()
+    note1 = "" if count == 10000 else "   [target is stated for 10,000 jobs; this run used %d]" % count
+    log("target 1  drain >= 1.0x curl --parallel:   %.2fx  %s%s" % (med_ratio, verdict(med_ratio >= 1.0), note1))
+    if count >= 100000:
+        log("target 2  peak RSS <= %d MiB at 100,000:   %.1f MiB  %s" % (RSS_TARGET_MIB, peak, verdict(peak <= RSS_TARGET_MIB)))
+    else:
+        log("target 2  peak RSS <= %d MiB at 100,000:   not judged at %d jobs (%.1f MiB here); run --jobs 100000"
+            % (RSS_TARGET_MIB, count, peak))
+    if pairs < 3:
+        log("note: targets call for at least 3 pairs; this run used %d" % pairs)
+    log("all %d drains verified: every job in delivered/ with its 'delivered' audit line; "
+        "all %d curl runs got %d x 204" % (pairs, pairs, count))
+    return 0
+
+
+# ---------------------------------------------------------------- scaling (targets 5, 2)
+
+def scaling(args):
+    sizes = (10000, 100000)
+    port = args.port
+    config = os.path.join(args.work, "config")
+    write_config(config, port)
+    spool = os.path.join(args.work, "spool")
+    log("receiver     nginx on http://127.0.0.1:%d/ingest/ (answers 204)" % port)
+    log("outbound     %s drain --quiet, %d and %d jobs alternately, %d rounds" % (args.bin, sizes[0], sizes[1], args.pairs))
+    walls = {s: [] for s in sizes}
+    rss = {s: [] for s in sizes}
+    for round_ in range(1, args.pairs + 1):
+        order = sizes if round_ % 2 == 1 else tuple(reversed(sizes))
+        for size in order:
+            t = time.monotonic()
+            make_spool(spool, port, size)
+            gen = time.monotonic() - t
+            settle()
+            m = run_drain(args, spool, config, size, "scale-%d-%d" % (round_, size))
+            walls[size].append(m.wall)
+            rss[size].append(m.maxrss_kib)
+            log("round %d  %6d jobs  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (spool made in %.1f s)"
+                % (round_, size, m.wall, fmt_rate(size / m.wall), m.maxrss_kib / 1024.0, m.cpu, gen))
+            shutil.rmtree(spool, ignore_errors=True)
+    heading("Results: scaling")
+    small, big = statistics.median(walls[sizes[0]]), statistics.median(walls[sizes[1]])
+    factor = big / small
+    peak = max(rss[sizes[1]]) / 1024.0
+    log("median %6d jobs  %7.2f s" % (sizes[0], small))
+    log("median %6d jobs  %7.2f s" % (sizes[1], big))
+    log("target 5  time(100,000) <= 12x time(10,000):  %.2fx  %s" % (factor, verdict(factor <= 12.0)))
+    log("target 2  peak RSS <= %d MiB at 100,000:     %.1f MiB  %s" % (RSS_TARGET_MIB, peak, verdict(peak <= RSS_TARGET_MIB)))
+    return 0
+
+
+# ---------------------------------------------------------------- in-process receiver
+
+class Arrivals:
+    """What the receiver saw: monotonic arrival of each request line, by Idempotency-Key."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_key = {}
+        self.requests = 0
+        self.first = None
+        self.first_event = threading.Event()
+        self.new_arrival = threading.Condition(self.lock)
+
+    def record(self, key, stamp):
+        with self.lock:
+            self.requests += 1
+            self.by_key.setdefault(key, stamp)
+            if self.first is None:
+                self.first = stamp
+                self.first_event.set()
+            self.new_arrival.notify_all()
+
+    def wait_for(self, key, timeout):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while key not in self.by_key:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.new_arrival.wait(left)
+            return self.by_key[key]
+
+
+class StampingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "outbound-bench-receiver"
+    sys_version = ""
+
+    def parse_request(self):
+        # handle_one_request has just read the request line: this is its arrival.
+        self._arrived = time.monotonic()
+        return super().parse_request()
+
+    def _read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                self.rfile.read(size + 2)
+        remaining = int(self.headers.get("Content-Length") or 0)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 65536))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+    def _handle(self):
+        self._read_body()
+        self.server.arrivals.record(self.headers.get("Idempotency-Key"), self._arrived)
+        self.send_response(204)
+        self.end_headers()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET = _handle
+
+    def log_message(self, *args):
+        pass
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024  # 64 connections may open at once; the default backlog is 5
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), StampingHandler)
+        self.arrivals = Arrivals()
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+def wait_for_audit_event(spool, event, timeout, proc):
+    path = os.path.join(spool, "audit.jsonl")
+    needle = ('"event":"%s"' % event).encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with open(path, "rb") as f:
+                if needle in f.read().replace(b" ", b""):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
+def stop_process(proc, timeout):
+    """SIGTERM, then wait; SIGKILL if it will not go. Returns (exit code, seconds taken)."""
+    if proc.poll() is not None:
+        return proc.returncode, 0.0
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None, time.monotonic() - start
+    return proc.returncode, time.monotonic() - start
+
+
+def read_text(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+# ---------------------------------------------------------------- latency (target 3)
+
+def write_job_into(spool, n, port, name=None):
+    name = name or job_id(n)
+    tmp_path = os.path.join(spool, "tmp", name + ".json")
+    with open(tmp_path, "wb") as f:
+        f.write(job_bytes(port, n))
+    return tmp_path, os.path.join(spool, "incoming", name + ".json")
+
+
+def latency(args):
+    receiver = Receiver()
+    proc = None
+    try:
+        port = receiver.port
+        config = os.path.join(args.work, "config")
+        write_config(config, port)
+        spool = os.path.join(args.work, "spool")
+        shutil.rmtree(spool, ignore_errors=True)
+        os.makedirs(os.path.join(spool, "tmp"))
+        os.makedirs(os.path.join(spool, "incoming"))
+        count, interval, warmup = args.jobs, args.interval_ms / 1000.0, args.warmup
+        log("receiver     python in-process on http://127.0.0.1:%d/ingest/ (answers 204, stamps request lines)" % port)
+        log("outbound     %s run (concurrency %d, perHostConcurrency %d)" % (args.bin, PARALLEL, PARALLEL))
+        log("jobs         %d measured, one every %d ms, after %d warm-up jobs (not counted); "
+            "stamp taken just before rename(tmp/ -> incoming/)" % (count, args.interval_ms, warmup))
+        out_path, err_path = os.path.join(args.work, "run.stdout"), os.path.join(args.work, "run.stderr")
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen([args.bin, "run", "--spool", spool, "--config", config],
+                                    stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        if not wait_for_audit_event(spool, "started", 15, proc):
+            raise VerificationError("outbound run did not write 'started' within 15 s (exit %s)\n%s"
+                                    % (proc.poll(), tail(read_text(err_path))))
+
+        warm = []
+        for w in range(1, warmup + 1):
+            n = 900000 + w
+            tmp_path, final = write_job_into(spool, n, port, name="warm-%03d" % w)
+            t0 = time.monotonic()
+            os.rename(tmp_path, final)
+            arrived = receiver.arrivals.wait_for("warm-%03d" % w, 10)
+            if arrived is None:
+                raise VerificationError("warm-up job %d never reached the receiver within 10 s; spool: %s"
+                                        % (w, describe_spool(spool)))
+            warm.append((arrived - t0) * 1000)
+            time.sleep(interval)
+
+        # Measured jobs: renamed into incoming/ on a fixed schedule, not waiting for arrivals.
+        sent = {}
+        start = time.monotonic()
+        for n in range(1, count + 1):
+            tmp_path, final = write_job_into(spool, n, port)
+            t0 = time.monotonic()
+            os.rename(tmp_path, final)
+            sent[job_id(n)] = t0
+            due = start + n * interval
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        deadline = time.monotonic() + 10
+        missing = list(sent)
+        while missing and time.monotonic() < deadline:
+            missing = [k for k in missing if receiver.arrivals.wait_for(k, 0) is None]
+            if missing:
+                time.sleep(0.05)
+
+        latencies = sorted((receiver.arrivals.by_key[k] - t0) * 1000 for k, t0 in sent.items()
+                           if k in receiver.arrivals.by_key)
+        time.sleep(0.3)  # let the last outcomes reach delivered/
+        rc, took = stop_process(proc, 30)
+        stop_out, stop_err = read_text(out_path), read_text(err_path)
+
+        heading("Results: latency, %d jobs one at a time" % count)
+        if warm:
+            log("warm-up      " + "  ".join("%.2f" % w for w in warm) + " ms (not counted)")
+        if latencies:
+            p50, p90, p99 = percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99)
+            log("rename -> request line at receiver, over %d jobs:" % len(latencies))
+            log("  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  mean %.2f ms"
+                % (latencies[0], p50, p90, p99, latencies[-1], statistics.fmean(latencies)))
+            slow = sum(1 for x in latencies if x > 50)
+            if slow:
+                log("  %d jobs took over 50 ms" % slow)
+            log("target 3  p50 <= 5 ms, p99 <= 50 ms:  p50 %.2f ms %s, p99 %.2f ms %s  -> %s"
+                % (p50, "ok" if p50 <= 5 else "over", p99, "ok" if p99 <= 50 else "over",
+                   verdict(p50 <= 5 and p99 <= 50)))
+        log("outbound run stopped by SIGTERM in %.2f s, exit %s" % (took, rc))
+
+        problems = []
+        if missing:
+            problems.append("%d of %d jobs never reached the receiver within 10 s (e.g. %s); spool: %s"
+                            % (len(missing), count, missing[0], describe_spool(spool)))
+        if rc != 0:
+            problems.append("outbound run exited %s after SIGTERM, expected 0\n%s" % (rc, tail(stop_err)))
+        if not missing:
+            try:
+                total = count + warmup
+                counts = census(spool)
+                events = audit_events(spool)
+                if counts["delivered"] != total or sum(counts.values()) != total:
+                    problems.append("expected %d jobs in delivered/, spool has: %s" % (total, describe_spool(spool)))
+                if len(set(events.get("delivered", []))) != total:
+                    problems.append("audit log has %d distinct 'delivered' jobs, expected %d"
+                                    % (len(set(events.get("delivered", []))), total))
+                if "stopped" not in events:
+                    problems.append("audit log has no 'stopped' line after SIGTERM")
+            except VerificationError as e:
+                problems.append(str(e))
+        if problems:
+            raise VerificationError("latency run: " + "\n  ".join(problems))
+        log("verified: all %d jobs in delivered/ with 'delivered' audit lines, 'stopped' written, exit 0"
+            % (count + warmup))
+        del stop_out
+        return 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        receiver.stop()
+
+
+# ---------------------------------------------------------------- first request (target 4)
+
+def first_request(args):
+    receiver = Receiver()
+    proc = None
+    try:
+        port = receiver.port
+        count = args.jobs
+        config = os.path.join(args.work, "config")
+        write_config(config, port)
+        spool = os.path.join(args.work, "spool")
+        log("receiver     python in-process on http://127.0.0.1:%d/ingest/ (answers 204)" % port)
+        log("outbound     %s drain --quiet over %d queued jobs" % (args.bin, count))
+        t = time.monotonic()
+        make_spool(spool, port, count)
+        log("spool        %d jobs in incoming/, made in %.1f s" % (count, time.monotonic() - t))
+        settle()
+        out_path, err_path = os.path.join(args.work, "drain.stdout"), os.path.join(args.work, "drain.stderr")
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            t0 = time.monotonic()
+            proc = subprocess.Popen([args.bin, "drain", "--quiet", "--spool", spool, "--config", config],
+                                    stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        limit = args.first_timeout
+        seen = False
+        while time.monotonic() - t0 < limit:
+            if receiver.arrivals.first_event.wait(0.05):
+                seen = True
+                break
+            if proc.poll() is not None:
+                seen = receiver.arrivals.first_event.is_set()
+                break
+        first_ms = (receiver.arrivals.first - t0) * 1000 if seen else None
+        if not seen and proc.poll() is not None:
+            raise VerificationError("outbound drain exited %d before sending anything\n%s"
+                                    % (proc.returncode, tail(read_text(err_path))))
+        at_stop = receiver.arrivals.requests
+        rc, took = stop_process(proc, 60)
+        received = len(receiver.arrivals.by_key)
+
+        heading("Results: first request, %d jobs queued" % count)
+        if first_ms is None:
+            log("no request reached the receiver within %d s" % limit)
+            log("target 4  first request within 1 s:  > %d s  NOT MET" % limit)
+        else:
+            log("process start -> first request line at receiver: %.1f ms" % first_ms)
+            log("target 4  first request within 1 s:  %.0f ms  %s%s"
+                % (first_ms, verdict(first_ms <= 1000),
+                   "" if count == 100000 else "   [target is stated for 100,000 jobs; this run used %d]" % count))
+        log("then SIGTERM: drain stopped in %.2f s, exit %s; %d requests had arrived when it was signalled, "
+            "%d distinct jobs in all" % (took, rc, at_stop, received))
+
+        problems = []
+        if rc not in (0, 75):
+            problems.append("outbound drain exited %s after SIGTERM, expected 75 (stopped) or 0 (finished)\n%s"
+                            % (rc, tail(read_text(err_path))))
+        counts = census(spool)
+        log("spool after the stop: %s" % describe_spool(spool))
+        if sum(counts.values()) != count:
+            problems.append("the spool holds %d jobs, %d were queued" % (sum(counts.values()), count))
+        if counts["active"]:
+            problems.append("%d claims left in active/ after a clean stop" % counts["active"])
+        for bad in ("failed", "refused", "corrupt", "deferred"):
+            if counts[bad]:
+                problems.append("%d jobs in %s/" % (counts[bad], bad))
+        try:
+            events = audit_events(spool)
+            lines = set(events.get("delivered", []))
+            on_disk = {os.path.basename(p)[:-5] for p in json_files(os.path.join(spool, "delivered"))}
+            if on_disk - lines:
+                problems.append("%d jobs in delivered/ without a 'delivered' audit line" % len(on_disk - lines))
+            if lines - on_disk:
+                problems.append("%d 'delivered' audit lines for jobs not in delivered/" % len(lines - on_disk))
+            if on_disk - set(receiver.arrivals.by_key):
+                problems.append("%d jobs in delivered/ never reached the receiver" % len(on_disk - set(receiver.arrivals.by_key)))
+            if "stopped" not in events:
+                problems.append("audit log has no 'stopped' line")
+        except VerificationError as e:
+            problems.append(str(e))
+        if problems:
+            raise VerificationError("first-request run: " + "\n  ".join(problems))
+        log("verified: no job lost or duplicated across folders, active/ empty, delivered/ matches the audit log")
+        return 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        receiver.stop()
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv):
+    if argv and argv[0] == "rusage":
+        return rusage_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="bench.py")
+    parser.add_argument("mode", choices=["throughput", "scaling", "latency", "first-request"])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--interval-ms", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--first-timeout", type=int, default=120)
+    parser.add_argument("--rusage", choices=["gnu-time", "python"], default="gnu-time")
+    args = parser.parse_args(argv)
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_term)
+
+    modes = {"throughput": throughput, "scaling": scaling, "latency": latency, "first-request": first_request}
+    try:
+        return modes[args.mode](args)
+    except VerificationError as e:
+        log()
+        log("VERIFICATION FAILED: %s" % e)
+        return 1
+    except KeyboardInterrupt:
+        log()
+        log("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
