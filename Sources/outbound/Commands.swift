@@ -23,8 +23,10 @@ enum Commands {
         do {
             dispatcher = try Dispatcher(spoolRoot: arguments.spool, configuration: configuration, mode: mode, signals: signals,
                                         progress: progress)
+        } catch Dispatcher.StartError.auditLog(let error) {
+            throw CommandFailure(code: .ioError, message: "cannot open the audit log '\(configuration.settings.auditLogPath)': \(error)")
         } catch {
-            throw CommandFailure(code: .cantCreate, message: "cannot open the spool '\(arguments.spool)': \(error)")
+            throw CommandFailure(code: .cantCreate, message: "spool '\(arguments.spool)': \(error)")
         }
         let summary: DispatchSummary
         do {

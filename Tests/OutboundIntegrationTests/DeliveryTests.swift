@@ -124,6 +124,31 @@ final class DeliveryTests: IntegrationTestCase {
         XCTAssertGreaterThanOrEqual(tracker.peak, 2, "transfers do run in parallel")
     }
 
+    func testAReusedFileNameNeverOverwritesAndKeepsItsIdempotencyKey() throws {
+        try makeSandbox()
+        try sandbox.drop("dup.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/first"))
+        try drain()
+        try sandbox.drop("dup.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/second"))
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["dup.json", "dup~1.json"])
+        XCTAssertEqual(server.requests.map(\.target), ["/hooks/first", "/hooks/second"])
+        XCTAssertEqual(server.requests.map { $0.header("Idempotency-Key") }, ["dup", "dup"])
+        let first = try String(contentsOf: sandbox.spool.appendingPathComponent("delivered/dup.json"), encoding: .utf8)
+        XCTAssertTrue(first.contains("first") && !first.contains("second"), "the first delivered job is kept as it was")
+    }
+
+    func testJobsInHoldAreNeverSent() throws {
+        try makeSandbox()
+        let hold = sandbox.spool.appendingPathComponent("hold")
+        try FileManager.default.createDirectory(at: hold, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/held"))
+            .write(to: hold.appendingPathComponent("parked.json"))
+        try sandbox.drop("free.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/free"))
+        try drain()
+        XCTAssertEqual(server.requests.map(\.target), ["/hooks/free"])
+        assertJob("parked.json", isIn: "hold")
+    }
+
     func testMixedSpoolReplaysToTheRightFolders() throws {
         try makeSandbox()
         _ = try sandbox.replay(fixtureSet: "mixed", baseURL: server.baseURL)

@@ -23,7 +23,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -261,8 +260,9 @@ def census(spool):
     return {folder: len(json_files(os.path.join(spool, folder))) for folder in FOLDERS}
 
 
-def audit_events(spool):
-    """{event: [job, ...]} from the spool's audit log; every line must be a JSON object."""
+def audit_events(spool, durations=None):
+    """{event: [job, ...]} from the spool's audit log; every line must be a JSON object.
+    With `durations` (a list), appends each `delivered` line's `ms` to it."""
     path = os.path.join(spool, "audit.jsonl")
     events = {}
     if not os.path.exists(path):
@@ -276,6 +276,8 @@ def audit_events(spool):
             except ValueError:
                 raise VerificationError("audit line %d is not JSON: %r" % (number, line[:200]))
             events.setdefault(record.get("event"), []).append(record.get("job"))
+            if durations is not None and record.get("event") == "delivered" and isinstance(record.get("ms"), (int, float)):
+                durations.append(record["ms"])
     return events
 
 
@@ -293,7 +295,8 @@ def verify_all_delivered(spool, count, what):
     strays = {k: v for k, v in counts.items() if k != "delivered" and v}
     if strays:
         problems.append("jobs left elsewhere: %s" % ", ".join("%s/ %d" % kv for kv in strays.items()))
-    events = audit_events(spool)
+    durations = []
+    events = audit_events(spool, durations)
     delivered = events.get("delivered", [])
     unique = set(delivered)
     if len(delivered) != count or len(unique) != count:
@@ -312,6 +315,15 @@ def verify_all_delivered(spool, count, what):
             problems.append("audit log has %d '%s' lines" % (len(events[other]), other))
     if problems:
         raise VerificationError("%s: %s" % (what, "; ".join(problems)))
+    return sorted(durations)
+
+
+def describe_durations(durations):
+    """The audit log's per-attempt `ms`, summarised: slow outliers show up here."""
+    if not durations:
+        return "no ms in audit"
+    slow = sum(1 for d in durations if d > 500)
+    return "attempt ms p50 %d max %d, %d over 500 ms" % (percentile(durations, 50), durations[-1], slow)
 
 
 def tail(data, lines=15):
@@ -350,7 +362,7 @@ def run_drain(args, spool, config, count, tag):
     if m.rc != 0:
         raise VerificationError("outbound drain %s exited %d; spool: %s\n  stdout:\n%s\n  stderr:\n%s"
                                 % (tag, m.rc, describe_spool(spool), tail(m.stdout), tail(m.stderr)))
-    verify_all_delivered(spool, count, "outbound drain %s" % tag)
+    m.durations = verify_all_delivered(spool, count, "outbound drain %s" % tag)
     return m
 
 
@@ -384,9 +396,10 @@ def throughput(args):
                 m = run_drain(args, spool, config, count, "drain-%d" % pair)
                 summary = m.stdout.decode("utf-8", "replace").strip().splitlines()
                 result["outbound"] = m
-                log("pair %d  outbound drain  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (spool made in %.1f s; %s)"
-                    % (pair, m.wall, fmt_rate(count / m.wall), m.maxrss_kib / 1024.0, m.cpu, gen,
-                       summary[-1] if summary else "no summary line"))
+                log("pair %d  outbound drain  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (%s; spool made in %.1f s)"
+                    % (pair, m.wall, fmt_rate(count / m.wall), m.maxrss_kib / 1024.0, m.cpu,
+                       describe_durations(m.durations), gen))
+                log("        %s" % (summary[-1] if summary else "(no summary line)"))
                 shutil.rmtree(spool, ignore_errors=True)
             else:
                 settle()
@@ -454,8 +467,9 @@ def scaling(args):
             m = run_drain(args, spool, config, size, "scale-%d-%d" % (round_, size))
             walls[size].append(m.wall)
             rss[size].append(m.maxrss_kib)
-            log("round %d  %6d jobs  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (spool made in %.1f s)"
-                % (round_, size, m.wall, fmt_rate(size / m.wall), m.maxrss_kib / 1024.0, m.cpu, gen))
+            log("round %d  %6d jobs  %7.2f s  %8s jobs/s  peak RSS %6.1f MiB  CPU %6.2f s  (%s; spool made in %.1f s)"
+                % (round_, size, m.wall, fmt_rate(size / m.wall), m.maxrss_kib / 1024.0, m.cpu,
+                   describe_durations(m.durations), gen))
             shutil.rmtree(spool, ignore_errors=True)
     heading("Results: scaling")
     small, big = statistics.median(walls[sizes[0]]), statistics.median(walls[sizes[1]])
@@ -669,7 +683,7 @@ def latency(args):
                            if k in receiver.arrivals.by_key)
         time.sleep(0.3)  # let the last outcomes reach delivered/
         rc, took = stop_process(proc, 30)
-        stop_out, stop_err = read_text(out_path), read_text(err_path)
+        stop_err = read_text(err_path)
 
         heading("Results: latency, %d jobs one at a time" % count)
         if warm:
@@ -711,7 +725,6 @@ def latency(args):
             raise VerificationError("latency run: " + "\n  ".join(problems))
         log("verified: all %d jobs in delivered/ with 'delivered' audit lines, 'stopped' written, exit 0"
             % (count + warmup))
-        del stop_out
         return 0
     finally:
         if proc is not None and proc.poll() is None:

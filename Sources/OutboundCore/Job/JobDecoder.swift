@@ -89,7 +89,7 @@ public struct JobDecoder: Sendable {
             }
             return id
         }
-        let stem = fileName.hasSuffix(".json") ? String(fileName.dropLast(5)) : fileName
+        let stem = SpoolMover.originalStem(of: fileName)
         guard Self.isValidId(stem) else {
             throw JobRejection(.invalidJob, "field 'id' is missing and the file name is not a valid id "
                 + "(1 to 128 characters of A-Z a-z 0-9 . _ - before .json); add an 'id' field or rename the file")

@@ -70,15 +70,42 @@ public final class Dispatcher {
                              idempotencyHeader: configuration.settings.idempotencyHeader)
         policy = RetryPolicy(settings: configuration.settings.retry, jitter: jitter)
         builder = RequestBuilder(settings: configuration.settings)
-        try spool.prepare()
-        audit = try AuditLog(path: configuration.settings.auditLogPath)
-        area = try ClaimArea(spool: spool)
+        do {
+            try spool.prepare()
+        } catch {
+            throw StartError.spool(error)
+        }
+        do {
+            audit = try AuditLog(path: configuration.settings.auditLogPath)
+        } catch {
+            throw StartError.auditLog(error)
+        }
+        do {
+            area = try ClaimArea(spool: spool)
+        } catch {
+            throw StartError.spool(error)
+        }
         stateStore = JobStateStore(spool: spool)
         engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
         incoming = IncomingQueue(folder: spool.path(.incoming))
         startedAt = clock.now()
+    }
+
+    /// Why a dispatcher could not start.
+    public enum StartError: Error, CustomStringConvertible {
+        /// The spool's folders or this process's claim folder could not be made.
+        case spool(Error)
+        /// The audit log could not be opened for appending.
+        case auditLog(Error)
+
+        public var description: String {
+            switch self {
+            case .spool(let error): return "cannot prepare the spool: \(error)"
+            case .auditLog(let error): return "cannot open the audit log: \(error)"
+            }
+        }
     }
 
     private var settings: Settings { configuration.settings }
@@ -445,7 +472,7 @@ public final class Dispatcher {
 
     private func setCorrupt(_ name: String, jobId: String?, _ reason: CorruptReason, _ message: String) {
         var record = AuditRecord(.corrupt, at: clock.now())
-        record.job = jobId ?? String(name.dropLast(5))
+        record.job = jobId ?? SpoolMover.originalStem(of: name)
         record.file = name
         record.reason = reason.rawValue
         record.message = message
@@ -544,7 +571,7 @@ public final class Dispatcher {
             let recovered = try recovery.run { found in
                 for job in found {
                     var record = AuditRecord(.recovered, at: clock.now())
-                    record.job = String(job.name.dropLast(5))
+                    record.job = SpoolMover.originalStem(of: job.name)
                     record.file = job.name
                     record.message = "claimed by a process that is gone; put back in incoming/"
                     audit.append(record)
