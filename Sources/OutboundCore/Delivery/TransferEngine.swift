@@ -27,6 +27,12 @@ public final class TransferEngine {
         multi = try CurlMulti(maxConnections: maxConnections)
     }
 
+    /// Ends a `wait` early; safe to call from any thread.
+    public var wakeUp: @Sendable () -> Void {
+        let waker = multi.waker
+        return { waker() }
+    }
+
     /// Starts an attempt. Throws (and starts nothing) when libcurl rejects an option.
     public func start(_ request: TransferRequest, token: Int) throws {
         let slot: Int

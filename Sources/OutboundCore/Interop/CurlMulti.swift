@@ -59,6 +59,9 @@ final class CurlMulti {
         return readable
     }
 
+    /// Something any thread may call to end a `poll` early.
+    var waker: CurlWaker { CurlWaker(multi: multi) }
+
     /// The next finished transfer: the slot stored in CURLOPT_PRIVATE and its result code.
     func nextFinished() -> (slot: Int, code: CURLcode)? {
         var easy: UnsafeMutableRawPointer?
@@ -68,5 +71,17 @@ final class CurlMulti {
         _ = outbound_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &privatePointer)
         guard let privatePointer else { return nil }
         return (Int(bitPattern: privatePointer) - 1, code)
+    }
+}
+
+/// Wakes a thread sleeping in `curl_multi_poll`. `@unchecked Sendable`: it holds only the
+/// multi handle's address, and `curl_multi_wakeup` is the one libcurl multi call documented
+/// as safe from any thread; the engine outlives every holder (the intake stage is stopped
+/// first). https://curl.se/libcurl/c/curl_multi_wakeup.html
+struct CurlWaker: @unchecked Sendable {
+    let multi: UnsafeMutableRawPointer
+
+    func callAsFunction() {
+        curl_multi_wakeup(multi)
     }
 }

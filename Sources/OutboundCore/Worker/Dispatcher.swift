@@ -32,15 +32,13 @@ public final class Dispatcher {
     private let engine: TransferEngine
     private let signals: SignalWatcher?
     private let watcher: IncomingWatcher?
-    private let incoming: IncomingQueue
+    private let intake: IntakeStage
 
     private var ready: [ClaimedJob] = []
     private var inFlight: [Int: ClaimedJob] = [:]
     private var hostLoad: [String: Int] = [:]
     private var nextToken = 1
     private var schedule = DeferredSchedule()
-    /// Files that failed to decode while still fresh: name → when to look again.
-    private var youngFiles: [String: Double] = [:]
     private var moves = MoveBatch()
 
     private var summary = DispatchSummary()
@@ -89,7 +87,8 @@ public final class Dispatcher {
         engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
-        incoming = IncomingQueue(folder: spool.path(.incoming))
+        intake = IntakeStage(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
+                             maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
 
@@ -123,7 +122,9 @@ public final class Dispatcher {
         try audit.commit()
         recoverOrphans()
         loadDeferredFolder()
-        incoming.startPass()
+        intake.requestPass()
+        intake.setCredit(maxClaimed)
+        intake.start()
         nextRecoveryAt = clock.now() + Self.recoveryInterval
         nextRescanAt = clock.now() + Self.rescanInterval
 
@@ -132,13 +133,14 @@ public final class Dispatcher {
             if let signals, readable.contains(signals.descriptor) { handleSignals(signals.drain()) }
             if let watcher, readable.contains(watcher.descriptor) {
                 let arrivals = watcher.drain()
-                if arrivals.overflowed { incoming.startPass() }
-                incoming.noteArrivals(arrivals.names)
+                if arrivals.overflowed { intake.requestPass() }
+                intake.noteArrivals(arrivals.names)
             }
             runPeriodicWork()
             if !stopping && auditFailure == nil {
-                claimIncoming()
+                admitIntakeResults()
                 claimDueDeferred()
+                intake.setCredit(max(0, maxClaimed - inFlight.count - ready.count))
             }
             commit()
             if auditFailure == nil && !stopping { startAttempts() }
@@ -163,11 +165,7 @@ public final class Dispatcher {
             return false
         }
         guard case .drain(let maxWait) = mode else { return false }
-        guard engine.inFlight == 0, ready.isEmpty, youngFiles.isEmpty, !incoming.hasPending else { return false }
-        guard incoming.lastPassWasEmpty else {
-            incoming.startPass()
-            return false
-        }
+        guard engine.inFlight == 0, ready.isEmpty, intake.isIdle else { return false }
         if schedule.isEmpty {
             loadDeferredFolder()
             if schedule.isEmpty { return true }
@@ -182,11 +180,9 @@ public final class Dispatcher {
     }
 
     private func sleepMilliseconds() -> Int {
-        if incoming.hasPending && !stopping && inFlight.count + ready.count < maxClaimed { return 0 }
         let now = clock.now()
         var wake = now + 1.0
         if let due = schedule.nextDue { wake = min(wake, due) }
-        if let young = youngFiles.values.min() { wake = min(wake, young) }
         wake = min(wake, nextRecoveryAt, nextRescanAt)
         if let stopDeadline { wake = min(wake, stopDeadline) }
         if case .drain(let maxWait?) = mode { wake = min(wake, startedAt + maxWait) }
@@ -202,11 +198,7 @@ public final class Dispatcher {
         }
         if now >= nextRescanAt {
             nextRescanAt = now + Self.rescanInterval
-            incoming.startPass()
-        }
-        for (name, due) in youngFiles where due <= now {
-            youngFiles[name] = nil
-            incoming.noteArrivals([name])
+            intake.requestPass()
         }
     }
 
@@ -227,6 +219,7 @@ public final class Dispatcher {
         let grace: Double
         if case .run(let seconds) = mode { grace = seconds } else { grace = 10 }
         stopDeadline = clock.now() + grace
+        intake.setCredit(0)
         for claimed in ready { putBack(claimed.name, to: claimed.origin) }
         ready.removeAll()
     }
@@ -248,6 +241,7 @@ public final class Dispatcher {
             decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
             policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
             builder = RequestBuilder(settings: fresh.settings)
+            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
             record.count = fresh.registry.count
@@ -263,18 +257,15 @@ public final class Dispatcher {
 
     // MARK: claiming
 
-    private func claimIncoming() {
-        var budget = max(64, settings.concurrency)
-        while budget > 0, inFlight.count + ready.count < maxClaimed, let name = incoming.next() {
-            if youngFiles[name] != nil { continue }
-            budget -= 1
-            do {
-                guard try area.claim(name, from: .incoming) else { continue }
-            } catch {
-                reportSpoolError(error)
-                continue
+    /// Takes what the intake thread claimed: decoded jobs go to the gate, the rest to corrupt/.
+    private func admitIntakeResults() {
+        for result in intake.takeResults() {
+            switch result {
+            case .job(let name, let job, let inode, let state):
+                admit(name, job: job, inode: inode, state: state, origin: .incoming)
+            case .corrupt(let name, let reason, let message):
+                setCorrupt(name, jobId: nil, reason, message)
             }
-            intake(name, origin: .incoming)
         }
     }
 
@@ -287,64 +278,33 @@ public final class Dispatcher {
                 reportSpoolError(error)
                 continue
             }
-            intake(name, origin: .deferred)
-        }
-    }
-
-    /// Reads, decodes and gate-checks a job just claimed into the claim area.
-    private func intake(_ name: String, origin: SpoolFolder) {
-        let path = area.path(of: name)
-        let now = clock.now()
-        let contents: FileSystem.ReadResult
-        do {
-            contents = try FileSystem.readRegularFile(path, limit: settings.maxJobBytes)
-        } catch {
-            setCorrupt(name, jobId: nil, .unsupportedFile, "the file cannot be read: \(error)")
-            return
-        }
-        switch contents {
-        case .notRegularFile:
-            setCorrupt(name, jobId: nil, .unsupportedFile, "not a regular file (a symlink, folder or FIFO); jobs must be regular files")
-        case .tooLarge(let size, let modified):
-            if now - modified < 1.0 && origin == .incoming {
-                putBackYoung(name, modified: modified)
-            } else {
-                setCorrupt(name, jobId: nil, .tooLarge, "the file has \(size) bytes or more; maxJobBytes is \(settings.maxJobBytes)")
-            }
-        case .contents(let bytes, let modified, let inode):
-            let job: Job
-            do {
-                job = try decoder.decode(bytes, fileName: name)
-            } catch {
-                if now - modified < 1.0 && origin == .incoming {
-                    putBackYoung(name, modified: modified)
-                } else {
-                    setCorrupt(name, jobId: nil, error.reason, error.message)
-                }
-                return
-            }
-            let state = stateStore.load(name, inode: inode)
-            let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
-                                     attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now,
-                                     hasSavedState: state != nil)
-            switch configuration.gate.check(job) {
-            case .refused(let reason, let message):
-                refuse(claimed, reason, message)
-            case .allowed:
-                if origin == .incoming {
-                    var record = jobRecord(.accepted, claimed)
-                    record.bytes = job.body?.count ?? 0
-                    record.bodySha256 = job.bodySha256
-                    audit.append(record)
-                }
-                ready.append(claimed)
+            switch JobFileReader.read(area.path(of: name), fileName: name, decoder: decoder, limit: settings.maxJobBytes) {
+            case .job(let job, let inode):
+                admit(name, job: job, inode: inode, state: stateStore.load(name, inode: inode), origin: .deferred)
+            case .corrupt(let reason, let message, _):
+                setCorrupt(name, jobId: nil, reason, message)
             }
         }
     }
 
-    private func putBackYoung(_ name: String, modified: Double) {
-        youngFiles[name] = modified + 1.0
-        putBack(name, to: .incoming, countsAsRequeue: false)
+    /// Gate-checks a decoded job just claimed into the claim area; an allowed one waits in
+    /// `ready` for a transfer slot.
+    private func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder) {
+        let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
+                                 attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? clock.now(),
+                                 hasSavedState: state != nil)
+        switch configuration.gate.check(job) {
+        case .refused(let reason, let message):
+            refuse(claimed, reason, message)
+        case .allowed:
+            if origin == .incoming {
+                var record = jobRecord(.accepted, claimed)
+                record.bytes = job.body?.count ?? 0
+                record.bodySha256 = job.bodySha256
+                audit.append(record)
+            }
+            ready.append(claimed)
+        }
     }
 
     // MARK: attempts
@@ -579,7 +539,7 @@ public final class Dispatcher {
                 try audit.commit()
             }
             summary.recovered += recovered.count
-            if !recovered.isEmpty { incoming.startPass() }
+            if !recovered.isEmpty { intake.requestPass() }
         } catch {
             reportSpoolError(error)
         }
@@ -600,6 +560,11 @@ public final class Dispatcher {
     // MARK: the end
 
     private func finishRun() -> DispatchSummary {
+        for result in intake.stop() {
+            switch result {
+            case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
+            }
+        }
         for token in engine.abortAll() {
             if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
         }

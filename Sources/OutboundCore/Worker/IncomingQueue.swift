@@ -7,10 +7,6 @@ final class IncomingQueue {
     private var notified: [String] = []
     private var notifiedHead = 0
     private static let notifiedLimit = 65_536
-    /// Whether the current pass (or the last finished one) returned any candidate.
-    private var passReturnedCandidates = false
-    /// True once a full pass returned nothing: `incoming/` held no job then.
-    private(set) var lastPassWasEmpty = false
 
     init(folder: String) {
         self.folder = folder
@@ -23,7 +19,6 @@ final class IncomingQueue {
     func startPass() {
         guard stream == nil else { return }
         stream = try? DirectoryStream(folder)
-        passReturnedCandidates = false
     }
 
     func noteArrivals(_ names: [String]) {
@@ -48,13 +43,9 @@ final class IncomingQueue {
         while let stream {
             guard let name = stream.next() else {
                 self.stream = nil
-                lastPassWasEmpty = !passReturnedCandidates
                 return nil
             }
-            if Spool.isJobName(name) {
-                passReturnedCandidates = true
-                return name
-            }
+            if Spool.isJobName(name) { return name }
         }
         return nil
     }

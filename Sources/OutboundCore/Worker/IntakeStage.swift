@@ -1,0 +1,221 @@
+import Foundation
+import Glibc
+
+/// What the intake thread found for one file it claimed.
+enum IntakeResult: Sendable {
+    /// A decoded job, claimed into the claim area, with any saved retry state.
+    case job(name: String, job: Job, inode: UInt64, state: JobState?)
+    /// Not a valid job: to be filed in corrupt/ by the loop (which owns the audit log).
+    case corrupt(name: String, reason: CorruptReason, message: String)
+}
+
+/// The first stage of the pipeline, on a thread of its own: finds job files in `incoming/`,
+/// claims them (rename into the claim area), reads and decodes them, and hands the results to
+/// the dispatcher's loop, at most as many as the loop has asked for.
+///
+/// Claiming and reading cost two system calls and a parse per job; doing them here lets the
+/// loop thread spend its time on libcurl, the audit log and the final moves, so the two cores
+/// of a small machine both work. The gate stays on the loop thread, which owns the registry.
+///
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
+/// `queue`, `youngFiles` and `attemptedThisPass`, which only the intake thread itself uses.
+final class IntakeStage: @unchecked Sendable {
+    private let spool: Spool
+    private let area: ClaimArea
+    private let stateStore: JobStateStore
+    private let clock: any WallClock
+    private let wake: @Sendable () -> Void
+    private let condition = NSCondition()
+
+    // Guarded by `condition`.
+    private var decoder: JobDecoder
+    private var maxJobBytes: Int
+    private var credit = 0
+    private var results: [IntakeResult] = []
+    private var arrivals: [String] = []
+    private var passRequested = false
+    private var stopRequested = false
+    private var finished = false
+    private var busy = false
+    private var sawEmptyPass = false
+
+    // The intake thread's own.
+    private let queue: IncomingQueue
+    private var youngFiles: [String: Double] = [:]
+    /// Files this pass tried to claim: a pass that found some is followed by another, so that
+    /// "incoming/ is empty" is only ever concluded from a pass that found nothing.
+    private var attemptedThisPass = 0
+
+    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
+         clock: any WallClock, wake: @escaping @Sendable () -> Void) {
+        self.spool = spool
+        self.area = area
+        self.stateStore = stateStore
+        self.decoder = decoder
+        self.maxJobBytes = maxJobBytes
+        self.clock = clock
+        self.wake = wake
+        queue = IncomingQueue(folder: spool.path(.incoming))
+    }
+
+    // MARK: called from the loop thread
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "outbound-intake"
+        thread.start()
+    }
+
+    /// Lets intake hold up to `limit` results not yet taken.
+    func setCredit(_ limit: Int) {
+        condition.lock()
+        let grew = limit > credit
+        credit = limit
+        if grew { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Names inotify reported.
+    func noteArrivals(_ names: [String]) {
+        guard !names.isEmpty else { return }
+        condition.lock()
+        arrivals.append(contentsOf: names)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Asks for a fresh pass over `incoming/` (start, rescan timer, inotify overflow, recovery).
+    func requestPass() {
+        condition.lock()
+        passRequested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// A new configuration's decoder and size limit, for files claimed from now on.
+    func update(decoder: JobDecoder, maxJobBytes: Int) {
+        condition.lock()
+        self.decoder = decoder
+        self.maxJobBytes = maxJobBytes
+        condition.unlock()
+    }
+
+    /// Everything found since the last call.
+    func takeResults() -> [IntakeResult] {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !results.isEmpty else { return [] }
+        let taken = results
+        results.removeAll(keepingCapacity: true)
+        credit = max(0, credit - taken.count)
+        return taken
+    }
+
+    /// True when the last full pass over `incoming/` claimed nothing, nothing else is pending
+    /// and no fresh file waits for its grace: `incoming/` held no job to take.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
+    }
+
+    /// Stops the thread and waits for it; returns results it produced but nobody took.
+    func stop() -> [IntakeResult] {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        let left = results
+        results.removeAll()
+        condition.unlock()
+        return left
+    }
+
+    // MARK: the intake thread
+
+    private func run() {
+        condition.lock()
+        while !stopRequested {
+            let now = clock.now()
+            for (name, due) in youngFiles where due <= now {
+                youngFiles[name] = nil
+                arrivals.append(name)
+            }
+            if passRequested {
+                passRequested = false
+                queue.startPass()
+                attemptedThisPass = 0
+            }
+            if !arrivals.isEmpty {
+                queue.noteArrivals(arrivals)
+                arrivals.removeAll(keepingCapacity: true)
+            }
+            if !queue.hasPending {
+                if attemptedThisPass > 0 {
+                    queue.startPass()
+                    attemptedThisPass = 0
+                    continue
+                }
+                sawEmptyPass = youngFiles.isEmpty
+            }
+            let room = credit - results.count
+            guard room > 0, queue.hasPending else {
+                let nextYoung = youngFiles.values.min() ?? now + 1
+                _ = condition.wait(until: Date(timeIntervalSince1970: min(nextYoung, now + 1)))
+                continue
+            }
+            busy = true
+            sawEmptyPass = false
+            let decoder = self.decoder
+            let limit = maxJobBytes
+            condition.unlock()
+
+            var found: [IntakeResult] = []
+            while found.count < min(room, 64), let name = queue.next() {
+                if youngFiles[name] != nil { continue }
+                attemptedThisPass += 1
+                if let result = claim(name, decoder: decoder, limit: limit) { found.append(result) }
+            }
+
+            condition.lock()
+            busy = false
+            if !found.isEmpty {
+                results.append(contentsOf: found)
+                wake()
+            }
+        }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Claims and reads one file; nil when someone else got it or it was put back to age.
+    private func claim(_ name: String, decoder: JobDecoder, limit: Int) -> IntakeResult? {
+        do {
+            guard try area.claim(name, from: .incoming) else { return nil }
+        } catch {
+            FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+            return nil
+        }
+        switch JobFileReader.read(area.path(of: name), fileName: name, decoder: decoder, limit: limit) {
+        case .job(let job, let inode):
+            return .job(name: name, job: job, inode: inode, state: stateStore.load(name, inode: inode))
+        case .corrupt(let reason, let message, let modified):
+            if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
+            return .corrupt(name: name, reason: reason, message: message)
+        }
+    }
+
+    /// A file that does not decode yet but was written less than a second ago may still be
+    /// being written: it goes back to `incoming/` and is looked at again when a second old.
+    private func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
+        do {
+            let target = try SpoolMover.freeName(for: name, in: spool.path(.incoming))
+            try FileSystem.rename(area.path(of: name), to: spool.path(.incoming, target), replacing: false)
+            youngFiles[target] = modified + 1.0
+        } catch {
+            FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+        }
+        return nil
+    }
+}
