@@ -32,7 +32,10 @@ public final class Dispatcher {
     private let engine: TransferEngine
     private let signals: SignalWatcher?
     private let watcher: IncomingWatcher?
-    private let intake: IntakeStage
+    /// Claims, reads and files jobs on its own thread.
+    private let intake: SpoolWorker
+    private let filer: SpoolFiler
+    private let directories = DirectorySyncer()
 
     private var ready: [ClaimedJob] = []
     private var inFlight: [Int: ClaimedJob] = [:]
@@ -87,7 +90,8 @@ public final class Dispatcher {
         engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
-        intake = IntakeStage(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
+        filer = SpoolFiler(spool: spool, area: area, stateStore: stateStore)
+        intake = SpoolWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
                              maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
@@ -451,7 +455,7 @@ public final class Dispatcher {
             let target = sidecar == nil ? name : try SpoolMover.freeName(for: name, in: folderPath)
             try sidecar?.write(beside: target, in: folderPath)
             audit.append(record)
-            moves.add(MoveBatch.Move(name: name, to: folder, target: target, sidecar: sidecar, clearsState: clearsState))
+            moves.add(FileMove(name: name, to: folder, target: target, sidecar: sidecar, clearsState: clearsState))
         } catch {
             reportSpoolError(error)
         }
@@ -467,7 +471,7 @@ public final class Dispatcher {
                                          nextAttemptAt: due, inode: claimed.inode), for: target)
             moves.stateChanged = true
             audit.append(record)
-            moves.add(MoveBatch.Move(name: claimed.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
+            moves.add(FileMove(name: claimed.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
             schedule.insert(target, due: due)
             summary.deferred += 1
         } catch {
@@ -475,40 +479,22 @@ public final class Dispatcher {
         }
     }
 
-    /// Makes the batch durable: state files' folder, then the audit lines, then the renames,
-    /// then one fsync per folder touched.
+    /// Makes the batch durable: state files' folder and the audit lines first; then the moves
+    /// they describe, handed to the spool thread (which syncs each folder once per batch).
+    /// Moves into `deferred/` are made here at once, so the schedule never names a job that
+    /// is not there yet.
     private func commit() {
         guard !moves.isEmpty || audit.pendingLines > 0 else { return }
         do {
-            if moves.stateChanged { try FileSystem.syncDirectory(stateStore.directory) }
+            if moves.stateChanged { try directories.sync(stateStore.directory) }
             try audit.commit()
         } catch {
             auditFailure = "\(error)"
             return
         }
-        var touched = Set<String>()
-        for move in moves.take() {
-            let folderPath = spool.path(move.to)
-            var target = move.target
-            do {
-                do {
-                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
-                } catch let error as SystemError where error.isAlreadyExists {
-                    // Another process took the name since we chose it: choose again.
-                    target = try SpoolMover.freeName(for: move.name, in: folderPath)
-                    try move.sidecar?.write(beside: target, in: folderPath)
-                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
-                }
-                if move.clearsState { stateStore.remove(move.name) }
-                touched.insert(folderPath)
-            } catch {
-                reportSpoolError(error)
-            }
-        }
-        if !touched.isEmpty { touched.insert(area.path) }
-        for folder in touched {
-            do { try FileSystem.syncDirectory(folder) } catch { reportSpoolError(error) }
-        }
+        let batch = moves.take()
+        intake.file(batch.filter { $0.to != .deferred })
+        filer.perform(batch.filter { $0.to == .deferred }, directories: directories)
     }
 
     /// Returns a claim to its folder (a stop, a fresh file still being written).
@@ -560,11 +546,7 @@ public final class Dispatcher {
     // MARK: the end
 
     private func finishRun() -> DispatchSummary {
-        for result in intake.stop() {
-            switch result {
-            case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
-            }
-        }
+        intake.setCredit(0)
         for token in engine.abortAll() {
             if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
         }
@@ -584,6 +566,13 @@ public final class Dispatcher {
         for (_, claimed) in inFlight { putBack(claimed.name, to: claimed.origin) }
         inFlight.removeAll()
         commit()
+        // The spool thread files what it was given, then stops; claims it made that nobody
+        // took go back.
+        for result in intake.stop() {
+            switch result {
+            case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
+            }
+        }
         summary.stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
         if auditFailure == nil {
             var stopped = AuditRecord(.stopped, at: clock.now())
@@ -614,24 +603,16 @@ public final class Dispatcher {
     }
 }
 
-/// The renames waiting for the next commit.
+/// The moves waiting for the next commit.
 struct MoveBatch {
-    struct Move {
-        let name: String
-        let to: SpoolFolder
-        let target: String
-        let sidecar: ReasonSidecar?
-        let clearsState: Bool
-    }
-
-    private var pending: [Move] = []
+    private var pending: [FileMove] = []
     var stateChanged = false
 
     var isEmpty: Bool { pending.isEmpty && !stateChanged }
 
-    mutating func add(_ move: Move) { pending.append(move) }
+    mutating func add(_ move: FileMove) { pending.append(move) }
 
-    mutating func take() -> [Move] {
+    mutating func take() -> [FileMove] {
         defer {
             pending.removeAll(keepingCapacity: true)
             stateChanged = false

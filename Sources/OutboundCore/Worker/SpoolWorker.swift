@@ -9,23 +9,26 @@ enum IntakeResult: Sendable {
     case corrupt(name: String, reason: CorruptReason, message: String)
 }
 
-/// The first stage of the pipeline, on a thread of its own: finds job files in `incoming/`,
-/// claims them (rename into the claim area), reads and decodes them, and hands the results to
-/// the dispatcher's loop, at most as many as the loop has asked for.
+/// The spool's own thread. It finds job files in `incoming/`, claims them (rename into the
+/// claim area), reads and decodes them and hands the results to the dispatcher's loop, at most
+/// as many as the loop has asked for; and it files finished jobs into their outcome folders once
+/// the loop has their audit lines on disk.
 ///
-/// Claiming and reading cost two system calls and a parse per job; doing them here lets the
-/// loop thread spend its time on libcurl, the audit log and the final moves, so the two cores
-/// of a small machine both work. The gate stays on the loop thread, which owns the registry.
+/// Renames between folders take the file system's rename lock, so they are all done on this
+/// one thread rather than racing the loop for it; the loop thread keeps libcurl, the gate and
+/// the audit log. On a two-core machine the two threads then both work.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
 /// `queue`, `youngFiles` and `attemptedThisPass`, which only the intake thread itself uses.
-final class IntakeStage: @unchecked Sendable {
+final class SpoolWorker: @unchecked Sendable {
     private let spool: Spool
     private let area: ClaimArea
     private let stateStore: JobStateStore
     private let clock: any WallClock
     private let wake: @Sendable () -> Void
     private let condition = NSCondition()
+    private let filer: SpoolFiler
+    private let directories = DirectorySyncer()
 
     // Guarded by `condition`.
     private var decoder: JobDecoder
@@ -38,8 +41,10 @@ final class IntakeStage: @unchecked Sendable {
     private var finished = false
     private var busy = false
     private var sawEmptyPass = false
+    private var pendingMoves: [FileMove] = []
+    private var filing = false
 
-    // The intake thread's own.
+    // The worker thread's own.
     private let queue: IncomingQueue
     private var youngFiles: [String: Double] = [:]
     /// Files this pass tried to claim: a pass that found some is followed by another, so that
@@ -55,6 +60,7 @@ final class IntakeStage: @unchecked Sendable {
         self.maxJobBytes = maxJobBytes
         self.clock = clock
         self.wake = wake
+        filer = SpoolFiler(spool: spool, area: area, stateStore: stateStore)
         queue = IncomingQueue(folder: spool.path(.incoming))
     }
 
@@ -100,6 +106,15 @@ final class IntakeStage: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Files jobs whose audit lines are on disk; done before any further claim.
+    func file(_ moves: [FileMove]) {
+        guard !moves.isEmpty else { return }
+        condition.lock()
+        pendingMoves.append(contentsOf: moves)
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Everything found since the last call.
     func takeResults() -> [IntakeResult] {
         condition.lock()
@@ -116,10 +131,11 @@ final class IntakeStage: @unchecked Sendable {
     var isIdle: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
+        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty && pendingMoves.isEmpty && !filing
     }
 
-    /// Stops the thread and waits for it; returns results it produced but nobody took.
+    /// Stops claiming, files what is pending, ends the thread and waits for it; returns results
+    /// it produced but nobody took.
     func stop() -> [IntakeResult] {
         condition.lock()
         stopRequested = true
@@ -135,7 +151,20 @@ final class IntakeStage: @unchecked Sendable {
 
     private func run() {
         condition.lock()
-        while !stopRequested {
+        while true {
+            if !pendingMoves.isEmpty {
+                let moves = pendingMoves
+                pendingMoves.removeAll(keepingCapacity: true)
+                filing = true
+                condition.unlock()
+                filer.perform(moves, directories: directories)
+                condition.lock()
+                filing = false
+                // The loop may be waiting for the spool to settle (drain's end).
+                if pendingMoves.isEmpty { wake() }
+                continue
+            }
+            if stopRequested { break }
             let now = clock.now()
             for (name, due) in youngFiles where due <= now {
                 youngFiles[name] = nil
