@@ -123,6 +123,8 @@ public enum FileSystem {
             }
             if got == 0 { break }
             filled += got
+            // A short read of a regular file means end of file: no second read to learn it.
+            if filled < buffer.count { break }
         }
         if filled > limit { return .tooLarge(size: filled, modified: modified) }
         buffer.removeSubrange(filled...)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// What survives between attempts: how many were made, when the job was first claimed (for
 /// `maxAgeSeconds`) and when the next is due. Kept in `.state/NAME`, beside the spool's
 /// folders, so the job file itself never changes and moves with a single rename.
@@ -23,6 +25,12 @@ public struct JobStateStore: Sendable {
 
     public init(spool: Spool) {
         directory = spool.stateDirectory
+    }
+
+    /// A listing of the state folder, so the common question "does this new job have saved
+    /// state?" costs no failed open per job.
+    public func makeIndex() -> JobStateIndex {
+        JobStateIndex(directory: directory)
     }
 
     private func path(_ name: String) -> String { "\(directory)/\(name)" }
@@ -53,5 +61,45 @@ public struct JobStateStore: Sendable {
 
     public func remove(_ name: String) {
         try? FileSystem.remove(path(name))
+    }
+}
+
+/// Which names have a state file, kept current by watching the folder's modification time
+/// (any file created, renamed or removed in it changes that): one `fstat` on an open
+/// descriptor per question, and a fresh listing only after the folder changed.
+/// For one thread; not thread-safe.
+public final class JobStateIndex {
+    private let directory: String
+    private var fd: Int32 = -1
+    private var seenChange: (Int, Int) = (-1, -1)
+    private var names = Set<String>()
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// False only when certainly no state file of that name exists.
+    public func mayHaveState(_ name: String) -> Bool {
+        if fd < 0 {
+            fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { return true }
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return true }
+        let change = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+        // The kernel stamps folders with a coarse clock (a few milliseconds), so two changes
+        // close together may share a stamp: a folder changed this recently is not trusted.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
+        if age < 0.05 { return true }
+        if change != seenChange {
+            guard let listing = try? DirectoryStream.names(in: directory) else { return true }
+            names = Set(listing)
+            seenChange = change
+        }
+        return names.contains(name)
     }
 }

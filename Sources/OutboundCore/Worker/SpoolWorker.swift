@@ -47,6 +47,7 @@ final class SpoolWorker: @unchecked Sendable {
     // The worker thread's own.
     private let queue: IncomingQueue
     private var youngFiles: [String: Double] = [:]
+    private lazy var stateIndex = stateStore.makeIndex()
     /// Files this pass tried to claim: a pass that found some is followed by another, so that
     /// "incoming/ is empty" is only ever concluded from a pass that found nothing.
     private var attemptedThisPass = 0
@@ -228,7 +229,8 @@ final class SpoolWorker: @unchecked Sendable {
         }
         switch JobFileReader.read(area.path(of: name), fileName: name, decoder: decoder, limit: limit) {
         case .job(let job, let inode):
-            return .job(name: name, job: job, inode: inode, state: stateStore.load(name, inode: inode))
+            let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
+            return .job(name: name, job: job, inode: inode, state: state)
         case .corrupt(let reason, let message, let modified):
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
