@@ -30,3 +30,30 @@ final class MultiProcessTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.audit("started").count, 2)
     }
 }
+
+/// Three `outbound run` processes sharing one spool: every job delivered exactly once.
+final class ThreeRunnersTests: IntegrationTestCase {
+    func testThreeRunProcessesDeliverEachOfFiveThousandJobsExactlyOnce() throws {
+        try makeSandbox(settings: ["concurrency": 16, "perHostConcurrency": 16])
+        let runners = try (0..<3).map { _ in try sandbox.startRun() }
+        defer { for runner in runners { runner.signal(SIGKILL); runner.wait(timeout: 5) } }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 3 })
+        let count = 5000
+        for index in 0..<count {
+            try sandbox.drop(String(format: "many-%05d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 120) { self.sandbox.jobs(in: "delivered").count == count },
+                      "delivered \(sandbox.jobs(in: "delivered").count) of \(count)")
+        for runner in runners { runner.signal(SIGTERM) }
+        for runner in runners { XCTAssertEqual(runner.wait(timeout: 30), 0, runner.standardError) }
+
+        XCTAssertEqual(server.requestCount, count, "each job sent exactly once")
+        XCTAssertEqual(Set(server.requests.compactMap { $0.header("Idempotency-Key") }).count, count)
+        XCTAssertEqual(sandbox.audit("delivered").count, count)
+        let pids = Set(sandbox.audit("started").compactMap { $0["pid"] as? Int })
+        XCTAssertEqual(pids.count, 3)
+        XCTAssertEqual(sandbox.audit("recovered").count, 0)
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [])
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+    }
+}
