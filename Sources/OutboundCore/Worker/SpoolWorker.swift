@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// What the intake thread found for one file it claimed.
+/// What the spool thread found for one file it claimed.
 enum IntakeResult: Sendable {
     /// A decoded job, claimed into the claim area, with any saved retry state.
     case job(name: String, job: Job, inode: UInt64, state: JobState?)
@@ -19,7 +19,7 @@ enum IntakeResult: Sendable {
 /// the audit log. On a two-core machine the two threads then both work.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
-/// `queue`, `youngFiles` and `attemptedThisPass`, which only the intake thread itself uses.
+/// `queue`, `youngFiles` and `attemptedThisPass`, which only the spool thread itself uses.
 final class SpoolWorker: @unchecked Sendable {
     private let spool: Spool
     private let area: ClaimArea
@@ -69,7 +69,7 @@ final class SpoolWorker: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "outbound-intake"
+        thread.name = "outbound-spool"
         thread.start()
     }
 
