@@ -338,6 +338,11 @@ final class LoopbackServerCore: @unchecked Sendable {
                 _ = sendAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789".utf8))
                 closeGracefully(fd)
                 return
+            case .slowBody(let interval):
+                guard sendAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".utf8)) else { return }
+                for byte in Array("0123456789".utf8) {
+                    guard sleep(milliseconds: interval), sendAll(fd, [byte]) else { return }
+                }
             }
             if !keepAlive {
                 closeGracefully(fd)

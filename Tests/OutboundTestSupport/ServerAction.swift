@@ -16,4 +16,7 @@ public enum ServerAction: Sendable {
     /// Send `HTTP/1.1 200 OK` with `Content-Length: 100` and only 10 body bytes, then close
     /// (curl reports error 18, "transfer closed with outstanding read data remaining").
     case truncatedResponse
+    /// Send a 200 status line and headers with `Content-Length: 10` at once, then the body one
+    /// byte every `byteIntervalMs`: a response whose body trickles in past a client's timeout.
+    case slowBody(byteIntervalMs: Int)
 }
