@@ -39,7 +39,7 @@ public struct AuditRecord: Sendable {
     /// The line's bytes, without the newline.
     public func serialized() -> [UInt8] {
         var writer = JSONObjectWriter()
-        writer.add("ts", Timestamp.format(at))
+        writer.addTimestamp("ts", at)
         writer.add("event", event.rawValue)
         writer.add("job", job)
         writer.add("file", file)
@@ -54,7 +54,7 @@ public struct AuditRecord: Sendable {
         writer.add("ms", ms)
         writer.add("bytes", bytes)
         writer.add("bodySha256", bodySha256)
-        writer.add("nextAttemptAt", nextAttemptAt.map(Timestamp.format))
+        writer.addTimestamp("nextAttemptAt", nextAttemptAt)
         writer.add("pid", pid)
         writer.add("version", version)
         writer.add("count", count)

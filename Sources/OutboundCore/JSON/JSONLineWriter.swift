@@ -26,6 +26,15 @@ public struct JSONObjectWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// Adds an RFC 3339 timestamp (milliseconds, UTC) as a string member.
+    public mutating func addTimestamp(_ key: String, _ seconds: Double?) {
+        guard let seconds else { return }
+        startMember(key)
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(seconds, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Adds a member whose value is already serialized JSON (a nested object or array).
     public mutating func addRaw(_ key: String, json: [UInt8]) {
         startMember(key)

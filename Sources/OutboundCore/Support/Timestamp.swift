@@ -5,6 +5,15 @@ import Glibc
 public enum Timestamp {
     /// `2026-11-29T03:39:44.123Z`: UTC with milliseconds, the audit log's `ts`.
     public static func format(_ seconds: Double) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        append(seconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes the same text as `format` straight into a byte buffer (audit lines are built
+    /// as bytes, one per job event, so this avoids building Strings on the hot path).
+    public static func append(_ seconds: Double, to bytes: inout [UInt8]) {
         // Truncate the whole instant to milliseconds, allowing half a microsecond for the
         // binary representation: .123 is stored as 0.12299990…, which must print as .123.
         let totalMillis = Int64((seconds * 1000 + 0.0005).rounded(.down))
@@ -14,16 +23,32 @@ public enum Timestamp {
             remainder += 1000
         }
         var wholeSeconds = time_t(quotient)
-        let millis = Int(remainder)
         var parts = tm()
         gmtime_r(&wholeSeconds, &parts)
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(millis, 3))Z"
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(Int(remainder), 3)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses an RFC 3339 date-time (`2026-11-29T03:39:44Z`, `...44.5+01:00`); nil if malformed.
