@@ -78,9 +78,13 @@ final class SpoolWorker: @unchecked Sendable {
         condition.lock()
         let grew = limit > credit
         credit = limit
-        if grew { condition.signal() }
+        if grew && credit - results.count >= batchThreshold { condition.signal() }
         condition.unlock()
     }
+
+    /// The room that makes a round of claiming worth waking for: claiming in batches keeps
+    /// the hand-offs between the two threads (a futex and a pipe write each) rare.
+    private var batchThreshold: Int { max(1, min(16, credit / 4)) }
 
     /// Names inotify reported.
     func noteArrivals(_ names: [String]) {
@@ -189,7 +193,7 @@ final class SpoolWorker: @unchecked Sendable {
                 sawEmptyPass = youngFiles.isEmpty
             }
             let room = credit - results.count
-            guard room > 0, queue.hasPending else {
+            guard room >= batchThreshold, queue.hasPending else {
                 let nextYoung = youngFiles.values.min() ?? now + 1
                 _ = condition.wait(until: Date(timeIntervalSince1970: min(nextYoung, now + 1)))
                 continue
