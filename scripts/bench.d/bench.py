@@ -11,6 +11,9 @@ folder; this file is not meant to be run by hand. Modes:
                  receiver stamps arrivals (target 3)
   first-request  outbound drain over N queued jobs; time from process start to the first
                  request at an in-process receiver (target 4)
+  baselines      outbound drain beside the README's senders against the same nginx: curl
+                 --parallel, one sequential curl, xargs -P 8 curl per file, a shell loop of
+                 curl per file, and wrk GET (the raw loopback limit)
   rusage         internal: run a command, report its wall time and peak RSS (used when
                  GNU time is missing)
 
@@ -149,20 +152,36 @@ def curl_quote(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def curl_entry(port, n, user_agent):
+    """A curl config entry for job n: the same method, URL, headers and body outbound sends."""
+    return "".join([
+        "url = %s\n" % curl_quote(job_url(port, n)),
+        "data-binary = %s\n" % curl_quote(body_text(n)),
+        "header = %s\n" % curl_quote("Epic-Client-ID: " + CLIENT_ID),
+        "header = %s\n" % curl_quote("Idempotency-Key: " + job_id(n)),
+        "header = %s\n" % curl_quote("Content-Type: application/json"),
+        "user-agent = %s\n" % curl_quote(user_agent),
+        'output = "/dev/null"\n',
+        'write-out = "%{http_code}\\n"\n',
+    ])
+
+
 def write_curl_config(path, port, count, user_agent):
-    """One entry per job: the same method, URL, headers and body outbound sends."""
+    """One entry per job, separated by `next`."""
     with open(path, "w") as f:
         for n in range(1, count + 1):
-            f.write("url = %s\n" % curl_quote(job_url(port, n)))
-            f.write("data-binary = %s\n" % curl_quote(body_text(n)))
-            f.write("header = %s\n" % curl_quote("Epic-Client-ID: " + CLIENT_ID))
-            f.write("header = %s\n" % curl_quote("Idempotency-Key: " + job_id(n)))
-            f.write("header = %s\n" % curl_quote("Content-Type: application/json"))
-            f.write("user-agent = %s\n" % curl_quote(user_agent))
-            f.write('output = "/dev/null"\n')
-            f.write('write-out = "%{http_code}\\n"\n')
+            f.write(curl_entry(port, n, user_agent))
             if n < count:
                 f.write("next\n")
+
+
+def write_curl_files(folder, port, count, user_agent):
+    """One curl config file per job (job-000001.curl, ...), each a single entry."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    for n in range(1, count + 1):
+        with open(os.path.join(folder, job_id(n) + ".curl"), "w") as f:
+            f.write(curl_entry(port, n, user_agent))
 
 
 # ---------------------------------------------------------------- measuring commands
@@ -479,6 +498,181 @@ def scaling(args):
     log("median %6d jobs  %7.2f s" % (sizes[1], big))
     log("target 5  time(100,000) <= 12x time(10,000):  %.2fx  %s" % (factor, verdict(factor <= 12.0)))
     log("target 2  peak RSS <= %d MiB at 100,000:     %.1f MiB  %s" % (RSS_TARGET_MIB, peak, verdict(peak <= RSS_TARGET_MIB)))
+    return 0
+
+
+# ---------------------------------------------------------------- baselines (the README's table)
+
+XARGS_PROCS = 8
+WRK_CONNECTIONS = 32
+WRK_SECONDS = 5
+
+
+def check_204s(m, count, what):
+    """Every request of a curl-based sender must have been answered 204, and curl (or the
+    shell around it) must have exited 0."""
+    codes = m.stdout.decode("ascii", "replace").split()
+    ok = codes.count("204")
+    if m.rc != 0 or ok != count:
+        others = {}
+        for c in codes:
+            if c != "204":
+                others[c] = others.get(c, 0) + 1
+        raise VerificationError("%s: exit %d, %d of %d responses were 204 (others: %s)\n%s"
+                                % (what, m.rc, ok, count, others or "none", tail(m.stderr)))
+
+
+def run_sequential_curl(args, curl_config, count):
+    m = run_measured(["curl", "-s", "-K", curl_config], args.work, "curl-seq", args.rusage)
+    check_204s(m, count, "sequential curl")
+    return m
+
+
+def run_xargs_curl(args, folder, count):
+    script = 'cd "$1" && printf "%%s\\n" *.curl | xargs -P %d -n 1 curl -s -K' % XARGS_PROCS
+    m = run_measured(["sh", "-c", script, "sh", folder], args.work, "curl-xargs", args.rusage)
+    check_204s(m, count, "xargs -P %d curl" % XARGS_PROCS)
+    return m
+
+
+def run_loop_curl(args, folder, count):
+    script = 'cd "$1" && for f in *.curl; do curl -s -K "$f" || exit 1; done'
+    m = run_measured(["sh", "-c", script, "sh", folder], args.work, "curl-loop", args.rusage)
+    check_204s(m, count, "shell loop of curl")
+    return m
+
+
+def run_wrk(args, port, threads):
+    """wrk GET against the same nginx. Returns (requests, seconds, rate, notes)."""
+    url = "http://127.0.0.1:%d/ingest/1" % port
+    cmd = [args.wrk, "-t", str(threads), "-c", str(WRK_CONNECTIONS), "-d", "%ds" % WRK_SECONDS, url]
+    m = run_measured(cmd, args.work, "wrk", args.rusage)
+    text = m.stdout.decode("utf-8", "replace")
+    requests, seconds, notes = None, None, []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 4 and words[1] == "requests" and words[2] == "in":
+            requests = int(words[0])
+            span = words[3].rstrip(",")
+            factor = {"ms": 0.001, "us": 0.000001, "m": 60.0, "s": 1.0}
+            for unit in ("ms", "us", "m", "s"):
+                if span.endswith(unit):
+                    seconds = float(span[:-len(unit)]) * factor[unit]
+                    break
+        elif line.strip().startswith(("Socket errors", "Non-2xx")):
+            notes.append(line.strip())
+    if m.rc != 0 or not requests or not seconds:
+        raise VerificationError("wrk: exit %d, could not read its request count\n%s\n%s"
+                                % (m.rc, tail(m.stdout), tail(m.stderr)))
+    return requests, seconds, requests / seconds, notes, m
+
+
+def baselines(args):
+    count, pairs, port = args.jobs, args.pairs, args.port
+    xargs_jobs, loop_jobs = args.xargs_jobs, args.loop_jobs
+    config = os.path.join(args.work, "config")
+    write_config(config, port)
+    version = outbound_version(args.bin)
+    user_agent = "outbound/" + version
+    threads = max(1, min(os.cpu_count() or 1, WRK_CONNECTIONS))
+    log("receiver     nginx on http://127.0.0.1:%d/ingest/ (answers 204)" % port)
+    log("requests     POSTs, %d-byte JSON bodies, Epic-Client-ID + Idempotency-Key headers, the same for every sender"
+        % BODY_BYTES)
+    log("repeated     outbound drain and curl --parallel: %d jobs, alternately, %d pairs (medians)" % (count, pairs))
+    log("once         curl -K sequential (%d jobs), xargs -P %d (%d jobs), shell loop (%d jobs), wrk GET %d s; "
+        "run after pair %d" % (count, XARGS_PROCS, xargs_jobs, loop_jobs, WRK_SECONDS, (pairs + 1) // 2))
+    t = time.monotonic()
+    curl_config = os.path.join(args.work, "curl.config")
+    write_curl_config(curl_config, port, count, user_agent)
+    xargs_dir = os.path.join(args.work, "curl-xargs")
+    loop_dir = os.path.join(args.work, "curl-loop")
+    write_curl_files(xargs_dir, port, xargs_jobs, user_agent)
+    write_curl_files(loop_dir, port, loop_jobs, user_agent)
+    log("curl input   one config of %d entries, %d + %d one-entry files, written in %.1f s"
+        % (count, xargs_jobs, loop_jobs, time.monotonic() - t))
+
+    once = []  # (label, jobs text, seconds, rate)
+    spool = os.path.join(args.work, "spool")
+
+    def run_once_baselines():
+        settle()
+        m = run_sequential_curl(args, curl_config, count)
+        log("once    curl -K sequential   %7.2f s  %8s req/s   (%d requests, CPU %.2f s)"
+            % (m.wall, fmt_rate(count / m.wall), count, m.cpu))
+        once.append(("one curl process, sequential, keep-alive", str(count), m.wall, count / m.wall))
+        settle()
+        m = run_xargs_curl(args, xargs_dir, xargs_jobs)
+        log("once    xargs -P %d curl      %7.2f s  %8s req/s   (%d requests, one curl each)"
+            % (XARGS_PROCS, m.wall, fmt_rate(xargs_jobs / m.wall), xargs_jobs))
+        once.append(("xargs -P %d curl, one process per file" % XARGS_PROCS, str(xargs_jobs), m.wall, xargs_jobs / m.wall))
+        settle()
+        m = run_loop_curl(args, loop_dir, loop_jobs)
+        log("once    shell loop of curl   %7.2f s  %8s req/s   (%d requests, one curl each)"
+            % (m.wall, fmt_rate(loop_jobs / m.wall), loop_jobs))
+        once.append(("shell loop, one curl per file", str(loop_jobs), m.wall, loop_jobs / m.wall))
+        if args.wrk:
+            settle()
+            requests, seconds, rate, notes, _ = run_wrk(args, port, threads)
+            log("once    wrk GET              %7.2f s  %8s req/s   (%d requests, %d connections, %d threads)%s"
+                % (seconds, fmt_rate(rate), requests, WRK_CONNECTIONS, threads,
+                   ("; " + "; ".join(notes)) if notes else ""))
+            once.append(("raw loopback: wrk GET, %d connections, %d threads" % (WRK_CONNECTIONS, threads),
+                         str(requests), seconds, rate))
+        else:
+            log("once    wrk                  skipped: %s" % (args.wrk_missing or "not installed"))
+
+    rows = []
+    for pair in range(1, pairs + 1):
+        order = ["curl", "outbound"] if pair % 2 == 1 else ["outbound", "curl"]
+        result = {}
+        for side in order:
+            if side == "outbound":
+                make_spool(spool, port, count)
+                settle()
+                m = run_drain(args, spool, config, count, "drain-%d" % pair)
+                result["outbound"] = m
+                log("pair %d  outbound drain      %7.2f s  %8s jobs/s  (peak RSS %.1f MiB, CPU %.2f s; %s)"
+                    % (pair, m.wall, fmt_rate(count / m.wall), m.maxrss_kib / 1024.0, m.cpu,
+                       describe_durations(m.durations)))
+                shutil.rmtree(spool, ignore_errors=True)
+            else:
+                settle()
+                m = run_curl(args, curl_config, count, "curl-%d" % pair)
+                result["curl"] = m
+                log("pair %d  curl --parallel     %7.2f s  %8s req/s   (CPU %.2f s)"
+                    % (pair, m.wall, fmt_rate(count / m.wall), m.cpu))
+        rows.append((result["curl"], result["outbound"]))
+        if pair == (pairs + 1) // 2:
+            run_once_baselines()
+
+    curl_walls = [c.wall for c, _ in rows]
+    out_walls = [o.wall for _, o in rows]
+    ratios = [(count / o.wall) / (count / c.wall) for c, o in rows]
+    med_curl = statistics.median(count / w for w in curl_walls)
+    med_out = statistics.median(count / w for w in out_walls)
+    med_ratio = statistics.median(ratios)
+
+    heading("Results: baselines (outbound drain %d jobs, median of %d)" % (count, pairs))
+    table = [("curl --parallel --parallel-max %d -K config" % PARALLEL, "%d x%d" % (count, pairs),
+              statistics.median(curl_walls), med_curl, med_ratio, "*")]
+    table += [(label, jobs, secs, rate, med_out / rate, "") for label, jobs, secs, rate in once]
+    table.append(("outbound drain (durable audit, files moved)", "%d x%d" % (count, pairs),
+                  statistics.median(out_walls), med_out, 1.0, ""))
+    width = max(len(r[0]) for r in table)
+    log("%-*s  %12s  %8s  %9s  %10s" % (width, "sender", "jobs", "seconds", "rate/s", "outbound"))
+    for label, jobs, secs, rate, ratio, mark in table:
+        log("%-*s  %12s  %8.2f  %9s  %9.2fx%s" % (width, label, jobs, secs, fmt_rate(rate), ratio, mark))
+    log()
+    log("rate: requests (jobs) per second; seconds and rate of the repeated rows are medians.")
+    log("outbound: outbound drain's median jobs/s divided by the sender's rate;")
+    log("  * for curl --parallel, the median of the %d pair ratios (ratio of medians %.2fx)" % (pairs, med_out / med_curl))
+    log("pair ratios  " + "  ".join("%.2fx" % r for r in ratios))
+    log("outbound peak RSS %.1f MiB (max over %d drains of %d jobs)" % (max(o.maxrss_kib for _, o in rows) / 1024.0,
+                                                                       pairs, count))
+    note1 = "" if count == 10000 else "   [target is stated for 10,000 jobs; this run used %d]" % count
+    log("target 1  drain >= 1.0x curl --parallel:   %.2fx  %s%s" % (med_ratio, verdict(med_ratio >= 1.0), note1))
+    log("verified: every drain put all %d jobs in delivered/ with their 'delivered' audit lines; "
+        "every curl-based sender got 204 for each request" % count)
     return 0
 
 
@@ -828,7 +1022,7 @@ def main(argv):
     if argv and argv[0] == "rusage":
         return rusage_main(argv[1:])
     parser = argparse.ArgumentParser(prog="bench.py")
-    parser.add_argument("mode", choices=["throughput", "scaling", "latency", "first-request"])
+    parser.add_argument("mode", choices=["throughput", "scaling", "latency", "first-request", "baselines"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--port", type=int, default=0)
@@ -838,13 +1032,18 @@ def main(argv):
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--first-timeout", type=int, default=120)
     parser.add_argument("--rusage", choices=["gnu-time", "python"], default="gnu-time")
+    parser.add_argument("--xargs-jobs", type=int, default=1000)
+    parser.add_argument("--loop-jobs", type=int, default=300)
+    parser.add_argument("--wrk", default="", help="wrk binary for --baselines; empty skips wrk")
+    parser.add_argument("--wrk-missing", default="", help="why wrk is skipped, for the report")
     args = parser.parse_args(argv)
 
     def on_term(signum, _frame):
         raise KeyboardInterrupt("signal %d" % signum)
     signal.signal(signal.SIGTERM, on_term)
 
-    modes = {"throughput": throughput, "scaling": scaling, "latency": latency, "first-request": first_request}
+    modes = {"throughput": throughput, "scaling": scaling, "latency": latency, "first-request": first_request,
+             "baselines": baselines}
     try:
         return modes[args.mode](args)
     except VerificationError as e:
