@@ -55,3 +55,21 @@ final class HomeFaultTests: IntegrationTestCase {
         XCTAssertEqual(running.wait(timeout: 20), 0)
     }
 }
+
+/// A process killed mid-write can leave the audit log's last line cut short.
+final class TornAuditLineTests: IntegrationTestCase {
+    func testATornLastLineIsNeverGluedToTheNextProcesssFirstLine() throws {
+        try makeSandbox()
+        try Data("{\"ts\":\"2026-11-29T00:00:00.000Z\",\"event\":\"delivered\",\"job\":\"cut-sh".utf8).write(to: sandbox.auditLog)
+        try sandbox.drop("after-tear.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/a"))
+        try drain()
+        let lines = sandbox.auditText.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.first, "{\"ts\":\"2026-11-29T00:00:00.000Z\",\"event\":\"delivered\",\"job\":\"cut-sh", "the fragment is kept as it was")
+        let rest = lines.dropFirst().filter { !$0.isEmpty }
+        XCTAssertGreaterThanOrEqual(rest.count, 4)
+        for line in rest {
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(line.utf8)), "every later line is whole JSON: \(line)")
+        }
+        XCTAssertEqual(sandbox.audit("started").count, 1)
+    }
+}

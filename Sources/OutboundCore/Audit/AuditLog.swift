@@ -21,9 +21,27 @@ public final class AuditLog {
 
     private static func open(_ path: String) throws -> Int32 {
         try FileSystem.createDirectory(FileSystem.parentDirectory(of: path))
-        return try systemCall("open audit log", path: path) {
-            Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = try systemCall("open audit log", path: path) {
+            Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         }
+        do {
+            try endTornLine(fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// A process killed in the middle of a large write can leave its last line cut short. Our
+    /// first line must not be glued to that fragment, so an unterminated log gets a newline
+    /// first (the fragment stays, on a line of its own: an append-only log loses nothing).
+    private static func endTornLine(_ fd: Int32, path: String) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return }
+        var last: UInt8 = 0
+        guard pread(fd, &last, 1, info.st_size - 1) == 1, last != 0x0A else { return }
+        try FileSystem.writeAll(fd, [0x0A], path: path)
     }
 
     /// Queues a line; nothing reaches the file until `commit`.

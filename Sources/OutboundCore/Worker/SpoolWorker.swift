@@ -190,7 +190,9 @@ final class SpoolWorker: @unchecked Sendable {
                     attemptedThisPass = 0
                     continue
                 }
-                sawEmptyPass = youngFiles.isEmpty
+                let settled = youngFiles.isEmpty
+                if settled && !sawEmptyPass { wake() }   // a drain may be waiting for this
+                sawEmptyPass = settled
             }
             let room = credit - results.count
             guard room >= batchThreshold, queue.hasPending else {
