@@ -14,12 +14,26 @@ public final class DirectoryStream {
 
     /// The next entry's name (never "." or ".."), or nil at the end of the folder.
     public func next() -> String? {
+        while let entry = nextEntry() {
+            if case .name(let name) = entry { return name }
+        }
+        return nil
+    }
+
+    /// A folder entry: its name, or its raw bytes when they are not valid UTF-8 (such a name
+    /// cannot be spelled as a Swift String, and a repaired spelling would name no file).
+    public enum Entry {
+        case name(String)
+        case undecodable([UInt8])
+    }
+
+    /// The next entry (never "." or ".."), or nil at the end of the folder.
+    public func nextEntry() -> Entry? {
         while let handle, let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
-            return name
+            let raw: [UInt8] = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if raw == [0x2E] || raw == [0x2E, 0x2E] { continue }
+            guard let name = String(validating: raw, as: UTF8.self) else { return .undecodable(raw) }
+            return .name(name)
         }
         close()
         return nil

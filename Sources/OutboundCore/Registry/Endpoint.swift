@@ -13,12 +13,18 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether `target` lies under this endpoint.
     public func admits(_ target: TargetURL) -> Bool {
-        guard target.scheme == url.scheme, target.host == url.host, target.port == url.port else { return false }
+        // Bytes, not Strings: Swift compares Strings by Unicode canonical equivalence, so
+        // "\u{212A}" (KELVIN SIGN) would "equal" "K" while the server receives other bytes.
+        guard target.scheme.utf8.elementsEqual(url.scheme.utf8), target.host.utf8.elementsEqual(url.host.utf8),
+              target.port == url.port else { return false }
         guard Self.isCanonicalPath(target.path) else { return false }
-        let prefix = url.path
-        if target.path == prefix { return true }
-        let boundary = prefix.hasSuffix("/") ? prefix : prefix + "/"
-        return target.path.hasPrefix(boundary)
+        let path = target.path.utf8
+        let prefix = url.path.utf8
+        if path.elementsEqual(prefix) { return true }
+        guard path.starts(with: prefix) else { return false }
+        // Under the prefix at a "/" boundary: the prefix ends with "/", or the path goes on with one.
+        if prefix.last == UInt8(ascii: "/") { return true }
+        return path.dropFirst(prefix.count).first == UInt8(ascii: "/")
     }
 
     /// Rejects paths a server might read differently from us: encoded dots that form `.` or
@@ -40,7 +46,8 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         while let byte = bytes.next() {
             var decoded = byte
             if byte == UInt8(ascii: "%") {
-                guard let high = bytes.next(), let low = bytes.next() else { return false }
+                // A malformed escape could swallow the "/" or "%" after it: refuse it outright.
+                guard let high = bytes.next(), let low = bytes.next(), high.isHexDigit, low.isHexDigit else { return false }
                 switch (high | 0x20, low | 0x20) {
                 case (UInt8(ascii: "2"), UInt8(ascii: "e")): decoded = UInt8(ascii: ".")
                 case (UInt8(ascii: "3"), UInt8(ascii: "b")): decoded = UInt8(ascii: ";")
@@ -63,5 +70,11 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
             }
         }
         return endSegment()
+    }
+}
+
+extension UInt8 {
+    var isHexDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
     }
 }

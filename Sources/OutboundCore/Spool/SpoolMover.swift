@@ -12,13 +12,24 @@ public enum SpoolMover {
     /// `name` if nothing in `folder` has it (nor its `.reason` sidecar), else
     /// `stem~<n>.json` for the first free n.
     public static func freeName(for name: String, in folder: String) throws -> String {
-        if isFree(name, in: folder) { return name }
+        if fits(name), isFree(name, in: folder) { return name }
         let stem = originalStem(of: name)
         for suffix in 1...10_000 {
-            let candidate = "\(stem)\(clashMarker)\(suffix).json"
+            // Shorten the stem when the name and its `.reason` would not fit in 255 bytes.
+            let tail = "\(clashMarker)\(suffix).json"
+            let room = maxNameBytes - ".reason".utf8.count - tail.utf8.count
+            let candidate = "\(stem.truncatedToUTF8Bytes(room))\(tail)"
             if isFree(candidate, in: folder) { return candidate }
         }
         throw SystemError("find a free name for", path: "\(folder)/\(name)", code: EEXIST)
+    }
+
+    /// The longest file name a Linux file system takes, in bytes.
+    static let maxNameBytes = 255
+
+    /// Whether `name` and its `.reason` sidecar both fit.
+    static func fits(_ name: String) -> Bool {
+        name.utf8.count + ".reason".utf8.count <= maxNameBytes
     }
 
     /// The file name without `.json` and without a clash suffix `~N`.
@@ -39,4 +50,20 @@ public enum SpoolMover {
 
 extension Character {
     var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+}
+
+extension String {
+    /// The longest prefix of at most `limit` UTF-8 bytes that ends on a character boundary.
+    func truncatedToUTF8Bytes(_ limit: Int) -> String {
+        guard utf8.count > limit else { return self }
+        var result = ""
+        var used = 0
+        for character in self {
+            let size = character.utf8.count
+            if used + size > limit { break }
+            result.append(character)
+            used += size
+        }
+        return result
+    }
 }

@@ -1,3 +1,5 @@
+import COutbound
+
 /// Where the next candidate job name in `incoming/` comes from: names inotify reported
 /// first (the low-latency path), then a streaming pass over the folder (the safety net, and
 /// the backlog at start). Never holds the whole folder in memory.
@@ -29,6 +31,44 @@ final class IncomingQueue {
         notified.append(contentsOf: names.filter(Spool.isJobName))
     }
 
+    /// A `*.json` file whose name is not UTF-8 gets a spelling that is (each bad byte as
+    /// `%XX`), by a rename inside `incoming/`, so it can be claimed and filed like any other;
+    /// its name is no valid id, so without an `id` field it ends in corrupt/ as invalid_job.
+    private func renameUndecodable(_ raw: [UInt8]) -> String? {
+        guard raw.count > 5, raw.suffix(5).elementsEqual(".json".utf8), raw.first != UInt8(ascii: ".") else { return nil }
+        var spelled = ""
+        var index = 0
+        while index < raw.count {
+            var length = 1
+            while length <= 4, index + length <= raw.count {
+                if let text = String(validating: raw[index..<(index + length)], as: UTF8.self) {
+                    spelled += text
+                    break
+                }
+                length += 1
+            }
+            if length > 4 || index + length > raw.count {
+                spelled += "%" + String(raw[index], radix: 16, uppercase: true).leftPadded(to: 2)
+                length = 1
+            }
+            index += length
+        }
+        do {
+            let target = try SpoolMover.freeName(for: spelled, in: folder)
+            let from = Array(folder.utf8) + [UInt8(ascii: "/")] + raw + [0]
+            let to = Array("\(folder)/\(target)".utf8) + [0]
+            let moved = from.withUnsafeBufferPointer { fromPointer in
+                to.withUnsafeBufferPointer { toPointer in
+                    outbound_rename_noreplace(UnsafeRawPointer(fromPointer.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                              UnsafeRawPointer(toPointer.baseAddress!).assumingMemoryBound(to: CChar.self))
+                }
+            }
+            return moved == 0 ? target : nil
+        } catch {
+            return nil
+        }
+    }
+
     /// The next job name to try, or nil when nothing is pending.
     func next() -> String? {
         if notifiedHead < notified.count {
@@ -41,12 +81,22 @@ final class IncomingQueue {
             return name
         }
         while let stream {
-            guard let name = stream.next() else {
+            switch stream.nextEntry() {
+            case nil:
                 self.stream = nil
                 return nil
+            case .name(let name)?:
+                if Spool.isJobName(name) { return name }
+            case .undecodable(let raw)?:
+                if let name = renameUndecodable(raw) { return name }
             }
-            if Spool.isJobName(name) { return name }
         }
         return nil
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
