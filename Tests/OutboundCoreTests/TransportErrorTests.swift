@@ -3,8 +3,8 @@ import COutbound
 import XCTest
 
 /// libcurl's result codes map to the contract's transport-error classes (section 7), all of
-/// which are retried. DNS is checked here rather than end to end: resolving an unknown name
-/// would send a query to the machine's resolver, and tests send nothing beyond loopback.
+/// which are retried. (End to end, ResolveFailureTests resolves a name inside an empty
+/// network namespace, so no query leaves the machine.)
 final class TransportErrorTests: XCTestCase {
     func testCurlCodesMapToTheContractClasses() {
         XCTAssertEqual(CurlTransfer.classify(CURLE_COULDNT_RESOLVE_HOST).kind, .dns)

@@ -40,3 +40,32 @@ final class ReceiverFaultTests: IntegrationTestCase {
         }
     }
 }
+
+/// A name that cannot be resolved. Run inside a new, empty network namespace (`unshare -n`):
+/// the lookup fails there without a single packet reaching the machine's resolver.
+final class ResolveFailureTests: IntegrationTestCase {
+    func testUnresolvableNameIsADNSErrorRetriedThenFailed() throws {
+        try makeSandbox()
+        try sandbox.writeClients(endpoint: "http://unresolvable.invalid/hooks/")
+        try sandbox.drop("nowhere.json", job: SpoolSandbox.job(url: "http://unresolvable.invalid/hooks/x"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-n", OutboundProcess.binaryURL.path, "drain", "--spool", sandbox.spool.path, "--config", sandbox.config.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, "unshare -n needs root (CI and the dev machines run as root): \(stderr)")
+
+        let sidecar = try XCTUnwrap(sandbox.reason(of: "nowhere.json", in: "failed"), sandbox.auditText)
+        XCTAssertEqual(sidecar["reason"] as? String, "retries_exhausted")
+        XCTAssertEqual(sidecar["attempts"] as? Int, 3)
+        XCTAssertTrue((sidecar["error"] as? String ?? "").hasPrefix("dns:"), "\(sidecar)")
+        let deferred = sandbox.audit("deferred", job: "nowhere")
+        XCTAssertEqual(deferred.map { $0["attempt"] as? Int }, [1, 2])
+        XCTAssertTrue(deferred.allSatisfy { ($0["error"] as? String ?? "").hasPrefix("dns:") })
+    }
+}
