@@ -9,8 +9,9 @@ public enum CurlURLParser {
         if text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) {
             throw .forbiddenCharacter
         }
-        let lowered = text.lowercased()
-        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+        // Bytes, not Characters: "http://\u{301}…" is not prefixed by "http://" as a String.
+        let lowered = text.asciiLowercased()
+        guard lowered.utf8.starts(with: "http://".utf8) || lowered.utf8.starts(with: "https://".utf8) else {
             if let colon = text.firstIndex(of: ":"), text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), colon != text.startIndex {
                 let scheme = String(text[..<colon]).lowercased()
                 if scheme != "http" && scheme != "https" { throw .unsupportedScheme(scheme) }
@@ -27,16 +28,19 @@ public enum CurlURLParser {
             throw .hasUserinfo
         }
         if part(handle, CURLUPART_FRAGMENT) != nil { throw .hasFragment }
-        guard let scheme = part(handle, CURLUPART_SCHEME)?.lowercased() else { throw .notAbsoluteHTTP }
+        guard let scheme = part(handle, CURLUPART_SCHEME)?.asciiLowercased() else { throw .notAbsoluteHTTP }
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
         guard let host = part(handle, CURLUPART_HOST), !host.isEmpty else { throw .unparsable("no host") }
+        // A non-ASCII host would be compared one way and resolved (IDN) another: only the
+        // ASCII (xn--) spelling is taken.
+        guard host.utf8.allSatisfy({ $0 < 0x80 }) else { throw .nonASCIIHost }
         guard let portText = part(handle, CURLUPART_PORT, flags: UInt32(CURLU_DEFAULT_PORT)), let port = Int(portText) else {
             throw .unparsable("no port")
         }
         let path = part(handle, CURLUPART_PATH) ?? "/"
         let query = part(handle, CURLUPART_QUERY)
         guard let absolute = part(handle, CURLUPART_URL) else { throw .unparsable("cannot serialize") }
-        return TargetURL(scheme: scheme, host: host.lowercased(), port: port, path: path.isEmpty ? "/" : path,
+        return TargetURL(scheme: scheme, host: host.asciiLowercased(), port: port, path: path.isEmpty ? "/" : path,
                          query: query, absoluteString: absolute)
     }
 
@@ -45,5 +49,13 @@ public enum CurlURLParser {
         guard curl_url_get(handle, which, &value, flags) == CURLUE_OK, let value else { return nil }
         defer { curl_free(value) }
         return String(cString: value)
+    }
+}
+
+extension String {
+    /// Lowercases A-Z only. `lowercased()` maps Unicode too: KELVIN SIGN becomes "k", and a
+    /// host that "equals" an allowed one would not be the host libcurl connects to.
+    func asciiLowercased() -> String {
+        String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }

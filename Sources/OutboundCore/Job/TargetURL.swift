@@ -46,6 +46,7 @@ public enum URLProblem: Error, Sendable, Equatable, CustomStringConvertible {
     case hasUserinfo
     case hasFragment
     case forbiddenCharacter
+    case nonASCIIHost
     case unparsable(String)
 
     public var description: String {
@@ -55,6 +56,7 @@ public enum URLProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .hasUserinfo: return "must not carry userinfo (user:password@)"
         case .hasFragment: return "must not carry a fragment (#...)"
         case .forbiddenCharacter: return "contains white space, a backslash or a control character"
+        case .nonASCIIHost: return "has a host name that is not ASCII; write an internationalized name in its xn-- form"
         case .unparsable(let why): return "cannot be parsed (\(why))"
         }
     }

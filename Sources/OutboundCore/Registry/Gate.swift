@@ -20,7 +20,9 @@ public struct Gate: Sendable {
         guard !job.clientId.isEmpty else {
             return .refused(.missingClientId, message: "the job has no clientId")
         }
-        guard let record = registry.record(for: job.clientId) else {
+        // Byte-exact: a String lookup would also match a canonically equivalent spelling,
+        // and the header sent carries the job's own bytes.
+        guard let record = registry.record(for: job.clientId), record.clientId.utf8.elementsEqual(job.clientId.utf8) else {
             return .refused(.unknownClientId, message: "no client record has this clientId")
         }
         guard record.status == .active else {
