@@ -497,13 +497,13 @@ public final class Dispatcher {
         filer.perform(batch.filter { $0.to == .deferred }, directories: directories)
     }
 
-    /// Returns a claim to its folder (a stop, a fresh file still being written).
-    private func putBack(_ name: String, to folder: SpoolFolder, countsAsRequeue: Bool = true) {
+    /// Returns a claim to its folder (at a stop, or after the audit log failed).
+    private func putBack(_ name: String, to folder: SpoolFolder) {
         do {
             let target = try SpoolMover.freeName(for: name, in: spool.path(folder))
             try FileSystem.rename(area.path(of: name), to: spool.path(folder, target), replacing: false)
             if folder == .deferred { schedule.insert(target, due: clock.now()) }
-            if countsAsRequeue { summary.requeued += 1 }
+            summary.requeued += 1
         } catch {
             reportSpoolError(error)
         }
