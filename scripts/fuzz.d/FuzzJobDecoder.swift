@@ -130,21 +130,6 @@ private func pathIsUnambiguous(_ path: String) -> Bool {
     return true
 }
 
-/// Set by `scripts/fuzz --ignore-known`: do not report the open known findings (see
-/// scripts/fuzz.d/README.md), so that a run can look for anything else. Both concern
-/// non-ASCII text in the URL, compared or tested with Swift's Unicode-aware String API:
-///   K3. CurlURLParser lowercases the host with String.lowercased(), so a KELVIN SIGN
-///       (U+212A) host is compared as "k…" while the URL sent keeps U+212A (libcurl's IDN
-///       step maps it to "k" as well, so the connection goes to the same host);
-///   K4. CurlURLParser tests the scheme with String.hasPrefix("http://"), which compares
-///       grapheme clusters: "http://" + a combining mark is refused, while "http:///" + the
-///       mark is accepted and serialized as the spelling that is refused.
-/// (K1 and K2, a malformed escape hiding the next segment and String comparison of paths,
-/// are fixed; scripts/fuzz.d/regressions/ keeps their inputs.)
-private let ignoreKnown = getenv("OUTBOUND_FUZZ_IGNORE_KNOWN").map { String(cString: $0) == "1" } ?? false
-
-private func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
-
 /// Endpoint matching by parts, the contract's rule, restated on bytes.
 private func admitsOracle(_ endpoint: TargetURL, _ target: TargetURL) -> Bool {
     guard Array(endpoint.scheme.utf8) == Array(target.scheme.utf8), Array(endpoint.host.utf8) == Array(target.host.utf8),
@@ -185,7 +170,7 @@ private func checkStable(_ url: TargetURL, _ origin: String) {
     guard !url.redacted.contains("?"), !url.redacted.contains("#"), !url.redacted.contains("@") || url.path.contains("@") else {
         violated("redacted URL keeps query, fragment or userinfo", "\(url.redacted.debugDescription) from \(origin.debugDescription)")
     }
-    if let host = sentHost(url.absoluteString), Array(host.utf8) != Array(url.host.utf8), !(ignoreKnown && !isASCII(host)) {  // K3
+    if let host = sentHost(url.absoluteString), Array(host.utf8) != Array(url.host.utf8) {
         violated("the host the gate compares is not the host that is sent",
                  "compared \(url.host.debugDescription), sending \(url.absoluteString.debugDescription); input \(origin.debugDescription)")
     }
@@ -193,7 +178,6 @@ private func checkStable(_ url: TargetURL, _ origin: String) {
     do {
         again = try CurlURLParser.parse(url.absoluteString)
     } catch {
-        if ignoreKnown, error == .notAbsoluteHTTP, !isASCII(url.absoluteString) { return }  // K4
         violated("the URL sent does not parse again", "\(url.absoluteString.debugDescription) (from \(origin.debugDescription)): \(error)")
     }
     // libcurl reports an empty query ("…/?") as "" but serializes the URL without the "?",
