@@ -118,16 +118,16 @@ public struct JobDecoder: Sendable {
             }
             let lowered = name.lowercased()
             guard !reservedHeaders.contains(lowered) else {
-                throw JobRejection(.invalidJob, "field 'headers.\(name)' is set by the dispatcher and may not be given in a job")
+                throw JobRejection(.invalidJob, "field 'headers.\(Self.printable(name))' is set by the dispatcher and may not be given in a job")
             }
             guard seen.insert(lowered).inserted else {
-                throw JobRejection(.invalidJob, "field 'headers.\(name)' is given twice (header names are case-insensitive)")
+                throw JobRejection(.invalidJob, "field 'headers.\(Self.printable(name))' is given twice (header names are case-insensitive)")
             }
             guard case .string(let text) = headerValue else {
-                throw JobRejection(.invalidJob, "field 'headers.\(name)' must be a string, not \(headerValue.typeDescription)")
+                throw JobRejection(.invalidJob, "field 'headers.\(Self.printable(name))' must be a string, not \(headerValue.typeDescription)")
             }
             guard !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else {
-                throw JobRejection(.invalidJob, "field 'headers.\(name)' contains CR, LF or NUL")
+                throw JobRejection(.invalidJob, "field 'headers.\(Self.printable(name))' contains CR, LF or NUL")
             }
             headers.append(HeaderField(name: name, value: text))
         }

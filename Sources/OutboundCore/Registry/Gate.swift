@@ -41,7 +41,8 @@ public struct Gate: Sendable {
             }
         }
         guard record.endpoints.contains(where: { $0.admits(job.url) }) else {
-            return .refused(.endpointNotAllowed, message: "\(job.url.redacted) is not under any endpoint of '\(record.application)'")
+            return .refused(.endpointNotAllowed,
+                            message: "\(job.url.redacted.truncatedToUTF8Bytes(300)) is not under any endpoint of '\(record.application)'")
         }
         return .allowed(record)
     }
