@@ -202,7 +202,8 @@ public struct ConfigLoader {
     /// Resolves a path relative to the config folder and checks that it is a readable file.
     private func existingFile(_ path: String, file: String, entry: String?, field: String) throws(ConfigError) -> String {
         let absolute = path.hasPrefix("/") ? path : "\(directory)/\(path)"
-        guard FileSystem.kind(of: absolute) == .regular || FileSystem.kind(of: absolute) == .symbolicLink,
+        let kind = FileSystem.kind(of: absolute)
+        guard kind == .regular || kind == .symbolicLink,
               FileSystem.isReadable(absolute) else {
             throw ConfigError(file: file, entry: entry, "field '\(field)': '\(absolute)' is not a readable file")
         }

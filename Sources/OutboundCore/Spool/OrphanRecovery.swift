@@ -36,7 +36,7 @@ public struct OrphanRecovery {
                 try putBack(from: activePath, found)
                 recovered += found
             case .directory:
-                recovered += try recoverFolder(entryPath, isBuilding: entry.hasPrefix(".new-"), willMove: willMove)
+                recovered += try recoverFolder(entryPath, willMove: willMove)
             default:
                 continue
             }
@@ -44,7 +44,7 @@ public struct OrphanRecovery {
         return recovered
     }
 
-    private func recoverFolder(_ folder: String, isBuilding: Bool, willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
+    private func recoverFolder(_ folder: String, willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
         let lockPath = "\(folder)/.lock"
         let fd = open(lockPath, O_RDWR | O_CLOEXEC)
         if fd < 0 {
@@ -60,14 +60,12 @@ public struct OrphanRecovery {
         }
         unlink(lockPath)
         rmdir(folder)
-        _ = isBuilding
         return found
     }
 
     private func putBack(from folder: String, _ jobs: [Recovered]) throws {
         for job in jobs {
-            let target = try SpoolMover.freeName(for: job.name, in: spool.path(.incoming))
-            try FileSystem.rename("\(folder)/\(job.name)", to: spool.path(.incoming, target), replacing: false)
+            try SpoolMover.move("\(folder)/\(job.name)", named: job.name, into: spool.path(.incoming))
         }
         try FileSystem.syncDirectory(spool.path(.incoming))
     }

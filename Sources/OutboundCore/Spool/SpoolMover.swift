@@ -24,6 +24,15 @@ public enum SpoolMover {
         throw SystemError("find a free name for", path: "\(folder)/\(name)", code: EEXIST)
     }
 
+    /// Moves the file at `source` into `folder` as `name`, or under a free clash name, never
+    /// replacing anything; returns the name it got.
+    @discardableResult
+    public static func move(_ source: String, named name: String, into folder: String) throws -> String {
+        let target = try freeName(for: name, in: folder)
+        try FileSystem.rename(source, to: "\(folder)/\(target)", replacing: false)
+        return target
+    }
+
     /// The longest file name a Linux file system takes, in bytes.
     static let maxNameBytes = 255
 

@@ -33,7 +33,7 @@ public final class Dispatcher {
     private let signals: SignalWatcher?
     private let watcher: IncomingWatcher?
     /// Claims, reads and files jobs on its own thread.
-    private let intake: SpoolWorker
+    private let spoolThread: SpoolWorker
     private let filer: SpoolFiler
     private let directories = DirectorySyncer()
 
@@ -91,7 +91,7 @@ public final class Dispatcher {
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
         filer = SpoolFiler(spool: spool, area: area, stateStore: stateStore)
-        intake = SpoolWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
+        spoolThread = SpoolWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
                              maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
@@ -126,9 +126,9 @@ public final class Dispatcher {
         try audit.commit()
         recoverOrphans()
         loadDeferredFolder()
-        intake.requestPass()
-        intake.setCredit(maxClaimed)
-        intake.start()
+        spoolThread.requestPass()
+        spoolThread.setCredit(maxClaimed)
+        spoolThread.start()
         nextRecoveryAt = clock.now() + Self.recoveryInterval
         nextRescanAt = clock.now() + Self.rescanInterval
 
@@ -137,14 +137,14 @@ public final class Dispatcher {
             if let signals, readable.contains(signals.descriptor) { handleSignals(signals.drain()) }
             if let watcher, readable.contains(watcher.descriptor) {
                 let arrivals = watcher.drain()
-                if arrivals.overflowed { intake.requestPass() }
-                intake.noteArrivals(arrivals.names)
+                if arrivals.overflowed { spoolThread.requestPass() }
+                spoolThread.noteArrivals(arrivals.names)
             }
             runPeriodicWork()
             if !stopping && auditFailure == nil {
                 admitIntakeResults()
                 claimDueDeferred()
-                intake.setCredit(max(0, maxClaimed - inFlight.count - ready.count))
+                spoolThread.setCredit(max(0, maxClaimed - inFlight.count - ready.count))
             }
             commit()
             if auditFailure == nil && !stopping { startAttempts() }
@@ -169,7 +169,7 @@ public final class Dispatcher {
             return false
         }
         guard case .drain(let maxWait) = mode else { return false }
-        guard engine.inFlight == 0, ready.isEmpty, intake.isIdle else { return false }
+        guard engine.inFlight == 0, ready.isEmpty, spoolThread.isIdle else { return false }
         if schedule.isEmpty {
             loadDeferredFolder()
             if schedule.isEmpty { return true }
@@ -202,7 +202,7 @@ public final class Dispatcher {
         }
         if now >= nextRescanAt {
             nextRescanAt = now + Self.rescanInterval
-            intake.requestPass()
+            spoolThread.requestPass()
         }
     }
 
@@ -223,7 +223,7 @@ public final class Dispatcher {
         let grace: Double
         if case .run(let seconds) = mode { grace = seconds } else { grace = 10 }
         stopDeadline = clock.now() + grace
-        intake.setCredit(0)
+        spoolThread.setCredit(0)
         for claimed in ready { putBack(claimed.name, to: claimed.origin) }
         ready.removeAll()
     }
@@ -245,7 +245,7 @@ public final class Dispatcher {
             decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
             policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
             builder = RequestBuilder(settings: fresh.settings)
-            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
+            spoolThread.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
             record.count = fresh.registry.count
@@ -261,9 +261,9 @@ public final class Dispatcher {
 
     // MARK: claiming
 
-    /// Takes what the intake thread claimed: decoded jobs go to the gate, the rest to corrupt/.
+    /// Takes what the spool thread claimed: decoded jobs go to the gate, the rest to corrupt/.
     private func admitIntakeResults() {
-        for result in intake.takeResults() {
+        for result in spoolThread.takeResults() {
             switch result {
             case .job(let name, let job, let inode, let state):
                 admit(name, job: job, inode: inode, state: state, origin: .incoming)
@@ -493,15 +493,14 @@ public final class Dispatcher {
             return
         }
         let batch = moves.take()
-        intake.file(batch.filter { $0.to != .deferred })
+        spoolThread.file(batch.filter { $0.to != .deferred })
         filer.perform(batch.filter { $0.to == .deferred }, directories: directories)
     }
 
     /// Returns a claim to its folder (at a stop, or after the audit log failed).
     private func putBack(_ name: String, to folder: SpoolFolder) {
         do {
-            let target = try SpoolMover.freeName(for: name, in: spool.path(folder))
-            try FileSystem.rename(area.path(of: name), to: spool.path(folder, target), replacing: false)
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
             if folder == .deferred { schedule.insert(target, due: clock.now()) }
             summary.requeued += 1
         } catch {
@@ -525,7 +524,7 @@ public final class Dispatcher {
                 try audit.commit()
             }
             summary.recovered += recovered.count
-            if !recovered.isEmpty { intake.requestPass() }
+            if !recovered.isEmpty { spoolThread.requestPass() }
         } catch {
             reportSpoolError(error)
         }
@@ -546,7 +545,7 @@ public final class Dispatcher {
     // MARK: the end
 
     private func finishRun() -> DispatchSummary {
-        intake.setCredit(0)
+        spoolThread.setCredit(0)
         for token in engine.abortAll() {
             if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
         }
@@ -568,7 +567,7 @@ public final class Dispatcher {
         commit()
         // The spool thread files what it was given, then stops; claims it made that nobody
         // took go back.
-        for result in intake.stop() {
+        for result in spoolThread.stop() {
             switch result {
             case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
             }

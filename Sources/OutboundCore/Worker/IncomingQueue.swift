@@ -15,7 +15,6 @@ final class IncomingQueue {
     }
 
     var hasPending: Bool { notifiedHead < notified.count || stream != nil }
-    var isScanning: Bool { stream != nil }
 
     /// Starts a new pass over the folder unless one is under way.
     func startPass() {

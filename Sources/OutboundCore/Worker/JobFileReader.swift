@@ -1,4 +1,4 @@
-/// Reads a claimed job file and decodes it: shared by the intake thread (jobs from
+/// Reads a claimed job file and decodes it: shared by the spool thread (jobs from
 /// `incoming/`) and the loop (jobs back from `deferred/`).
 enum JobFileReader {
     /// What a claimed file turned out to be.

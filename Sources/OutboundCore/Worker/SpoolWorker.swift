@@ -152,7 +152,7 @@ final class SpoolWorker: @unchecked Sendable {
         return left
     }
 
-    // MARK: the intake thread
+    // MARK: the spool thread
 
     private func run() {
         condition.lock()
@@ -247,8 +247,7 @@ final class SpoolWorker: @unchecked Sendable {
     /// being written: it goes back to `incoming/` and is looked at again when a second old.
     private func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
-            let target = try SpoolMover.freeName(for: name, in: spool.path(.incoming))
-            try FileSystem.rename(area.path(of: name), to: spool.path(.incoming, target), replacing: false)
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
             youngFiles[target] = modified + 1.0
         } catch {
             FileSystem.writeStandardError("outbound: spool error: \(error)\n")
