@@ -61,13 +61,17 @@ int outbound_signalfd_read(int fd) {
 }
 
 int outbound_rename_noreplace(const char *from, const char *to) {
-    long result = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+    return outbound_renameat_noreplace(AT_FDCWD, from, AT_FDCWD, to);
+}
+
+int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, const char *to) {
+    long result = syscall(SYS_renameat2, from_dir, from, to_dir, to, RENAME_NOREPLACE);
     if (result == 0 || (errno != EINVAL && errno != ENOSYS)) {
         return (int)result;
     }
     /* No RENAME_NOREPLACE here: link(2) refuses an existing target atomically. */
-    if (link(from, to) != 0) {
+    if (linkat(from_dir, from, to_dir, to, 0) != 0) {
         return -1;
     }
-    return unlink(from);
+    return unlinkat(from_dir, from, 0);
 }

@@ -107,4 +107,7 @@ int outbound_signalfd_read(int fd);
  */
 int outbound_rename_noreplace(const char *from, const char *to);
 
+/** The same, with each name relative to a directory descriptor (renameat2's form). */
+int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, const char *to);
+
 #endif

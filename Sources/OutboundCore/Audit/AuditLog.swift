@@ -61,6 +61,12 @@ public final class AuditLog {
         try systemCall("fsync", path: path) { fsync(fd) }
     }
 
+    /// Appends whole, already serialized lines with one write(2), then fsyncs.
+    public func writeDurably(_ lines: [UInt8]) throws {
+        try FileSystem.writeAll(fd, lines, path: path)
+        try systemCall("fsync", path: path) { fsync(fd) }
+    }
+
     /// Opens the log again, at `newPath` if given (after logrotate moved the old file, or
     /// when a reload changed `auditLog`). The old descriptor stays in use if this fails.
     public func reopen(at newPath: String? = nil) throws {

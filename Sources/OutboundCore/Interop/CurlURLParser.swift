@@ -24,22 +24,40 @@ public enum CurlURLParser {
         guard setResult == CURLUE_OK else {
             throw .unparsable(String(cString: curl_url_strerror(setResult)))
         }
-        if part(handle, CURLUPART_USER) != nil || part(handle, CURLUPART_PASSWORD) != nil || part(handle, CURLUPART_OPTIONS) != nil {
+        // Userinfo (and login options) need an "@", a fragment a "#": without them there is
+        // nothing to ask libcurl about.
+        let utf8 = text.utf8
+        if utf8.contains(UInt8(ascii: "@")),
+           part(handle, CURLUPART_USER) != nil || part(handle, CURLUPART_PASSWORD) != nil || part(handle, CURLUPART_OPTIONS) != nil {
             throw .hasUserinfo
         }
-        if part(handle, CURLUPART_FRAGMENT) != nil { throw .hasFragment }
-        guard let scheme = part(handle, CURLUPART_SCHEME)?.asciiLowercased() else { throw .notAbsoluteHTTP }
+        if utf8.contains(UInt8(ascii: "#")), part(handle, CURLUPART_FRAGMENT) != nil { throw .hasFragment }
+        guard let givenScheme = part(handle, CURLUPART_SCHEME) else { throw .notAbsoluteHTTP }
+        let scheme = givenScheme.asciiLowercased()
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
         guard let host = part(handle, CURLUPART_HOST), !host.isEmpty else { throw .unparsable("no host") }
         // A non-ASCII host would be compared one way and resolved (IDN) another: only the
         // ASCII (xn--) spelling is taken.
         guard host.utf8.allSatisfy({ $0 < 0x80 }) else { throw .nonASCIIHost }
-        guard let portText = part(handle, CURLUPART_PORT, flags: UInt32(CURLU_DEFAULT_PORT)), let port = Int(portText) else {
-            throw .unparsable("no port")
-        }
+        let givenPort = part(handle, CURLUPART_PORT)
+        guard let port = givenPort.map({ Int($0) }) ?? (scheme == "https" ? 443 : 80) else { throw .unparsable("no port") }
         let path = part(handle, CURLUPART_PATH) ?? "/"
         let query = part(handle, CURLUPART_QUERY)
-        guard let absolute = part(handle, CURLUPART_URL) else { throw .unparsable("cannot serialize") }
+        // What is sent is libcurl's own serialization of this parse. When the text already
+        // reads exactly as its parts put back together, it is sent as it is: the transfer then
+        // parses the very string these parts came from, and serializing (libcurl's printf,
+        // the most costly step here) is skipped.
+        var reassembled = "\(givenScheme)://\(host)"
+        if let givenPort { reassembled += ":\(givenPort)" }
+        reassembled += path
+        if let query { reassembled += "?\(query)" }
+        let absolute: String
+        if reassembled.hasSameBytes(as: text) {
+            absolute = text
+        } else {
+            guard let serialized = part(handle, CURLUPART_URL) else { throw .unparsable("cannot serialize") }
+            absolute = serialized
+        }
         return TargetURL(scheme: scheme, host: host.asciiLowercased(), port: port, path: path.isEmpty ? "/" : path,
                          query: query, absoluteString: absolute)
     }
@@ -56,6 +74,7 @@ extension String {
     /// Lowercases A-Z only. `lowercased()` maps Unicode too: KELVIN SIGN becomes "k", and a
     /// host that "equals" an allowed one would not be the host libcurl connects to.
     func asciiLowercased() -> String {
-        String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        guard utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return self }
+        return String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }

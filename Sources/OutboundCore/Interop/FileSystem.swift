@@ -94,7 +94,14 @@ public enum FileSystem {
     /// Reads a whole regular file with one open and (usually) one read, without following a
     /// symlink and without reading more than `limit` bytes.
     public static func readRegularFile(_ path: String, limit: Int) throws -> ReadResult {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        try readRegularFile(path: path, limit: limit) { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+    }
+
+    /// The same, with the file opened by `openFile` (which must not follow a symlink and must
+    /// not block); `path` names it in errors.
+    static func readRegularFile(path: String, limit: Int, openFile: () -> Int32) throws -> ReadResult {
+        var fd: Int32
+        repeat { fd = openFile() } while fd < 0 && errno == EINTR
         if fd < 0 {
             if errno == ELOOP { return .notRegularFile }
             throw SystemError("open", path: path)

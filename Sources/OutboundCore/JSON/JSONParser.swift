@@ -14,28 +14,36 @@ public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
 public struct JSONParser {
     public static let defaultMaxDepth = 64
 
-    private let bytes: [UInt8]
+    /// The document, borrowed for the length of `parse`.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth: Int
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
 
     /// Parses one JSON document that makes up all of `bytes` (white space around it allowed).
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw JSONSyntaxError(offset: 0, problem: "a UTF-8 byte-order mark is not allowed")
         }
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        if parser.index != bytes.count {
-            throw parser.error("unexpected content after the JSON value")
+        let outcome: Result<JSONValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            do throws(JSONSyntaxError) {
+                parser.skipWhitespace()
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                if parser.index != buffer.count {
+                    throw parser.error("unexpected content after the JSON value")
+                }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
         }
-        return value
+        return try outcome.get()
     }
 
     private func error(_ problem: String) -> JSONSyntaxError {
@@ -92,7 +100,10 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            // A job has a handful of members: comparing with each beats hashing every key.
+            if members.count == 16 { seen = Set(members.map(\.key)) }
+            let isDuplicate = members.count < 16 ? members.contains { $0.key == key } : !seen.insert(key).inserted
+            guard !isDuplicate else {
                 throw JSONSyntaxError(offset: keyOffset, problem: "duplicate member name")
             }
             skipWhitespace()
@@ -149,16 +160,32 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-    /// Parses a string starting at its opening quote. The common case, a run without escapes,
-    /// becomes a String in one step from the bytes (validated as UTF-8 on the way).
+    /// Parses a string starting at its opening quote. Runs without escapes are copied as
+    /// bytes (non-ASCII runs checked as UTF-8 on the way) and the String is made once at the
+    /// end: building it piece by piece costs far more than the parse.
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
-        var result = ""
+        let start = index
+        // The common case: no escapes, all ASCII.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+            if byte < 0x20 { throw error("control character in a string") }
+            index += 1
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(index - start + 64)
+        result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         var runStart = index
         var runIsASCII = true
         while true {
@@ -167,12 +194,17 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 try appendRun(from: runStart, to: index, isASCII: runIsASCII, into: &result)
                 index += 1
-                return result
+                return String(decoding: result, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
                 try appendRun(from: runStart, to: index, isASCII: runIsASCII, into: &result)
                 index += 1
-                result.unicodeScalars.append(try parseEscape())
+                let scalar = try parseEscape()
+                if scalar.isASCII {
+                    result.append(UInt8(scalar.value))
+                } else {
+                    result.append(contentsOf: UTF8.encode(scalar)!)
+                }
                 runStart = index
                 runIsASCII = true
                 continue
@@ -184,17 +216,13 @@ public struct JSONParser {
     }
 
     /// Appends raw bytes[start..<end] after checking they are valid UTF-8.
-    private func appendRun(from start: Int, to end: Int, isASCII: Bool, into result: inout String) throws(JSONSyntaxError) {
+    private func appendRun(from start: Int, to end: Int, isASCII: Bool, into result: inout [UInt8]) throws(JSONSyntaxError) {
         guard start < end else { return }
-        let run = bytes[start..<end]
-        if isASCII {
-            result += String(decoding: run, as: UTF8.self)
-            return
-        }
-        guard let text = String(validating: run, as: UTF8.self) else {
+        let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if !isASCII && String(validating: run, as: UTF8.self) == nil {
             throw JSONSyntaxError(offset: start, problem: "invalid UTF-8 in a string")
         }
-        result += text
+        result.append(contentsOf: run)
     }
 
     private mutating func parseEscape() throws(JSONSyntaxError) -> Unicode.Scalar {

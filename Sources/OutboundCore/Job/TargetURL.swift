@@ -24,17 +24,18 @@ public struct TargetURL: Sendable, Hashable, CustomStringConvertible {
         self.path = path
         self.query = query
         self.absoluteString = absoluteString
-    }
-
-    /// The form that may be logged: no userinfo, no query string, no fragment.
-    public var redacted: String {
         let defaultPort = scheme == "https" ? 443 : 80
         let authority = port == defaultPort ? host : "\(host):\(port)"
-        return "\(scheme)://\(authority)\(path)"
+        redacted = "\(scheme)://\(authority)\(path)"
+        hostKey = "\(host):\(port)"
     }
 
+    /// The form that may be logged: no userinfo, no query string, no fragment. Made once:
+    /// every audit line of the job carries it.
+    public let redacted: String
+
     /// `host:port`, the key for per-host concurrency.
-    public var hostKey: String { "\(host):\(port)" }
+    public let hostKey: String
 
     public var description: String { redacted }
 }

@@ -15,13 +15,14 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public func admits(_ target: TargetURL) -> Bool {
         // Bytes, not Strings: Swift compares Strings by Unicode canonical equivalence, so
         // "\u{212A}" (KELVIN SIGN) would "equal" "K" while the server receives other bytes.
-        guard target.scheme.utf8.elementsEqual(url.scheme.utf8), target.host.utf8.elementsEqual(url.host.utf8),
-              target.port == url.port else { return false }
+        guard target.port == url.port, target.scheme.hasSameBytes(as: url.scheme), target.host.hasSameBytes(as: url.host) else {
+            return false
+        }
         guard Self.isCanonicalPath(target.path) else { return false }
+        guard target.path.hasBytePrefix(url.path) else { return false }
         let path = target.path.utf8
         let prefix = url.path.utf8
-        if path.elementsEqual(prefix) { return true }
-        guard path.starts(with: prefix) else { return false }
+        if path.count == prefix.count { return true }
         // Under the prefix at a "/" boundary: the prefix ends with "/", or the path goes on with one.
         if prefix.last == UInt8(ascii: "/") { return true }
         return path.dropFirst(prefix.count).first == UInt8(ascii: "/")

@@ -22,7 +22,7 @@ public struct Gate: Sendable {
         }
         // Byte-exact: a String lookup would also match a canonically equivalent spelling,
         // and the header sent carries the job's own bytes.
-        guard let record = registry.record(for: job.clientId), record.clientId.utf8.elementsEqual(job.clientId.utf8) else {
+        guard let record = registry.record(for: job.clientId), record.clientId.hasSameBytes(as: job.clientId) else {
             return .refused(.unknownClientId, message: "no client record has this clientId")
         }
         guard record.status == .active else {

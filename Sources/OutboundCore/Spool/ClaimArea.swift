@@ -12,10 +12,14 @@ public final class ClaimArea {
     public let spool: Spool
     public let name: String
     public let path: String
-    private var lockFD: Int32
+    /// The claim folder, held open: claims, reads and filing go by descriptor and name.
+    public let directory: DirectoryHandle
+    let folders: SpoolHandles
+    private let lockFD: Int32
 
-    public init(spool: Spool) throws {
+    public init(spool: Spool, folders: SpoolHandles) throws {
         self.spool = spool
+        self.folders = folders
         var host = [UInt8](repeating: 0, count: 256)
         host.withUnsafeMutableBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { _ = gethostname($0.baseAddress!, $0.count - 1) }
@@ -26,22 +30,42 @@ public final class ClaimArea {
         path = spool.path(.active, name)
         try FileSystem.createDirectory(building)
         let lockPath = "\(building)/.lock"
-        lockFD = try systemCall("create lock", path: lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
-        try systemCall("lock", path: lockPath) { flock(lockFD, LOCK_EX | LOCK_NB) }
-        try FileSystem.rename(building, to: path)
+        let lock = try systemCall("create lock", path: lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        do {
+            try systemCall("lock", path: lockPath) { flock(lock, LOCK_EX | LOCK_NB) }
+            try FileSystem.rename(building, to: path)
+            directory = try DirectoryHandle(path)
+        } catch {
+            close(lock)
+            throw error
+        }
+        lockFD = lock
     }
 
     deinit { close(lockFD) }
 
     public func path(of job: String) -> String { "\(path)/\(job)" }
 
-    /// Claims `name` from `folder`; false when another process got it first (or it is gone).
-    public func claim(_ name: String, from folder: SpoolFolder) throws -> Bool {
+    /// What became of a claim.
+    public enum ClaimOutcome: Sendable, Equatable {
+        case claimed
+        /// Another process got it first, or it is gone.
+        case gone
+        /// A job of the same name is claimed already (one from `incoming/` and one from
+        /// `deferred/`, say): this one stays where it is and is claimed later. A claim never
+        /// replaces a file.
+        case nameInUse
+    }
+
+    /// Claims `name` from `folder` by one rename that never replaces.
+    public func claim(_ name: String, from folder: SpoolFolder) throws -> ClaimOutcome {
         do {
-            try FileSystem.rename(spool.path(folder, name), to: path(of: name))
-            return true
+            try folders[folder].move(name, to: directory, as: name)
+            return .claimed
         } catch let error as SystemError where error.isNotFound {
-            return false
+            return .gone
+        } catch let error as SystemError where error.isAlreadyExists {
+            return .nameInUse
         }
     }
 

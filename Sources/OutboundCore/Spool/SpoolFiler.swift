@@ -16,31 +16,34 @@ public struct FileMove: Sendable {
 /// then fsync each folder touched once for the whole batch.
 struct SpoolFiler {
     let spool: Spool
+    let folders: SpoolHandles
     let area: ClaimArea
     let stateStore: JobStateStore
 
     func perform(_ moves: [FileMove], directories: DirectorySyncer) {
         guard !moves.isEmpty else { return }
-        var touched = Set<String>()
+        var touched: [SpoolFolder] = []
+        folders.renameLock.lock()
         for move in moves {
-            let folderPath = spool.path(move.to)
-            var target = move.target
+            let folder = folders[move.to]
             do {
                 do {
-                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
+                    try area.directory.move(move.name, to: folder, as: move.target)
                 } catch let error as SystemError where error.isAlreadyExists {
-                    target = try SpoolMover.freeName(for: move.name, in: folderPath)
-                    try move.sidecar?.write(beside: target, in: folderPath)
-                    try FileSystem.rename(area.path(of: move.name), to: "\(folderPath)/\(target)", replacing: false)
+                    let target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                    try move.sidecar?.write(beside: target, in: folder.path)
+                    try area.directory.move(move.name, to: folder, as: target)
                 }
                 if move.clearsState { stateStore.remove(move.name) }
-                touched.insert(folderPath)
+                if !touched.contains(move.to) { touched.append(move.to) }
             } catch {
                 FileSystem.writeStandardError("outbound: spool error: \(error)\n")
             }
         }
-        touched.insert(area.path)
-        for folder in touched {
+        folders.renameLock.unlock()
+        var synced = touched.map { folders[$0].path }
+        synced.append(area.path)
+        for folder in synced {
             do { try directories.sync(folder) } catch { FileSystem.writeStandardError("outbound: spool error: \(error)\n") }
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The spool's folders (contract section 2), named as on disk.
 public enum SpoolFolder: String, Sendable, CaseIterable {
     case tmp, incoming, active, deferred, hold, delivered, failed, refused, corrupt
@@ -25,8 +27,32 @@ public struct Spool: Sendable {
         try FileSystem.createDirectory(stateDirectory)
     }
 
-    /// Jobs are `*.json` files whose name does not start with a dot.
+    /// Jobs are `*.json` files whose name does not start with a dot. Judged on bytes, as a
+    /// shell's `*.json` would: a String suffix test works on whole characters, and a name
+    /// whose last character before `.json` joins with the dot would not count.
     public static func isJobName(_ name: String) -> Bool {
-        name.hasSuffix(".json") && !name.hasPrefix(".") && name.utf8.count > 5
+        let utf8 = name.utf8
+        return utf8.count > 5 && utf8.first != UInt8(ascii: ".") && utf8.reversed().starts(with: "nosj.".utf8)
+    }
+}
+
+/// The spool's folders held open for the life of a dispatcher, so moves between them go by
+/// descriptor and name (`DirectoryHandle`). Opened after `Spool.prepare`.
+public final class SpoolHandles: Sendable {
+    private let handles: [DirectoryHandle]
+
+    /// Taken around each batch of renames. Renames between folders hold the file system's
+    /// own rename lock, and a second thread renaming at the same moment spins in the kernel
+    /// until the first is done: burnt CPU on a two-core machine. Taking turns per batch here
+    /// makes the waiting thread sleep instead, and leaves the core to the loop and the
+    /// receiver. Only a matter of speed: a rename made without it is just as correct.
+    public let renameLock = NSLock()
+
+    public init(spool: Spool) throws {
+        handles = try SpoolFolder.allCases.map { try DirectoryHandle(spool.path($0)) }
+    }
+
+    public subscript(folder: SpoolFolder) -> DirectoryHandle {
+        handles[SpoolFolder.allCases.firstIndex(of: folder)!]
     }
 }

@@ -41,24 +41,23 @@ public enum SpoolMover {
         name.utf8.count + ".reason".utf8.count <= maxNameBytes
     }
 
-    /// The file name without `.json` and without a clash suffix `~N`.
+    /// The file name without `.json` and without a clash suffix `~N` (on bytes, like
+    /// `Spool.isJobName`).
     public static func originalStem(of name: String) -> String {
-        let stem = name.hasSuffix(".json") ? name.dropLast(5) : Substring(name)
-        if let marker = stem.lastIndex(of: clashMarker),
-           stem[stem.index(after: marker)...].allSatisfy(\.isASCIIDigitCharacter),
-           stem.index(after: marker) != stem.endIndex {
-            return String(stem[..<marker])
+        var name = name
+        return name.withUTF8 { bytes in
+            var end = bytes.count
+            if end >= 5, bytes[(end - 5)...].elementsEqual(".json".utf8) { end -= 5 }
+            var digitsStart = end
+            while digitsStart > 0, (0x30...0x39).contains(bytes[digitsStart - 1]) { digitsStart -= 1 }
+            if digitsStart < end, digitsStart > 0, bytes[digitsStart - 1] == UInt8(ascii: "~") { end = digitsStart - 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
         }
-        return String(stem)
     }
 
     private static func isFree(_ name: String, in folder: String) -> Bool {
         FileSystem.kind(of: "\(folder)/\(name)") == .missing && FileSystem.kind(of: "\(folder)/\(name).reason") == .missing
     }
-}
-
-extension Character {
-    var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }
 
 extension String {

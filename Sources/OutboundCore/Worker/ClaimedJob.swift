@@ -11,6 +11,9 @@ final class ClaimedJob {
     let firstClaimedAt: Double
     /// Whether a state file exists for it in `.state/` (to be removed when it finishes).
     var hasSavedState: Bool
+    /// The number of its `accepted` audit line (0 if it has none): it is not sent before the
+    /// committer has that line on disk.
+    var acceptedLine = 0
 
     init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name

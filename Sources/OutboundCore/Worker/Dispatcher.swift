@@ -4,10 +4,13 @@ import Glibc
 /// attempts through libcurl's multi interface and applies each outcome to the spool and the
 /// audit log.
 ///
-/// Every pass of the loop: read signals and inotify, claim what there is room for, commit
-/// (audit lines and state on disk first, then the renames they describe, then one fsync per
-/// folder), start attempts, and sleep in `curl_multi_poll` until a socket, a signal, a new
-/// file or the next due time wakes it. Owning all state on one thread needs no locks.
+/// Every pass of the loop: read signals and inotify, take what the intake thread claimed,
+/// commit (hand the pass's audit lines to the committer thread, with the renames they
+/// describe for the filing thread to make once the lines are on disk), start the attempts
+/// whose `accepted` lines are on disk, and sleep in `curl_multi_poll` until a socket, a
+/// signal, a new file, a finished commit or the next due time wakes it. The loop never waits
+/// for the disk, except for the rare lines that must be durable at once (start, stop,
+/// recovery, reloads, deferrals). Its own state lives on its one thread and needs no locks.
 public final class Dispatcher {
     /// `run` keeps going until told to stop; `drain` stops when nothing is left to do.
     public enum Mode: Sendable {
@@ -26,14 +29,18 @@ public final class Dispatcher {
     private var policy: RetryPolicy
     private var builder: RequestBuilder
 
-    private let audit: AuditLog
+    private let audit: AuditCommitter<FileMove>
+    private let folders: SpoolHandles
     private let area: ClaimArea
     private let stateStore: JobStateStore
     private let engine: TransferEngine
     private let signals: SignalWatcher?
     private let watcher: IncomingWatcher?
-    /// Claims, reads and files jobs on its own thread.
-    private let spoolThread: SpoolWorker
+    /// Claims, reads and decodes jobs on its own thread.
+    private let intake: IntakeWorker
+    /// Files finished jobs on its own thread.
+    private let filing: FilingWorker
+    /// Makes the moves into deferred/, on this thread.
     private let filer: SpoolFiler
     private let directories = DirectorySyncer()
 
@@ -76,13 +83,15 @@ public final class Dispatcher {
         } catch {
             throw StartError.spool(error)
         }
+        let log: AuditLog
         do {
-            audit = try AuditLog(path: configuration.settings.auditLogPath)
+            log = try AuditLog(path: configuration.settings.auditLogPath)
         } catch {
             throw StartError.auditLog(error)
         }
         do {
-            area = try ClaimArea(spool: spool)
+            folders = try SpoolHandles(spool: spool)
+            area = try ClaimArea(spool: spool, folders: folders)
         } catch {
             throw StartError.spool(error)
         }
@@ -90,9 +99,12 @@ public final class Dispatcher {
         engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
-        filer = SpoolFiler(spool: spool, area: area, stateStore: stateStore)
-        spoolThread = SpoolWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
-                             maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
+        filer = SpoolFiler(spool: spool, folders: folders, area: area, stateStore: stateStore)
+        let filing = FilingWorker(filer: filer, wake: engine.wakeUp)
+        self.filing = filing
+        audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
+        intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
+                              maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
 
@@ -112,7 +124,7 @@ public final class Dispatcher {
     }
 
     private var settings: Settings { configuration.settings }
-    private var maxClaimed: Int { settings.concurrency * 2 }
+    private var maxClaimed: Int { settings.concurrency * 4 }
 
     // MARK: the loop
 
@@ -123,12 +135,12 @@ public final class Dispatcher {
         started.version = RequestBuilder.version
         started.message = "environment \(settings.environment.rawValue), \(configuration.registry.count) client records"
         audit.append(started)
-        try audit.commit()
+        try audit.flush()
         recoverOrphans()
         loadDeferredFolder()
-        spoolThread.requestPass()
-        spoolThread.setCredit(maxClaimed)
-        spoolThread.start()
+        intake.requestPass()
+        intake.setCredit(maxClaimed)
+        intake.start()
         nextRecoveryAt = clock.now() + Self.recoveryInterval
         nextRescanAt = clock.now() + Self.rescanInterval
 
@@ -137,14 +149,14 @@ public final class Dispatcher {
             if let signals, readable.contains(signals.descriptor) { handleSignals(signals.drain()) }
             if let watcher, readable.contains(watcher.descriptor) {
                 let arrivals = watcher.drain()
-                if arrivals.overflowed { spoolThread.requestPass() }
-                spoolThread.noteArrivals(arrivals.names)
+                if arrivals.overflowed { intake.requestPass() }
+                intake.noteArrivals(arrivals.names)
             }
             runPeriodicWork()
             if !stopping && auditFailure == nil {
                 admitIntakeResults()
                 claimDueDeferred()
-                spoolThread.setCredit(max(0, maxClaimed - inFlight.count - ready.count))
+                intake.setCredit(max(0, maxClaimed - inFlight.count - ready.count))
             }
             commit()
             if auditFailure == nil && !stopping { startAttempts() }
@@ -169,7 +181,7 @@ public final class Dispatcher {
             return false
         }
         guard case .drain(let maxWait) = mode else { return false }
-        guard engine.inFlight == 0, ready.isEmpty, spoolThread.isIdle else { return false }
+        guard engine.inFlight == 0, ready.isEmpty, intake.isIdle, !audit.hasUncommitted, filing.isIdle else { return false }
         if schedule.isEmpty {
             loadDeferredFolder()
             if schedule.isEmpty { return true }
@@ -202,7 +214,7 @@ public final class Dispatcher {
         }
         if now >= nextRescanAt {
             nextRescanAt = now + Self.rescanInterval
-            spoolThread.requestPass()
+            intake.requestPass()
         }
     }
 
@@ -223,7 +235,7 @@ public final class Dispatcher {
         let grace: Double
         if case .run(let seconds) = mode { grace = seconds } else { grace = 10 }
         stopDeadline = clock.now() + grace
-        spoolThread.setCredit(0)
+        intake.setCredit(0)
         for claimed in ready { putBack(claimed.name, to: claimed.origin) }
         ready.removeAll()
     }
@@ -234,7 +246,6 @@ public final class Dispatcher {
         let loader = ConfigLoader(directory: configuration.directory, spoolDirectory: spool.root)
         do {
             let fresh = try loader.load()
-            try? audit.commit()
             do {
                 try audit.reopen(at: fresh.settings.auditLogPath)
             } catch {
@@ -245,13 +256,12 @@ public final class Dispatcher {
             decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
             policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
             builder = RequestBuilder(settings: fresh.settings)
-            spoolThread.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
+            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
             record.count = fresh.registry.count
             audit.append(record)
         } catch {
-            try? audit.commit()
             try? audit.reopen()
             var record = AuditRecord(.configRejected, at: clock.now())
             record.message = "\(error); the previous configuration stays in force"
@@ -263,7 +273,7 @@ public final class Dispatcher {
 
     /// Takes what the spool thread claimed: decoded jobs go to the gate, the rest to corrupt/.
     private func admitIntakeResults() {
-        for result in spoolThread.takeResults() {
+        for result in intake.takeResults() {
             switch result {
             case .job(let name, let job, let inode, let state):
                 admit(name, job: job, inode: inode, state: state, origin: .incoming)
@@ -277,12 +287,19 @@ public final class Dispatcher {
         let now = clock.now()
         while inFlight.count + ready.count < maxClaimed, let name = schedule.popDue(now: now) {
             do {
-                guard try area.claim(name, from: .deferred) else { continue }
+                switch try area.claim(name, from: .deferred) {
+                case .claimed: break
+                case .gone: continue
+                case .nameInUse:
+                    // Its namesake from incoming/ is being worked on: try again in a second.
+                    schedule.insert(name, due: now + 1)
+                    continue
+                }
             } catch {
                 reportSpoolError(error)
                 continue
             }
-            switch JobFileReader.read(area.path(of: name), fileName: name, decoder: decoder, limit: settings.maxJobBytes) {
+            switch JobFileReader.read(name, in: area.directory, decoder: decoder, limit: settings.maxJobBytes) {
             case .job(let job, let inode):
                 admit(name, job: job, inode: inode, state: stateStore.load(name, inode: inode), origin: .deferred)
             case .corrupt(let reason, let message, _):
@@ -305,7 +322,7 @@ public final class Dispatcher {
                 var record = jobRecord(.accepted, claimed)
                 record.bytes = job.body?.count ?? 0
                 record.bodySha256 = job.bodySha256
-                audit.append(record)
+                claimed.acceptedLine = audit.append(record)
             }
             ready.append(claimed)
         }
@@ -317,8 +334,10 @@ public final class Dispatcher {
         guard !ready.isEmpty else { return }
         var waiting: [ClaimedJob] = []
         let now = clock.now()
+        let durableLines = audit.durableLines
         for claimed in ready {
-            if engine.inFlight >= settings.concurrency || hostLoad[claimed.job.url.hostKey, default: 0] >= settings.perHostConcurrency {
+            // Nothing is sent before its `accepted` line is on disk.
+            if claimed.acceptedLine > durableLines || engine.inFlight >= settings.concurrency || hostLoad[claimed.job.url.hostKey, default: 0] >= settings.perHostConcurrency {
                 waiting.append(claimed)
                 continue
             }
@@ -479,21 +498,30 @@ public final class Dispatcher {
         }
     }
 
-    /// Makes the batch durable: state files' folder and the audit lines first; then the moves
-    /// they describe, handed to the spool thread (which syncs each folder once per batch).
-    /// Moves into `deferred/` are made here at once, so the schedule never names a job that
-    /// is not there yet.
+    /// Commits the pass's audit lines; the moves they describe are made only once the lines
+    /// are on disk. Usually in the background: the committer thread hands the moves to the
+    /// filing thread. A batch with moves into `deferred/` is committed here and now (state
+    /// files' folder first, then the lines), and those moves made at once, so the schedule
+    /// never names a job that is not there yet.
     private func commit() {
-        guard !moves.isEmpty || audit.pendingLines > 0 else { return }
+        if let failure = audit.failure {
+            auditFailure = failure
+            return
+        }
+        guard !moves.isEmpty || audit.hasUncommitted else { return }
+        guard moves.stateChanged || moves.hasDeferred else {
+            audit.commit(handing: moves.take())
+            return
+        }
         do {
             if moves.stateChanged { try directories.sync(stateStore.directory) }
-            try audit.commit()
+            try audit.flush()
         } catch {
             auditFailure = "\(error)"
             return
         }
         let batch = moves.take()
-        spoolThread.file(batch.filter { $0.to != .deferred })
+        filing.file(batch.filter { $0.to != .deferred })
         filer.perform(batch.filter { $0.to == .deferred }, directories: directories)
     }
 
@@ -521,10 +549,10 @@ public final class Dispatcher {
                     record.message = "claimed by a process that is gone; put back in incoming/"
                     audit.append(record)
                 }
-                try audit.commit()
+                try audit.flush()
             }
             summary.recovered += recovered.count
-            if !recovered.isEmpty { spoolThread.requestPass() }
+            if !recovered.isEmpty { intake.requestPass() }
         } catch {
             reportSpoolError(error)
         }
@@ -545,29 +573,33 @@ public final class Dispatcher {
     // MARK: the end
 
     private func finishRun() -> DispatchSummary {
-        spoolThread.setCredit(0)
+        intake.setCredit(0)
         for token in engine.abortAll() {
             if let claimed = inFlight.removeValue(forKey: token) { putBack(claimed.name, to: claimed.origin) }
-        }
-        if let auditFailure {
-            summary.ending = .auditFailure(auditFailure)
-            // Outcomes that never reached the audit log: the jobs go back as if never tried,
-            // and the sidecars written for them go too.
-            for move in moves.take() {
-                if move.sidecar != nil { unlink(spool.path(move.to, "\(move.target).reason")) }
-                putBack(move.name, to: .incoming)
-            }
-        } else if stopping {
-            summary.ending = .stopped
         }
         for claimed in ready { putBack(claimed.name, to: claimed.origin) }
         ready.removeAll()
         for (_, claimed) in inFlight { putBack(claimed.name, to: claimed.origin) }
         inFlight.removeAll()
         commit()
-        // The spool thread files what it was given, then stops; claims it made that nobody
-        // took go back.
-        for result in spoolThread.stop() {
+        if auditFailure == nil {
+            do { try audit.flush() } catch { auditFailure = "\(error)" }
+        }
+        if let auditFailure {
+            summary.ending = .auditFailure(auditFailure)
+            // Outcomes that never reached the audit log: the jobs go back as if never tried,
+            // and the sidecars written for them go too.
+            for move in audit.takeUnhanded() + moves.take() {
+                if move.sidecar != nil { unlink(spool.path(move.to, "\(move.target).reason")) }
+                putBack(move.name, to: .incoming)
+            }
+        } else if stopping {
+            summary.ending = .stopped
+        }
+        // What the committer handed on is filed before the end; claims the intake thread made
+        // that nobody took go back.
+        filing.stop()
+        for result in intake.stop() {
             switch result {
             case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
             }
@@ -580,8 +612,9 @@ public final class Dispatcher {
             stopped.count = summary.requeued
             stopped.message = summary.line
             audit.append(stopped)
-            try? audit.commit()
+            try? audit.flush()
         }
+        audit.stop()
         try? FileSystem.syncDirectory(spool.path(.incoming))
         area.dissolve()
         if progress != nil { reportProgress(force: true) }
@@ -609,13 +642,21 @@ struct MoveBatch {
 
     var isEmpty: Bool { pending.isEmpty && !stateChanged }
 
-    mutating func add(_ move: FileMove) { pending.append(move) }
+    /// Whether a move into `deferred/` is among them.
+    private(set) var hasDeferred = false
+
+    mutating func add(_ move: FileMove) {
+        pending.append(move)
+        if move.to == .deferred { hasDeferred = true }
+    }
 
     mutating func take() -> [FileMove] {
         defer {
             pending.removeAll(keepingCapacity: true)
             stateChanged = false
+            hasDeferred = false
         }
         return pending
     }
 }
+

@@ -1,4 +1,4 @@
-/// Reads a claimed job file and decodes it: shared by the spool thread (jobs from
+/// Reads a claimed job file and decodes it: shared by the intake thread (jobs from
 /// `incoming/`) and the loop (jobs back from `deferred/`).
 enum JobFileReader {
     /// What a claimed file turned out to be.
@@ -9,10 +9,10 @@ enum JobFileReader {
         case corrupt(CorruptReason, message: String, modified: Double?)
     }
 
-    static func read(_ path: String, fileName: String, decoder: JobDecoder, limit: Int) -> Outcome {
+    static func read(_ fileName: String, in folder: DirectoryHandle, decoder: JobDecoder, limit: Int) -> Outcome {
         let contents: FileSystem.ReadResult
         do {
-            contents = try FileSystem.readRegularFile(path, limit: limit)
+            contents = try folder.readRegularFile(fileName, limit: limit)
         } catch {
             return .corrupt(.unsupportedFile, message: "the file cannot be read: \(error)", modified: nil)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// What the spool thread found for one file it claimed.
+/// What the intake thread found for one file it claimed.
 enum IntakeResult: Sendable {
     /// A decoded job, claimed into the claim area, with any saved retry state.
     case job(name: String, job: Job, inode: UInt64, state: JobState?)
@@ -9,26 +9,20 @@ enum IntakeResult: Sendable {
     case corrupt(name: String, reason: CorruptReason, message: String)
 }
 
-/// The spool's own thread. It finds job files in `incoming/`, claims them (rename into the
-/// claim area), reads and decodes them and hands the results to the dispatcher's loop, at most
-/// as many as the loop has asked for; and it files finished jobs into their outcome folders once
-/// the loop has their audit lines on disk.
-///
-/// Renames between folders take the file system's rename lock, so they are all done on this
-/// one thread rather than racing the loop for it; the loop thread keeps libcurl, the gate and
-/// the audit log. On a two-core machine the two threads then both work.
+/// The intake thread. It finds job files in `incoming/`, claims them (rename into the claim
+/// area), reads and decodes them and hands the results to the dispatcher's loop, at most as
+/// many as the loop has asked for. The loop thread keeps libcurl, the gate and the audit
+/// records; finished jobs are filed by the `FilingWorker`.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
-/// `queue`, `youngFiles` and `attemptedThisPass`, which only the spool thread itself uses.
-final class SpoolWorker: @unchecked Sendable {
+/// `queue`, `youngFiles` and `attemptedThisPass`, which only the intake thread itself uses.
+final class IntakeWorker: @unchecked Sendable {
     private let spool: Spool
     private let area: ClaimArea
     private let stateStore: JobStateStore
     private let clock: any WallClock
     private let wake: @Sendable () -> Void
     private let condition = NSCondition()
-    private let filer: SpoolFiler
-    private let directories = DirectorySyncer()
 
     // Guarded by `condition`.
     private var decoder: JobDecoder
@@ -41,8 +35,6 @@ final class SpoolWorker: @unchecked Sendable {
     private var finished = false
     private var busy = false
     private var sawEmptyPass = false
-    private var pendingMoves: [FileMove] = []
-    private var filing = false
 
     // The worker thread's own.
     private let queue: IncomingQueue
@@ -61,7 +53,6 @@ final class SpoolWorker: @unchecked Sendable {
         self.maxJobBytes = maxJobBytes
         self.clock = clock
         self.wake = wake
-        filer = SpoolFiler(spool: spool, area: area, stateStore: stateStore)
         queue = IncomingQueue(folder: spool.path(.incoming))
     }
 
@@ -69,7 +60,7 @@ final class SpoolWorker: @unchecked Sendable {
 
     func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "outbound-spool"
+        thread.name = "outbound-intake"
         thread.start()
     }
 
@@ -111,15 +102,6 @@ final class SpoolWorker: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Files jobs whose audit lines are on disk; done before any further claim.
-    func file(_ moves: [FileMove]) {
-        guard !moves.isEmpty else { return }
-        condition.lock()
-        pendingMoves.append(contentsOf: moves)
-        condition.signal()
-        condition.unlock()
-    }
-
     /// Everything found since the last call.
     func takeResults() -> [IntakeResult] {
         condition.lock()
@@ -136,10 +118,10 @@ final class SpoolWorker: @unchecked Sendable {
     var isIdle: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty && pendingMoves.isEmpty && !filing
+        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
     }
 
-    /// Stops claiming, files what is pending, ends the thread and waits for it; returns results
+    /// Stops claiming, ends the thread and waits for it; returns results
     /// it produced but nobody took.
     func stop() -> [IntakeResult] {
         condition.lock()
@@ -152,23 +134,11 @@ final class SpoolWorker: @unchecked Sendable {
         return left
     }
 
-    // MARK: the spool thread
+    // MARK: the intake thread
 
     private func run() {
         condition.lock()
         while true {
-            if !pendingMoves.isEmpty {
-                let moves = pendingMoves
-                pendingMoves.removeAll(keepingCapacity: true)
-                filing = true
-                condition.unlock()
-                filer.perform(moves, directories: directories)
-                condition.lock()
-                filing = false
-                // The loop may be waiting for the spool to settle (drain's end).
-                if pendingMoves.isEmpty { wake() }
-                continue
-            }
             if stopRequested { break }
             let now = clock.now()
             for (name, due) in youngFiles where due <= now {
@@ -206,11 +176,15 @@ final class SpoolWorker: @unchecked Sendable {
             let limit = maxJobBytes
             condition.unlock()
 
-            var found: [IntakeResult] = []
-            while found.count < min(room, 64), let name = queue.next() {
+            var candidates: [String] = []
+            while candidates.count < min(room, 64), let name = queue.next() {
                 if youngFiles[name] != nil { continue }
-                attemptedThisPass += 1
-                if let result = claim(name, decoder: decoder, limit: limit) { found.append(result) }
+                candidates.append(name)
+            }
+            attemptedThisPass += candidates.count
+            var found: [IntakeResult] = []
+            for name in claimAll(candidates) {
+                if let result = read(name, decoder: decoder, limit: limit) { found.append(result) }
             }
 
             condition.lock()
@@ -225,15 +199,25 @@ final class SpoolWorker: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Claims and reads one file; nil when someone else got it or it was put back to age.
-    private func claim(_ name: String, decoder: JobDecoder, limit: Int) -> IntakeResult? {
-        do {
-            guard try area.claim(name, from: .incoming) else { return nil }
-        } catch {
-            FileSystem.writeStandardError("outbound: spool error: \(error)\n")
-            return nil
+    /// Claims a batch by renames, taking turns with the filing thread; returns the names won.
+    /// A name already in use in the claim area is left in incoming/ for a later pass.
+    private func claimAll(_ names: [String]) -> [String] {
+        guard !names.isEmpty else { return [] }
+        area.folders.renameLock.lock()
+        defer { area.folders.renameLock.unlock() }
+        return names.filter { name in
+            do {
+                return try area.claim(name, from: .incoming) == .claimed
+            } catch {
+                FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+                return false
+            }
         }
-        switch JobFileReader.read(area.path(of: name), fileName: name, decoder: decoder, limit: limit) {
+    }
+
+    /// Reads and decodes one claimed file; nil when it was put back to age.
+    private func read(_ name: String, decoder: JobDecoder, limit: Int) -> IntakeResult? {
+        switch JobFileReader.read(name, in: area.directory, decoder: decoder, limit: limit) {
         case .job(let job, let inode):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             return .job(name: name, job: job, inode: inode, state: state)

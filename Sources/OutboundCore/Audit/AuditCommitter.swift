@@ -1,0 +1,199 @@
+import Foundation
+
+/// Makes audit lines durable on a thread of its own, so the dispatcher's loop never waits
+/// for the disk.
+///
+/// The loop serializes each record and `append`s it; `commit(handing:)` asks for everything
+/// appended so far to reach the disk and attaches work that may only happen after that (the
+/// moves the lines describe). The committer thread writes all pending lines with one write(2),
+/// fsyncs once, hands the attached work to `onDurable`, advances `durableLines` and wakes the
+/// loop. Lines that pile up while an fsync runs go out together in the next one: group commit
+/// without a timer.
+///
+/// `flush()` is the synchronous form, for lines that must be on disk before the caller's very
+/// next step (start and stop, recovery, reloads, deferrals).
+///
+/// After a failed write or fsync nothing more is written: `failure` says why, and the work
+/// that was never handed on comes back from `takeUnhanded()`.
+///
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`; the
+/// log's descriptor is used by the committer thread, or by `reopen` while that thread is
+/// known to be between writes.
+final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
+    private let log: AuditLog
+    private let onDurable: @Sendable ([Work]) -> Void
+    private let wake: @Sendable () -> Void
+    private let condition = NSCondition()
+
+    // Guarded by `condition`.
+    private var pending: [UInt8] = []
+    private var appended = 0
+    private var durable = 0
+    private var attached: [Work] = []
+    private var writing = false
+    private var failureText: String?
+    private var unhanded: [Work] = []
+    private var started = false
+    private var stopRequested = false
+    private var finished = false
+
+    /// `onDurable` receives attached work once its lines are on disk, on the committer thread;
+    /// `wake` is called after every commit (the loop may have jobs waiting for their lines).
+    init(log: AuditLog, onDurable: @escaping @Sendable ([Work]) -> Void, wake: @escaping @Sendable () -> Void) {
+        self.log = log
+        self.onDurable = onDurable
+        self.wake = wake
+    }
+
+    var path: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return log.path
+    }
+
+    // MARK: called from the loop
+
+    /// Queues one line; returns its number (1, 2, ...), for comparing with `durableLines`.
+    @discardableResult
+    func append(_ record: AuditRecord) -> Int {
+        var line = record.serialized()
+        line.append(0x0A)
+        condition.lock()
+        defer { condition.unlock() }
+        pending.append(contentsOf: line)
+        appended += 1
+        return appended
+    }
+
+    /// Lines known to be on disk: every line numbered up to this one.
+    var durableLines: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return durable
+    }
+
+    /// True when lines or attached work are waiting to be committed.
+    var hasUncommitted: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return durable < appended || !attached.isEmpty || writing
+    }
+
+    /// Why writing stopped, once it has.
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failureText
+    }
+
+    /// Commits in the background: `work` goes to `onDurable` once every line appended so far
+    /// is on disk.
+    func commit(handing work: [Work]) {
+        condition.lock()
+        defer { condition.unlock() }
+        startIfNeeded()
+        attached.append(contentsOf: work)
+        condition.broadcast()
+    }
+
+    /// Commits and waits: returns once every line appended so far is on disk and its attached
+    /// work handed on; throws if writing failed.
+    func flush() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        startIfNeeded()
+        let target = appended
+        condition.broadcast()
+        while failureText == nil && (durable < target || !attached.isEmpty || writing) {
+            condition.wait()
+        }
+        if let failureText { throw AuditFailure(message: failureText) }
+    }
+
+    /// Work attached to lines that never reached the disk (after a failure), taken once.
+    func takeUnhanded() -> [Work] {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = unhanded + attached
+        unhanded.removeAll()
+        attached.removeAll()
+        return taken
+    }
+
+    /// Flushes, then opens the log afresh (at `newPath` if given). The old file stays in use
+    /// if the new one cannot be opened.
+    func reopen(at newPath: String? = nil) throws {
+        try? flush()
+        condition.lock()
+        defer { condition.unlock() }
+        while writing { condition.wait() }
+        try log.reopen(at: newPath)
+    }
+
+    /// Ends the committer thread after it has written what is pending, and waits for it.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard started else { return }
+        stopRequested = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+    }
+
+    // MARK: the committer thread
+
+    private func startIfNeeded() {
+        guard !started else { return }
+        started = true
+        let thread = Thread { [self] in run() }
+        thread.name = "outbound-audit"
+        thread.start()
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            let hasLines = durable < appended
+            if failureText == nil && (hasLines || !attached.isEmpty) {
+                let lines = pending
+                let lineCount = appended
+                let work = attached
+                pending.removeAll(keepingCapacity: true)
+                attached.removeAll(keepingCapacity: true)
+                writing = true
+                condition.unlock()
+                var error: Error?
+                if !lines.isEmpty {
+                    do { try log.writeDurably(lines) } catch let failed { error = failed }
+                }
+                // Handed on before `durable` moves, so whoever sees the lines as durable also
+                // sees their work under way.
+                if error == nil && !work.isEmpty { onDurable(work) }
+                condition.lock()
+                writing = false
+                if let error {
+                    failureText = "\(error)"
+                    unhanded.append(contentsOf: work)
+                } else {
+                    durable = lineCount
+                }
+                condition.broadcast()
+                condition.unlock()
+                wake()
+                condition.lock()
+                continue
+            }
+            if stopRequested { break }
+            condition.wait()
+        }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// The audit log could not be written: the message of the error that stopped it.
+struct AuditFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

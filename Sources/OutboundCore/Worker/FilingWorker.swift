@@ -1,0 +1,85 @@
+import Foundation
+
+/// Files finished jobs into their outcome folders on a thread of its own, once the audit
+/// committer has their lines on disk: the renames and the folder fsyncs of one batch, while
+/// the loop goes on sending and the intake thread goes on claiming. Batches that arrive while
+/// one is being filed are filed together (one fsync per folder for all of them).
+///
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`;
+/// `filer` and `directories` are used only by the filing thread.
+final class FilingWorker: @unchecked Sendable {
+    private let filer: SpoolFiler
+    private let directories = DirectorySyncer()
+    private let wake: @Sendable () -> Void
+    private let condition = NSCondition()
+
+    // Guarded by `condition`.
+    private var queued: [FileMove] = []
+    private var filing = false
+    private var started = false
+    private var stopRequested = false
+    private var finished = false
+
+    /// `wake` is called whenever the queue runs empty (a drain may be waiting for that).
+    init(filer: SpoolFiler, wake: @escaping @Sendable () -> Void) {
+        self.filer = filer
+        self.wake = wake
+    }
+
+    /// Queues moves whose audit lines are on disk; from any thread.
+    func file(_ moves: [FileMove]) {
+        guard !moves.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        if !started {
+            started = true
+            let thread = Thread { [self] in run() }
+            thread.name = "outbound-filing"
+            thread.start()
+        }
+        queued.append(contentsOf: moves)
+        condition.signal()
+    }
+
+    /// True when nothing is queued or being filed.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return queued.isEmpty && !filing
+    }
+
+    /// Files everything queued, then ends the thread and waits for it.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard started else { return }
+        stopRequested = true
+        condition.signal()
+        while !finished { condition.wait() }
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            if !queued.isEmpty {
+                let moves = queued
+                queued.removeAll(keepingCapacity: true)
+                filing = true
+                condition.unlock()
+                filer.perform(moves, directories: directories)
+                condition.lock()
+                filing = false
+                if queued.isEmpty {
+                    condition.broadcast()
+                    wake()
+                }
+                continue
+            }
+            if stopRequested { break }
+            condition.wait()
+        }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
