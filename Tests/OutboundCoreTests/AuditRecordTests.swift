@@ -133,3 +133,35 @@ final class AuditRecordTests: XCTestCase {
         }
     }
 }
+
+/// The byte-level writer behind audit lines, sidecars and state files.
+final class JSONObjectWriterTests: XCTestCase {
+    private func quoted(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        JSONObjectWriter.appendQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func testQuotingEscapesExactlyWhatJSONRequires() throws {
+        XCTAssertEqual(quoted("plain"), #""plain""#)
+        XCTAssertEqual(quoted(""), #""""#)
+        XCTAssertEqual(quoted("a\"b\\c"), #""a\"b\\c""#)
+        XCTAssertEqual(quoted("\n\r\t\u{01}\u{7F}"), #""\n\r\t\u0001\u007f""#)
+        XCTAssertEqual(quoted("é→😀"), "\"é→😀\"")
+        // Every string round-trips through a JSON parser.
+        for text in ["x\"", "\\", "\u{00}mid\u{1F}", "a\"\"b", "tail\n", String(repeating: "ab\"", count: 50)] {
+            let parsed = try JSONParser.parse(Array(quoted(text).utf8))
+            XCTAssertEqual(parsed, .string(text))
+        }
+    }
+
+    func testIntegersAreWrittenInDecimal() throws {
+        var writer = JSONObjectWriter()
+        writer.add("zero", 0)
+        writer.add("neg", -42)
+        writer.add("max", Int.max)
+        writer.add("min", Int.min)
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        XCTAssertEqual(text, #"{"zero":0,"neg":-42,"max":9223372036854775807,"min":-9223372036854775808}"#)
+    }
+}

@@ -117,6 +117,32 @@ final class JSONParserTests: XCTestCase {
         assertRejected(#"{"a":1,"\u0061":2}"#, "duplicate spelled with an escape")
     }
 
+    func testDuplicateKeysAreRejectedInLargeObjectsToo() throws {
+        // Small objects are checked key by key, larger ones through a set: both must hold.
+        let keys = (0..<40).map { "\"k\($0)\":\($0)" }
+        XCTAssertNoThrow(try parse("{" + keys.joined(separator: ",") + "}"))
+        for (first, second) in [(0, 1), (3, 15), (2, 16), (15, 16), (5, 30), (20, 39)] {
+            var members = keys
+            members[second] = "\"k\(first)\":0"
+            assertRejected("{" + members.joined(separator: ",") + "}", "k\(first) again at member \(second)")
+        }
+    }
+
+    func testStringsMixingEscapesAndMultibyteTextDecodeExactly() throws {
+        let text = #""caf\u00e9 \"x\" \\ é\n→ \ud83d\ude00 end""#
+        XCTAssertEqual(try parse(text), .string("café \"x\" \\ é\n→ 😀 end"))
+        XCTAssertEqual(try parse(#""plain ascii""#), .string("plain ascii"))
+        XCTAssertEqual(try parse(#""""#), .string(""))
+        XCTAssertEqual(try parse(#""\"""#), .string("\""))
+    }
+
+    func testInvalidUTF8AfterAnEscapeIsRejected() {
+        let quote: UInt8 = 0x22
+        assertRejected([quote] + Array(#"a\n"#.utf8) + [0xC3, 0x28, quote], "bad continuation after an escape")
+        assertRejected([quote] + Array(#"\u00e9"#.utf8) + [0xE4, 0xB8] + Array(#"\n"#.utf8) + [quote],
+                       "truncated sequence cut off by an escape")
+    }
+
     func testKeysDifferingOnlyInCaseAreDistinct() throws {
         XCTAssertNoThrow(try parse(#"{"url":1,"URL":2}"#))
     }

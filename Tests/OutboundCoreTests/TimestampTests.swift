@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import OutboundCore
 
@@ -22,6 +23,22 @@ final class TimestampTests: XCTestCase {
         for seconds in [0, 1, 86399.001, 1_700_000_000.123, 4_102_444_800] as [Double] {
             let text = Timestamp.format(seconds)
             XCTAssertEqual(shape.numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text)), 1, text)
+        }
+    }
+
+    func testFormatAgreesWithGmtimeAcrossCenturies() {
+        // The civil-date arithmetic against the C library, including leap years, century
+        // rules and instants before 1970.
+        var generator = SystemRandomNumberGenerator()
+        var instants: [Int] = [-1, -86_400, -86_401, 951_868_799, 951_868_800, 4_107_542_400, 253_402_300_799]
+        for _ in 0..<5_000 { instants.append(Int.random(in: -2_208_988_800...253_402_300_799, using: &generator)) }
+        for instant in instants {
+            var seconds = time_t(instant)
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.000Z", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                                  Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+            XCTAssertEqual(Timestamp.format(Double(instant)), expected, "instant \(instant)")
         }
     }
 

@@ -15,7 +15,7 @@ enum IntakeResult: Sendable {
 /// records; finished jobs are filed by the `FilingWorker`.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
-/// `queue`, `youngFiles` and `attemptedThisPass`, which only the intake thread itself uses.
+/// `queue`, `laterFiles` and `attemptedThisPass`, which only the intake thread itself uses.
 final class IntakeWorker: @unchecked Sendable {
     private let spool: Spool
     private let area: ClaimArea
@@ -38,7 +38,9 @@ final class IntakeWorker: @unchecked Sendable {
 
     // The worker thread's own.
     private let queue: IncomingQueue
-    private var youngFiles: [String: Double] = [:]
+    /// Names to look at again at a set time: files that did not decode and may still be being
+    /// written (a second after their mtime), and namesakes of a job already in the claim area.
+    private var laterFiles: [String: Double] = [:]
     private lazy var stateIndex = stateStore.makeIndex()
     /// Files this pass tried to claim: a pass that found some is followed by another, so that
     /// "incoming/ is empty" is only ever concluded from a pass that found nothing.
@@ -141,8 +143,8 @@ final class IntakeWorker: @unchecked Sendable {
         while true {
             if stopRequested { break }
             let now = clock.now()
-            for (name, due) in youngFiles where due <= now {
-                youngFiles[name] = nil
+            for (name, due) in laterFiles where due <= now {
+                laterFiles[name] = nil
                 arrivals.append(name)
             }
             if passRequested {
@@ -160,14 +162,14 @@ final class IntakeWorker: @unchecked Sendable {
                     attemptedThisPass = 0
                     continue
                 }
-                let settled = youngFiles.isEmpty
+                let settled = laterFiles.isEmpty
                 if settled && !sawEmptyPass { wake() }   // a drain may be waiting for this
                 sawEmptyPass = settled
             }
             let room = credit - results.count
             guard room >= batchThreshold, queue.hasPending else {
-                let nextYoung = youngFiles.values.min() ?? now + 1
-                _ = condition.wait(until: Date(timeIntervalSince1970: min(nextYoung, now + 1)))
+                let nextLater = laterFiles.values.min() ?? now + 1
+                _ = condition.wait(until: Date(timeIntervalSince1970: min(nextLater, now + 1)))
                 continue
             }
             busy = true
@@ -178,7 +180,7 @@ final class IntakeWorker: @unchecked Sendable {
 
             var candidates: [String] = []
             while candidates.count < min(room, 64), let name = queue.next() {
-                if youngFiles[name] != nil { continue }
+                if laterFiles[name] != nil { continue }
                 candidates.append(name)
             }
             attemptedThisPass += candidates.count
@@ -203,17 +205,28 @@ final class IntakeWorker: @unchecked Sendable {
     /// A name already in use in the claim area is left in incoming/ for a later pass.
     private func claimAll(_ names: [String]) -> [String] {
         guard !names.isEmpty else { return [] }
+        var won: [String] = []
+        var inUse: [String] = []
         area.folders.renameLock.lock()
-        defer { area.folders.renameLock.unlock() }
-        return names.filter { name in
+        for name in names {
             do {
-                return try area.claim(name, from: .incoming) == .claimed
+                switch try area.claim(name, from: .incoming) {
+                case .claimed: won.append(name)
+                case .gone: break
+                case .nameInUse: inUse.append(name)
+                }
             } catch {
                 FileSystem.writeStandardError("outbound: spool error: \(error)\n")
-                return false
             }
         }
+        area.folders.renameLock.unlock()
+        let retryAt = clock.now() + Self.nameInUseRetrySeconds
+        for name in inUse { laterFiles[name] = retryAt }
+        return won
     }
+
+    /// How long a job waits in incoming/ while a namesake is claimed.
+    static let nameInUseRetrySeconds = 0.25
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
     private func read(_ name: String, decoder: JobDecoder, limit: Int) -> IntakeResult? {
@@ -232,7 +245,7 @@ final class IntakeWorker: @unchecked Sendable {
     private func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
             let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
-            youngFiles[target] = modified + 1.0
+            laterFiles[target] = modified + 1.0
         } catch {
             FileSystem.writeStandardError("outbound: spool error: \(error)\n")
         }

@@ -1,0 +1,86 @@
+import XCTest
+@testable import OutboundCore
+
+/// URLs go through libcurl's own parser, and what is sent parses again to what was checked.
+final class CurlURLParserTests: XCTestCase {
+    private func assertStable(_ url: TargetURL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let again = try CurlURLParser.parse(url.absoluteString)
+        XCTAssertEqual(again, url, "the URL sent parses to the URL checked", file: file, line: line)
+    }
+
+    func testACanonicalURLIsSentAsWritten() throws {
+        for text in ["http://127.0.0.1:18080/ingest/1", "https://acme.example/hooks/a?x=1&y=2", "http://[::1]:8080/p",
+                     "https://acme.example:8443/"] {
+            let url = try CurlURLParser.parse(text)
+            XCTAssertEqual(url.absoluteString, text)
+            try assertStable(url)
+        }
+    }
+
+    func testPartsAreReadByLibcurl() throws {
+        let url = try CurlURLParser.parse("https://acme.example:8443/hooks/a?x=1")
+        XCTAssertEqual(url.scheme, "https")
+        XCTAssertEqual(url.host, "acme.example")
+        XCTAssertEqual(url.port, 8443)
+        XCTAssertEqual(url.path, "/hooks/a")
+        XCTAssertEqual(url.query, "x=1")
+        XCTAssertEqual(try CurlURLParser.parse("http://acme.example/").port, 80, "the scheme's default port")
+        XCTAssertEqual(try CurlURLParser.parse("https://acme.example/").port, 443)
+    }
+
+    func testANonCanonicalURLIsSentAsLibcurlSerializesIt() throws {
+        let cases = [
+            ("http://acme.example/a/../b", "/b"),
+            ("http://acme.example", "/"),
+            ("HTTP://ACME.example/x", "/x"),
+            ("http://acme.example:080/x", "/x"),
+            ("http://acme.example/./x/./y", "/x/y"),
+        ]
+        for (text, path) in cases {
+            let url = try CurlURLParser.parse(text)
+            XCTAssertEqual(url.path, path, text)
+            XCTAssertEqual(url.host, "acme.example", text)
+            XCTAssertNotEqual(url.absoluteString, text, "\(text) is not its own serialization")
+            try assertStable(url)
+        }
+    }
+
+    func testUserinfoAndFragmentsAreStillRefused() {
+        XCTAssertThrowsError(try CurlURLParser.parse("http://user:pw@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
+        XCTAssertThrowsError(try CurlURLParser.parse("http://user@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
+        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a#top")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+    }
+
+    func testAnEncodedAtSignOrHashIsPartOfThePath() throws {
+        let url = try CurlURLParser.parse("http://acme.example/a%40b%23c")
+        XCTAssertEqual(url.path, "/a%40b%23c")
+        XCTAssertEqual(url.absoluteString, "http://acme.example/a%40b%23c")
+        let inQuery = try CurlURLParser.parse("http://acme.example/p?mail=a@b")
+        XCTAssertEqual(inQuery.host, "acme.example", "an @ after the path is not userinfo")
+        XCTAssertEqual(inQuery.query, "mail=a@b")
+    }
+}
+
+/// Which names are jobs, and the id a file name gives: both on bytes.
+final class SpoolNameTests: XCTestCase {
+    func testJobNamesEndInJsonAndDoNotStartWithADot() {
+        XCTAssertTrue(Spool.isJobName("a.json"))
+        XCTAssertTrue(Spool.isJobName("\u{600}.json"), "a character that joins the dot still ends the name in .json")
+        XCTAssertFalse(Spool.isJobName(".json"))
+        XCTAssertFalse(Spool.isJobName(".hidden.json"))
+        XCTAssertFalse(Spool.isJobName("a.json.reason"))
+        XCTAssertFalse(Spool.isJobName("a.JSON"))
+        XCTAssertFalse(Spool.isJobName("a.jso"))
+    }
+
+    func testOriginalStemDropsJsonAndAClashSuffix() {
+        XCTAssertEqual(SpoolMover.originalStem(of: "order-42.json"), "order-42")
+        XCTAssertEqual(SpoolMover.originalStem(of: "order-42~3.json"), "order-42")
+        XCTAssertEqual(SpoolMover.originalStem(of: "order-42~12.json"), "order-42")
+        XCTAssertEqual(SpoolMover.originalStem(of: "order~x.json"), "order~x", "only digits after ~ make a clash suffix")
+        XCTAssertEqual(SpoolMover.originalStem(of: "order~.json"), "order~")
+        XCTAssertEqual(SpoolMover.originalStem(of: "v1.2.json"), "v1.2")
+        XCTAssertEqual(SpoolMover.originalStem(of: "~7.json"), "")
+        XCTAssertEqual(SpoolMover.originalStem(of: "café~2.json"), "café")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// Contract section 8's ordering, observed from outside while a drain runs: nothing is sent
+/// before its `accepted` line is on disk, and no job reaches its outcome folder before its
+/// outcome line. And section 2's "nothing lost" when two jobs share a name.
+final class DurabilityOrderTests: IntegrationTestCase {
+    /// Things seen to go wrong, from other threads.
+    private final class Findings: @unchecked Sendable {
+        // @unchecked: `items` is only touched under `lock`.
+        private let lock = NSLock()
+        private var items: [String] = []
+        private var stored = ""
+        func add(_ item: String) { lock.withLock { items.append(item) } }
+        var all: [String] { lock.withLock { items } }
+        var auditPath: String {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
+    }
+
+    private static func auditText(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    func testNoRequestLeavesBeforeItsAcceptedLineIsInTheAuditLog() throws {
+        let findings = Findings()
+        try makeSandbox(serverHandler: { request in
+            // The receiver reads the audit log the moment each request arrives.
+            let key = request.header("Idempotency-Key") ?? "?"
+            if !Self.auditText(findings.auditPath).contains(#""event":"accepted","job":"\#(key)""#) {
+                findings.add("\(key) arrived before its accepted line was in the log")
+            }
+            return .respond(status: 204)
+        })
+        findings.auditPath = sandbox.auditLog.path
+        for index in 0..<300 {
+            try sandbox.drop(String(format: "order-%03d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        try drain()
+        XCTAssertEqual(server.requestCount, 300)
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 300)
+        XCTAssertEqual(findings.all, [])
+    }
+
+    func testNoJobReachesDeliveredBeforeItsDeliveredLine() throws {
+        try makeSandbox()
+        for index in 0..<300 {
+            try sandbox.drop(String(format: "filed-%03d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        let findings = Findings()
+        let finished = FlagBox(false)
+        let delivered = sandbox.spool.appendingPathComponent("delivered").path
+        let auditPath = sandbox.auditLog.path
+        let looks = Findings()
+        let watcher = Thread {
+            while !finished.value {
+                // Listing first, log second: a file listed must already have its line.
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: delivered)) ?? []
+                let text = Self.auditText(auditPath)
+                for name in names where name.hasSuffix(".json") {
+                    let job = String(name.dropLast(5))
+                    if !text.contains(#""event":"delivered","job":"\#(job)""#) { findings.add("\(name) in delivered/ before its line") }
+                }
+                looks.add("look")
+                usleep(500)
+            }
+        }
+        watcher.start()
+        try drain()
+        finished.value = true
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 300)
+        XCTAssertEqual(findings.all, [])
+        XCTAssertGreaterThan(looks.all.count, 3, "the watcher looked while the drain ran")
+    }
+
+    func testAJobInDeferredAndANamesakeInIncomingAreBothDelivered() throws {
+        // A slow receiver keeps whichever is claimed first in the claim area while the other
+        // is found: the second must wait its turn, not replace the first.
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 600, status: 204) })
+        let deferred = sandbox.spool.appendingPathComponent("deferred")
+        try FileManager.default.createDirectory(at: deferred, withIntermediateDirectories: true)
+        let older = try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/twin", body: "older"))
+        try older.write(to: deferred.appendingPathComponent("twin.json"))
+        try sandbox.drop("twin.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/twin", body: "newer"))
+
+        try drain()
+
+        XCTAssertEqual(server.requests.map(\.bodyText).sorted(), ["newer", "older"], "both were sent, each once")
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["twin.json", "twin~1.json"])
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [])
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), [])
+        assertAudit("delivered", job: "twin", count: 2)
+    }
+}
