@@ -36,6 +36,26 @@ public struct AuditRecord: Sendable {
         self.at = at
     }
 
+    /// A line about one job, read from the claim-area file `file`: its id, client ID (if
+    /// any), method and redacted URL; `attempt` where the event has one.
+    public init(_ event: AuditEvent, at: Double, file: String, job: Job, attempt: Int? = nil) {
+        self.init(event, at: at)
+        self.job = job.id
+        self.file = file
+        clientId = job.clientId.isEmpty ? nil : job.clientId
+        method = job.method.rawValue
+        url = job.url.redacted
+        self.attempt = attempt
+    }
+
+    /// The `accepted` line of a job that passed the gate at intake.
+    public static func accepted(at: Double, file: String, job: Job) -> AuditRecord {
+        var record = AuditRecord(.accepted, at: at, file: file, job: job)
+        record.bytes = job.body?.count ?? 0
+        record.bodySha256 = job.bodySha256
+        return record
+    }
+
     /// The line's bytes, without the newline.
     public func serialized() -> [UInt8] {
         var writer = JSONObjectWriter()

@@ -104,7 +104,8 @@ public final class Dispatcher {
         self.filing = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
-                              maxJobBytes: configuration.settings.maxJobBytes, clock: clock, wake: engine.wakeUp)
+                              maxJobBytes: configuration.settings.maxJobBytes, gate: configuration.gate, audit: audit,
+                              clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
 
@@ -124,7 +125,7 @@ public final class Dispatcher {
     }
 
     private var settings: Settings { configuration.settings }
-    private var maxClaimed: Int { settings.concurrency * 4 }
+    private var maxClaimed: Int { settings.concurrency * 2 }
 
     // MARK: the loop
 
@@ -256,7 +257,7 @@ public final class Dispatcher {
             decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
             policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
             builder = RequestBuilder(settings: fresh.settings)
-            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes)
+            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes, gate: fresh.gate)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
             record.count = fresh.registry.count
@@ -275,8 +276,8 @@ public final class Dispatcher {
     private func admitIntakeResults() {
         for result in intake.takeResults() {
             switch result {
-            case .job(let name, let job, let inode, let state):
-                admit(name, job: job, inode: inode, state: state, origin: .incoming)
+            case .job(let name, let job, let inode, let state, let acceptedLine):
+                admit(name, job: job, inode: inode, state: state, origin: .incoming, acceptedLine: acceptedLine)
             case .corrupt(let name, let reason, let message):
                 setCorrupt(name, jobId: nil, reason, message)
             }
@@ -309,8 +310,10 @@ public final class Dispatcher {
     }
 
     /// Gate-checks a decoded job just claimed into the claim area; an allowed one waits in
-    /// `ready` for a transfer slot.
-    private func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder) {
+    /// `ready` for a transfer slot. A job from `incoming/` normally comes with its `accepted`
+    /// line already queued by the intake thread (`acceptedLine`); one whose line is missing
+    /// (the intake's gate said no, and a reload since says yes) gets it here.
+    private func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder, acceptedLine: Int = 0) {
         let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
                                  attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? clock.now(),
                                  hasSavedState: state != nil)
@@ -319,10 +322,8 @@ public final class Dispatcher {
             refuse(claimed, reason, message)
         case .allowed:
             if origin == .incoming {
-                var record = jobRecord(.accepted, claimed)
-                record.bytes = job.body?.count ?? 0
-                record.bodySha256 = job.bodySha256
-                claimed.acceptedLine = audit.append(record)
+                claimed.acceptedLine = acceptedLine > 0 ? acceptedLine
+                    : audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
             ready.append(claimed)
         }
@@ -422,14 +423,8 @@ public final class Dispatcher {
     // MARK: outcomes
 
     private func jobRecord(_ event: AuditEvent, _ claimed: ClaimedJob) -> AuditRecord {
-        var record = AuditRecord(event, at: clock.now())
-        record.job = claimed.job.id
-        record.file = claimed.name
-        record.clientId = claimed.job.clientId.isEmpty ? nil : claimed.job.clientId
-        record.method = claimed.job.method.rawValue
-        record.url = claimed.job.url.redacted
-        if event != .accepted && event != .refused { record.attempt = claimed.attempts }
-        return record
+        AuditRecord(event, at: clock.now(), file: claimed.name, job: claimed.job,
+                    attempt: event == .accepted || event == .refused ? nil : claimed.attempts)
     }
 
     private func refuse(_ claimed: ClaimedJob, _ reason: RefusalReason, _ message: String) {
@@ -601,7 +596,7 @@ public final class Dispatcher {
         filing.stop()
         for result in intake.stop() {
             switch result {
-            case .job(let name, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
+            case .job(let name, _, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
             }
         }
         summary.stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0

@@ -3,16 +3,19 @@ import Glibc
 
 /// What the intake thread found for one file it claimed.
 enum IntakeResult: Sendable {
-    /// A decoded job, claimed into the claim area, with any saved retry state.
-    case job(name: String, job: Job, inode: UInt64, state: JobState?)
+    /// A decoded job, claimed into the claim area, with any saved retry state and the number
+    /// of its `accepted` audit line (0 when the gate said no: the loop refuses it).
+    case job(name: String, job: Job, inode: UInt64, state: JobState?, acceptedLine: Int)
     /// Not a valid job: to be filed in corrupt/ by the loop (which owns the audit log).
     case corrupt(name: String, reason: CorruptReason, message: String)
 }
 
 /// The intake thread. It finds job files in `incoming/`, claims them (rename into the claim
-/// area), reads and decodes them and hands the results to the dispatcher's loop, at most as
-/// many as the loop has asked for. The loop thread keeps libcurl, the gate and the audit
-/// records; finished jobs are filed by the `FilingWorker`.
+/// area), reads and decodes them, checks them at the gate and queues the `accepted` line of
+/// each one that passes, and hands the results to the dispatcher's loop, at most as many as
+/// the loop has asked for. The accepted lines go to disk while the jobs travel to the loop,
+/// which sends each once its line is durable (and checks the gate again before every
+/// attempt). Finished jobs are filed by the `FilingWorker`.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
 /// `queue`, `laterFiles` and `attemptedThisPass`, which only the intake thread itself uses.
@@ -22,10 +25,12 @@ final class IntakeWorker: @unchecked Sendable {
     private let stateStore: JobStateStore
     private let clock: any WallClock
     private let wake: @Sendable () -> Void
+    private let audit: AuditCommitter<FileMove>
     private let condition = NSCondition()
 
     // Guarded by `condition`.
     private var decoder: JobDecoder
+    private var gate: Gate
     private var maxJobBytes: Int
     private var credit = 0
     private var results: [IntakeResult] = []
@@ -47,11 +52,14 @@ final class IntakeWorker: @unchecked Sendable {
     private var attemptedThisPass = 0
 
     init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
+         gate: Gate, audit: AuditCommitter<FileMove>,
          clock: any WallClock, wake: @escaping @Sendable () -> Void) {
         self.spool = spool
         self.area = area
         self.stateStore = stateStore
         self.decoder = decoder
+        self.gate = gate
+        self.audit = audit
         self.maxJobBytes = maxJobBytes
         self.clock = clock
         self.wake = wake
@@ -96,10 +104,11 @@ final class IntakeWorker: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// A new configuration's decoder and size limit, for files claimed from now on.
-    func update(decoder: JobDecoder, maxJobBytes: Int) {
+    /// A new configuration's decoder, size limit and gate, for files claimed from now on.
+    func update(decoder: JobDecoder, maxJobBytes: Int, gate: Gate) {
         condition.lock()
         self.decoder = decoder
+        self.gate = gate
         self.maxJobBytes = maxJobBytes
         condition.unlock()
     }
@@ -175,6 +184,7 @@ final class IntakeWorker: @unchecked Sendable {
             busy = true
             sawEmptyPass = false
             let decoder = self.decoder
+            let gate = self.gate
             let limit = maxJobBytes
             condition.unlock()
 
@@ -186,8 +196,10 @@ final class IntakeWorker: @unchecked Sendable {
             attemptedThisPass += candidates.count
             var found: [IntakeResult] = []
             for name in claimAll(candidates) {
-                if let result = read(name, decoder: decoder, limit: limit) { found.append(result) }
+                if let result = read(name, decoder: decoder, gate: gate, limit: limit) { found.append(result) }
             }
+            // The batch's accepted lines start for the disk now.
+            if !found.isEmpty { audit.commit(handing: []) }
 
             condition.lock()
             busy = false
@@ -229,11 +241,15 @@ final class IntakeWorker: @unchecked Sendable {
     static let nameInUseRetrySeconds = 0.25
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
-    private func read(_ name: String, decoder: JobDecoder, limit: Int) -> IntakeResult? {
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, limit: Int) -> IntakeResult? {
         switch JobFileReader.read(name, in: area.directory, decoder: decoder, limit: limit) {
         case .job(let job, let inode):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
-            return .job(name: name, job: job, inode: inode, state: state)
+            var acceptedLine = 0
+            if case .allowed = gate.check(job) {
+                acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
+            }
+            return .job(name: name, job: job, inode: inode, state: state, acceptedLine: acceptedLine)
         case .corrupt(let reason, let message, let modified):
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
