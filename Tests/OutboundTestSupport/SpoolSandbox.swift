@@ -113,8 +113,14 @@ public final class SpoolSandbox {
         let url = spool.appendingPathComponent(folder)
         var names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         if folder == "active" {
-            for sub in names where !sub.hasSuffix(".json") {
-                names += (try? FileManager.default.contentsOfDirectory(atPath: url.appendingPathComponent(sub).path)) ?? []
+            // Claim folders, and the bucket folders inside them.
+            for area in names where !area.hasSuffix(".json") {
+                let areaURL = url.appendingPathComponent(area)
+                let inside = (try? FileManager.default.contentsOfDirectory(atPath: areaURL.path)) ?? []
+                names += inside
+                for bucket in inside where !bucket.hasSuffix(".json") && !bucket.hasPrefix(".") {
+                    names += (try? FileManager.default.contentsOfDirectory(atPath: areaURL.appendingPathComponent(bucket).path)) ?? []
+                }
             }
         }
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()

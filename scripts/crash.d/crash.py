@@ -202,6 +202,16 @@ def make_spool(spool, port, jobs):
         os.rename(os.path.join(tmp, name), os.path.join(incoming, name))
 
 
+def holds_nothing_but_empty_folders(path):
+    """True for a claim folder whose building a kill interrupted: no .lock, no job, at most
+    its empty bucket subfolders."""
+    for name in os.listdir(path):
+        inner = os.path.join(path, name)
+        if os.path.islink(inner) or not os.path.isdir(inner) or os.listdir(inner):
+            return False
+    return True
+
+
 class Census:
     """Where every file of the spool is: job id -> list of places (folder, or active/<area>),
     plus anything unexpected."""
@@ -227,9 +237,16 @@ class Census:
                     sub = os.path.join(path, entry)
                     if os.path.isdir(sub) and not os.path.islink(sub):
                         for name in sorted(os.listdir(sub)):
+                            inner = os.path.join(sub, name)
                             if is_job_name(name):
                                 self.note("active/" + entry, name)
                                 self.active_jobs.append((entry, name))
+                            elif not name.startswith(".") and os.path.isdir(inner) and not os.path.islink(inner):
+                                # A claim folder's bucket subfolder.
+                                for job in sorted(os.listdir(inner)):
+                                    if is_job_name(job):
+                                        self.note("active/" + entry, job)
+                                        self.active_jobs.append((entry, job))
                     elif is_job_name(entry):
                         self.note("active", entry)
                         self.active_jobs.append(("", entry))
@@ -570,7 +587,7 @@ def run_trial(args, work, index, seed, kill_ms):
         for entry in after.active_areas:
             path = os.path.join(spool, "active", entry)
             if (entry.startswith(".new-") and os.path.isdir(path) and not os.path.islink(path)
-                    and not os.listdir(path) and entry in at_kill.active_areas):
+                    and holds_nothing_but_empty_folders(path) and entry in at_kill.active_areas):
                 note = ("active/%s: an empty claim folder without .lock, left by a kill during the run's start-up; "
                         "recovery leaves it for 60 s" % entry)
                 if args.strict:

@@ -33,7 +33,7 @@ public struct OrphanRecovery {
                 // A job directly in active/ belongs to no process.
                 let found = [Recovered(name: entry, claimFolder: activePath)]
                 try willMove(found)
-                try putBack(from: activePath, found)
+                try putBack(found)
                 recovered += found
             case .directory:
                 recovered += try recoverFolder(entryPath, willMove: willMove)
@@ -53,19 +53,30 @@ public struct OrphanRecovery {
         }
         defer { if fd >= 0 { close(fd) } }
         if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 { return [] }   // its owner is alive
-        let found = try DirectoryStream.names(in: folder).filter(Spool.isJobName).map { Recovered(name: $0, claimFolder: folder) }
+        // Jobs sit in the claim folder's bucket subfolders (and, from older versions, in the
+        // claim folder itself).
+        var holders = [folder]
+        for entry in try DirectoryStream.names(in: folder) where !entry.hasPrefix(".") {
+            let path = "\(folder)/\(entry)"
+            if FileSystem.kind(of: path) == .directory { holders.append(path) }
+        }
+        var found: [Recovered] = []
+        for holder in holders {
+            found += try DirectoryStream.names(in: holder).filter(Spool.isJobName).map { Recovered(name: $0, claimFolder: holder) }
+        }
         if !found.isEmpty {
             try willMove(found)
-            try putBack(from: folder, found)
+            try putBack(found)
         }
+        for holder in holders.dropFirst() { rmdir(holder) }
         unlink(lockPath)
         rmdir(folder)
         return found
     }
 
-    private func putBack(from folder: String, _ jobs: [Recovered]) throws {
+    private func putBack(_ jobs: [Recovered]) throws {
         for job in jobs {
-            try SpoolMover.move("\(folder)/\(job.name)", named: job.name, into: spool.path(.incoming))
+            try SpoolMover.move("\(job.claimFolder)/\(job.name)", named: job.name, into: spool.path(.incoming))
         }
         try FileSystem.syncDirectory(spool.path(.incoming))
     }

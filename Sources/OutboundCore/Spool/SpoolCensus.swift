@@ -17,10 +17,17 @@ public struct SpoolCensus: Sendable {
             var oldest: Double?
             var folders = [spool.path(folder)]
             if folder == .active {
-                // Claims live in one subfolder per process.
-                folders += ((try? DirectoryStream.names(in: spool.path(.active))) ?? [])
+                // Claims live in one subfolder per process, in its bucket subfolders.
+                let areas = ((try? DirectoryStream.names(in: spool.path(.active))) ?? [])
                     .map { spool.path(.active, $0) }
                     .filter { FileSystem.kind(of: $0) == .directory }
+                for area in areas {
+                    folders.append(area)
+                    folders += ((try? DirectoryStream.names(in: area)) ?? [])
+                        .filter { !$0.hasPrefix(".") }
+                        .map { "\(area)/\($0)" }
+                        .filter { FileSystem.kind(of: $0) == .directory }
+                }
             }
             for path in folders {
                 guard let stream = try? DirectoryStream(path) else { continue }

@@ -28,11 +28,11 @@ struct SpoolFiler {
             let folder = folders[move.to]
             do {
                 do {
-                    try area.directory.move(move.name, to: folder, as: move.target)
+                    try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
                 } catch let error as SystemError where error.isAlreadyExists {
                     let target = try SpoolMover.freeName(for: move.name, in: folder.path)
                     try move.sidecar?.write(beside: target, in: folder.path)
-                    try area.directory.move(move.name, to: folder, as: target)
+                    try area.folder(for: move.name).move(move.name, to: folder, as: target)
                 }
                 if move.clearsState { stateStore.remove(move.name) }
                 if !touched.contains(move.to) { touched.append(move.to) }
@@ -41,9 +41,11 @@ struct SpoolFiler {
             }
         }
         folders.renameLock.unlock()
-        var synced = touched.map { folders[$0].path }
-        synced.append(area.path)
-        for folder in synced {
+        // The outcome folders only: on a journalling file system their fsync commits the
+        // whole rename, the claim folder's side included. Should the claim folder's side be
+        // lost all the same, the job shows up there again and recovery sends it once more:
+        // a duplicate, never a loss.
+        for folder in touched.map({ folders[$0].path }) {
             do { try directories.sync(folder) } catch { FileSystem.writeStandardError("outbound: spool error: \(error)\n") }
         }
     }

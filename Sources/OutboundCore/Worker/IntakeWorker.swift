@@ -242,7 +242,7 @@ final class IntakeWorker: @unchecked Sendable {
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
     private func read(_ name: String, decoder: JobDecoder, gate: Gate, limit: Int) -> IntakeResult? {
-        switch JobFileReader.read(name, in: area.directory, decoder: decoder, limit: limit) {
+        switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) {
         case .job(let job, let inode):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             var acceptedLine = 0
