@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
@@ -74,4 +75,9 @@ int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, cons
         return -1;
     }
     return unlinkat(from_dir, from, 0);
+}
+
+int outbound_thread_set_batch(void) {
+    struct sched_param parameters = {0};
+    return sched_setscheduler(0, SCHED_BATCH, &parameters);
 }

@@ -110,4 +110,11 @@ int outbound_rename_noreplace(const char *from, const char *to);
 /** The same, with each name relative to a directory descriptor (renameat2's form). */
 int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, const char *to);
 
+/**
+ * Puts the calling thread under SCHED_BATCH: it gets its fair share of the CPU but does not
+ * preempt a running thread when it wakes. -1 with errno on error.
+ * https://man7.org/linux/man-pages/man7/sched.7.html
+ */
+int outbound_thread_set_batch(void);
+
 #endif

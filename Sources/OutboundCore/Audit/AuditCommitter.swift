@@ -145,9 +145,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private func startIfNeeded() {
         guard !started else { return }
         started = true
-        let thread = Thread { [self] in run() }
-        thread.name = "outbound-audit"
-        thread.start()
+        HelperThread.start(named: "outbound-audit") { [self] in run() }
     }
 
     private func run() {

@@ -33,9 +33,7 @@ final class FilingWorker: @unchecked Sendable {
         defer { condition.unlock() }
         if !started {
             started = true
-            let thread = Thread { [self] in run() }
-            thread.name = "outbound-filing"
-            thread.start()
+            HelperThread.start(named: "outbound-filing") { [self] in run() }
         }
         queued.append(contentsOf: moves)
         condition.signal()

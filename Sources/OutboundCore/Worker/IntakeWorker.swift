@@ -69,9 +69,7 @@ final class IntakeWorker: @unchecked Sendable {
     // MARK: called from the loop thread
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "outbound-intake"
-        thread.start()
+        HelperThread.start(named: "outbound-intake") { [self] in run() }
     }
 
     /// Lets intake hold up to `limit` results not yet taken.
