@@ -51,6 +51,40 @@ final class DeliveryTests: IntegrationTestCase {
         assertAudit("delivered", job: "msg-42")
     }
 
+    func testOneConnectionCarriesMixedRequestsWithoutLeakingOneIntoTheNext() throws {
+        // concurrency 1: every request goes through the same reused easy handle, so options
+        // left from one request (a custom method, a body) must not reach the next.
+        try makeSandbox(settings: ["concurrency": 1, "perHostConcurrency": 1])
+        let sequence: [(method: String, body: String?)] = [
+            ("POST", "one"), ("DELETE", nil), ("PUT", "three"), ("GET", nil), ("POST", nil), ("PATCH", "six"),
+            ("POST", "seven"), ("PUT", nil), ("POST", "nine"), ("DELETE", nil),
+        ]
+        for (index, step) in sequence.enumerated() {
+            try sandbox.drop(String(format: "seq-%02d.json", index),
+                             job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)", body: step.body, extra: ["method": step.method]))
+        }
+        try drain()
+        XCTAssertEqual(server.requestCount, sequence.count)
+        XCTAssertEqual(server.connectionCount, 1, "one keep-alive connection for all")
+        for request in server.requests {
+            let index = try XCTUnwrap(Int(request.target.split(separator: "/").last ?? ""))
+            let step = sequence[index]
+            XCTAssertEqual(request.method, step.method, "request \(index)")
+            XCTAssertEqual(request.bodyText, step.body ?? "", "request \(index)")
+            let length = request.header("Content-Length")
+            if let body = step.body {
+                XCTAssertEqual(length, String(body.utf8.count), "request \(index)")
+            } else if step.method == "GET" || step.method == "DELETE" {
+                XCTAssertTrue(length == nil || length == "0", "request \(index): Content-Length \(length ?? "none")")
+            } else {
+                XCTAssertEqual(length, "0", "request \(index): an empty body is announced")
+            }
+            XCTAssertNil(request.header("Transfer-Encoding"), "request \(index)")
+            XCTAssertNil(request.header("Expect"), "request \(index)")
+        }
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, sequence.count)
+    }
+
     func testEveryMethodIsSentAsWritten() throws {
         try makeSandbox()
         for method in ["GET", "PUT", "PATCH", "DELETE", "POST"] {

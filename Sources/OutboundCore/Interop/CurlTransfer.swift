@@ -32,37 +32,32 @@ final class CurlTransfer {
         body = nil
     }
 
-    /// Sets every option for `request` on a freshly reset handle.
+    /// What the options that outlive one transfer were last set for. Transfers of the same
+    /// shape (method, body or none, TLS files) reuse them; any other shape starts from a
+    /// reset handle, so nothing of an earlier request (a custom method, a client
+    /// certificate) can leak into the next.
+    private struct Shape: Equatable {
+        let method: HTTPMethod
+        let hasBody: Bool
+        let tls: TLSOptions
+    }
+
+    private var shape: Shape?
+
+    /// Sets every option for `request`.
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
-        curl_easy_reset(easy)
+        let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls)
         releaseMemory()
-        try set(CURLOPT_PRIVATE, pointer: UnsafeRawPointer(bitPattern: slot + 1))
+        if wanted != shape {
+            shape = nil
+            curl_easy_reset(easy)
+            try configureShape(wanted)
+            shape = wanted
+        }
         try set(CURLOPT_URL, string: request.url)
-        // Only http and https are ever spoken, also after a (never followed) redirect.
-        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
-        try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https")
-        try set(CURLOPT_FOLLOWLOCATION, long: 0)
-        // Environment proxies would send loopback and partner traffic elsewhere.
-        try set(CURLOPT_PROXY, string: "")
-        try set(CURLOPT_NOSIGNAL, long: 1)
-        try set(CURLOPT_SSL_VERIFYPEER, long: 1)
-        try set(CURLOPT_SSL_VERIFYHOST, long: 2)
-        if let caFile = request.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
-        if let certFile = request.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
-        if let keyFile = request.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
         try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
         try set(CURLOPT_USERAGENT, string: request.userAgent)
-        try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
-
-        switch request.method {
-        case .get:
-            try set(CURLOPT_HTTPGET, long: 1)
-        case .post:
-            try set(CURLOPT_POST, long: 1)
-        case .put, .patch, .delete:
-            try set(CURLOPT_CUSTOMREQUEST, string: request.method.rawValue)
-        }
         if let bytes = request.body {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
             bytes.withUnsafeBytes { source in
@@ -71,9 +66,6 @@ final class CurlTransfer {
             body = buffer
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
             try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(buffer.baseAddress!))
-        } else if request.method == .post || request.method == .put || request.method == .patch {
-            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
-            try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
         }
 
         var list: UnsafeMutablePointer<curl_slist>?
@@ -86,6 +78,36 @@ final class CurlTransfer {
         }
         headerList = list
         try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+    }
+
+    /// The options every transfer of `shape` shares, on a freshly reset handle.
+    private func configureShape(_ shape: Shape) throws(CurlSetupError) {
+        try set(CURLOPT_PRIVATE, pointer: UnsafeRawPointer(bitPattern: slot + 1))
+        // Only http and https are ever spoken, also after a (never followed) redirect.
+        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https")
+        try set(CURLOPT_FOLLOWLOCATION, long: 0)
+        // Environment proxies would send loopback and partner traffic elsewhere.
+        try set(CURLOPT_PROXY, string: "")
+        try set(CURLOPT_NOSIGNAL, long: 1)
+        try set(CURLOPT_SSL_VERIFYPEER, long: 1)
+        try set(CURLOPT_SSL_VERIFYHOST, long: 2)
+        if let caFile = shape.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
+        if let certFile = shape.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
+        if let keyFile = shape.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
+        try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
+        switch shape.method {
+        case .get:
+            try set(CURLOPT_HTTPGET, long: 1)
+        case .post:
+            try set(CURLOPT_POST, long: 1)
+        case .put, .patch, .delete:
+            try set(CURLOPT_CUSTOMREQUEST, string: shape.method.rawValue)
+        }
+        if !shape.hasBody && (shape.method == .post || shape.method == .put || shape.method == .patch) {
+            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
+            try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
+        }
     }
 
     /// The response's status code (0 when none was received).

@@ -169,49 +169,61 @@ public struct JSONParser {
     /// bytes (non-ASCII runs checked as UTF-8 on the way) and the String is made once at the
     /// end: building it piece by piece costs far more than the parse.
     private mutating func parseString() throws(JSONSyntaxError) -> String {
-        index += 1
-        let start = index
+        let start = index + 1
+        let end = bytes.count
+        // The opening quote was read, so the buffer is not empty.
+        let base = bytes.baseAddress!
+        var position = start
         // The common case: no escapes, all ASCII.
-        while index < bytes.count {
-            let byte = bytes[index]
+        while position < end {
+            let byte = base[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return text
+                index = position + 1
+                return String(decoding: UnsafeBufferPointer(start: base + start, count: position - start), as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
-            if byte < 0x20 { throw error("control character in a string") }
-            index += 1
+            if byte < 0x20 {
+                index = position
+                throw error("control character in a string")
+            }
+            position += 1
         }
         var result: [UInt8] = []
-        result.reserveCapacity(index - start + 64)
-        result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        var runStart = index
+        result.reserveCapacity(position - start + 64)
+        result.append(contentsOf: UnsafeBufferPointer(start: base + start, count: position - start))
+        var runStart = position
         var runIsASCII = true
         while true {
-            guard index < bytes.count else { throw error("unterminated string") }
-            let byte = bytes[index]
+            guard position < end else {
+                index = position
+                throw error("unterminated string")
+            }
+            let byte = base[position]
             if byte == UInt8(ascii: "\"") {
-                try appendRun(from: runStart, to: index, isASCII: runIsASCII, into: &result)
-                index += 1
+                try appendRun(from: runStart, to: position, isASCII: runIsASCII, into: &result)
+                index = position + 1
                 return String(decoding: result, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
-                try appendRun(from: runStart, to: index, isASCII: runIsASCII, into: &result)
-                index += 1
+                try appendRun(from: runStart, to: position, isASCII: runIsASCII, into: &result)
+                index = position + 1
                 let scalar = try parseEscape()
                 if scalar.isASCII {
                     result.append(UInt8(scalar.value))
                 } else {
                     result.append(contentsOf: UTF8.encode(scalar)!)
                 }
-                runStart = index
+                position = index
+                runStart = position
                 runIsASCII = true
                 continue
             }
-            if byte < 0x20 { throw error("control character in a string") }
+            if byte < 0x20 {
+                index = position
+                throw error("control character in a string")
+            }
             if byte >= 0x80 { runIsASCII = false }
-            index += 1
+            position += 1
         }
     }
 

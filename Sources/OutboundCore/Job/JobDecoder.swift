@@ -13,7 +13,7 @@ public struct JobDecoder: Sendable {
         reservedHeaders = reserved
     }
 
-    static let knownFields: Set<String> = [
+    static let knownFields: [String] = [
         "id", "clientId", "url", "method", "service", "headers", "body", "bodyBase64",
         "maxAttempts", "timeoutMs", "notAfter", "orderingKey",
     ]
@@ -29,13 +29,10 @@ public struct JobDecoder: Sendable {
         guard case .object(let members) = document else {
             throw JobRejection(.invalidJob, "a job must be a JSON object, not \(document.typeDescription)")
         }
-        var fields: [String: JSONValue] = [:]
-        for (key, value) in members {
-            guard Self.knownFields.contains(key) else {
-                throw JobRejection(.invalidJob, "unknown field '\(Self.printable(key))'")
-            }
-            fields[key] = value
+        for (key, _) in members where !Self.knownFields.contains(key) {
+            throw JobRejection(.invalidJob, "unknown field '\(Self.printable(key))'")
         }
+        let fields = JobFields(members: members)
 
         let id = try decodeId(fields["id"], fileName: fileName)
         let clientId = try optionalString(fields, "clientId") ?? ""
@@ -134,7 +131,7 @@ public struct JobDecoder: Sendable {
         return headers
     }
 
-    private func decodeBody(_ fields: [String: JSONValue]) throws(JobRejection) -> [UInt8]? {
+    private func decodeBody(_ fields: JobFields) throws(JobRejection) -> [UInt8]? {
         let text = try optionalString(fields, "body")
         let base64 = try optionalString(fields, "bodyBase64")
         switch (text, base64) {
@@ -152,7 +149,7 @@ public struct JobDecoder: Sendable {
         }
     }
 
-    private func optionalString(_ fields: [String: JSONValue], _ name: String) throws(JobRejection) -> String? {
+    private func optionalString(_ fields: JobFields, _ name: String) throws(JobRejection) -> String? {
         guard let value = fields[name] else { return nil }
         guard case .string(let text) = value else {
             throw JobRejection(.invalidJob, "field '\(name)' must be a string, not \(value.typeDescription)")
@@ -160,7 +157,7 @@ public struct JobDecoder: Sendable {
         return text
     }
 
-    private func positiveInteger(_ fields: [String: JSONValue], _ name: String) throws(JobRejection) -> Int? {
+    private func positiveInteger(_ fields: JobFields, _ name: String) throws(JobRejection) -> Int? {
         guard let value = fields[name] else { return nil }
         if case .number(let text) = value, text.count > 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             return Int.max   // larger than any limit: the configured one applies
@@ -190,5 +187,15 @@ public struct JobDecoder: Sendable {
     static func printable(_ text: String) -> String {
         let cleaned = String(text.unicodeScalars.prefix(64).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
         return text.unicodeScalars.count > 64 ? cleaned + "…" : cleaned
+    }
+}
+
+/// A job object's members by name. The parser has already refused duplicates, and a job has
+/// a handful of members: looking through them beats hashing each name into a dictionary.
+struct JobFields {
+    let members: [(key: String, value: JSONValue)]
+
+    subscript(name: String) -> JSONValue? {
+        members.first { $0.key == name }?.value
     }
 }

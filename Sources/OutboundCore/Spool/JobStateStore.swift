@@ -66,13 +66,17 @@ public struct JobStateStore: Sendable {
 
 /// Which names have a state file, kept current by watching the folder's modification time
 /// (any file created, renamed or removed in it changes that): one `fstat` on an open
-/// descriptor per question, and a fresh listing only after the folder changed.
-/// For one thread; not thread-safe.
+/// descriptor per `refresh`, and a fresh listing only after the folder changed.
+///
+/// The intake thread refreshes once per batch, after the batch's claims: a state file is
+/// written before its job is put (back) into `incoming/`, so one that exists for a job just
+/// claimed shows in a refresh made after the claim. For one thread; not thread-safe.
 public final class JobStateIndex {
     private let directory: String
     private var fd: Int32 = -1
     private var seenChange: (Int, Int) = (-1, -1)
     private var names = Set<String>()
+    private var trusted = false
 
     init(directory: String) {
         self.directory = directory
@@ -80,26 +84,32 @@ public final class JobStateIndex {
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// False only when certainly no state file of that name exists.
-    public func mayHaveState(_ name: String) -> Bool {
+    /// Looks at the folder again.
+    public func refresh() {
+        trusted = false
         if fd < 0 {
             fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { return true }
+            if fd < 0 { return }
         }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return true }
+        guard fstat(fd, &info) == 0 else { return }
         let change = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
         // The kernel stamps folders with a coarse clock (a few milliseconds), so two changes
         // close together may share a stamp: a folder changed this recently is not trusted.
         var now = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &now)
         let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
-        if age < 0.05 { return true }
+        if age < 0.05 { return }
         if change != seenChange {
-            guard let listing = try? DirectoryStream.names(in: directory) else { return true }
+            guard let listing = try? DirectoryStream.names(in: directory) else { return }
             names = Set(listing)
             seenChange = change
         }
-        return names.contains(name)
+        trusted = true
+    }
+
+    /// False only when certainly no state file of that name existed at the last `refresh`.
+    public func mayHaveState(_ name: String) -> Bool {
+        !trusted || names.contains(name)
     }
 }

@@ -193,7 +193,9 @@ final class IntakeWorker: @unchecked Sendable {
             }
             attemptedThisPass += candidates.count
             var found: [IntakeResult] = []
-            for name in claimAll(candidates) {
+            let claimed = claimAll(candidates)
+            if !claimed.isEmpty { stateIndex.refresh() }
+            for name in claimed {
                 if let result = read(name, decoder: decoder, gate: gate, limit: limit) { found.append(result) }
             }
             // The batch's accepted lines start for the disk now.
