@@ -3,9 +3,10 @@ import Foundation
 /// Makes audit lines durable on a thread of its own, so the dispatcher's loop never waits
 /// for the disk.
 ///
-/// The loop serializes each record and `append`s it; `commit(handing:)` asks for everything
+/// Threads `append` records; `commit(handing:)` asks for everything
 /// appended so far to reach the disk and attaches work that may only happen after that (the
-/// moves the lines describe). The committer thread writes all pending lines with one write(2),
+/// moves the lines describe). The committer thread serializes the pending records (off the
+/// loop, which has enough to do), writes the lines with one write(2),
 /// fsyncs once, hands the attached work to `onDurable`, advances `durableLines` and wakes the
 /// loop. Lines that pile up while an fsync runs go out together in the next one: group commit
 /// without a timer.
@@ -26,7 +27,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
 
     // Guarded by `condition`.
-    private var pending: [UInt8] = []
+    private var pending: [AuditRecord] = []
     private var appended = 0
     private var durable = 0
     private var attached: [Work] = []
@@ -34,6 +35,8 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private var failureText: String?
     private var unhanded: [Work] = []
     private var started = false
+    /// The committer thread's own buffer for the lines of one write.
+    private var lines: [UInt8] = []
     private var stopRequested = false
     private var finished = false
 
@@ -56,11 +59,9 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     /// Queues one line; returns its number (1, 2, ...), for comparing with `durableLines`.
     @discardableResult
     func append(_ record: AuditRecord) -> Int {
-        var line = record.serialized()
-        line.append(0x0A)
         condition.lock()
         defer { condition.unlock() }
-        pending.append(contentsOf: line)
+        pending.append(record)
         appended += 1
         return appended
     }
@@ -153,13 +154,18 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
         while true {
             let hasLines = durable < appended
             if failureText == nil && (hasLines || !attached.isEmpty) {
-                let lines = pending
+                let records = pending
                 let lineCount = appended
                 let work = attached
                 pending.removeAll(keepingCapacity: true)
                 attached.removeAll(keepingCapacity: true)
                 writing = true
                 condition.unlock()
+                lines.removeAll(keepingCapacity: lines.count < 1 << 20)
+                for record in records {
+                    record.serialize(into: &lines)
+                    lines.append(0x0A)
+                }
                 var error: Error?
                 if !lines.isEmpty {
                     do { try log.writeDurably(lines) } catch let failed { error = failed }

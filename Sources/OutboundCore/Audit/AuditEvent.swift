@@ -58,26 +58,33 @@ public struct AuditRecord: Sendable {
 
     /// The line's bytes, without the newline.
     public func serialized() -> [UInt8] {
-        var writer = JSONObjectWriter()
-        writer.addTimestamp("ts", at)
-        writer.add("event", event.rawValue)
-        writer.add("job", job)
-        writer.add("file", file)
-        writer.add("clientId", clientId)
-        writer.add("attempt", attempt)
-        writer.add("method", method)
-        writer.add("url", url)
-        writer.add("status", status)
-        writer.add("error", error)
-        writer.add("reason", reason)
-        writer.add("message", message)
-        writer.add("ms", ms)
-        writer.add("bytes", bytes)
-        writer.add("bodySha256", bodySha256)
-        writer.addTimestamp("nextAttemptAt", nextAttemptAt)
-        writer.add("pid", pid)
-        writer.add("version", version)
-        writer.add("count", count)
-        return writer.finish()
+        var bytes: [UInt8] = []
+        serialize(into: &bytes)
+        return bytes
+    }
+
+    /// Appends the line's bytes, without the newline, to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        JSONObjectWriter.append(to: &buffer) { writer in
+            writer.addTimestamp("ts", at)
+            writer.add("event", event.rawValue)
+            writer.add("job", job)
+            writer.add("file", file)
+            writer.add("clientId", clientId)
+            writer.add("attempt", attempt)
+            writer.add("method", method)
+            writer.add("url", url)
+            writer.add("status", status)
+            writer.add("error", error)
+            writer.add("reason", reason)
+            writer.add("message", message)
+            writer.add("ms", ms)
+            writer.add("bytes", bytes)
+            writer.add("bodySha256", bodySha256)
+            writer.addTimestamp("nextAttemptAt", nextAttemptAt)
+            writer.add("pid", pid)
+            writer.add("version", version)
+            writer.add("count", count)
+        }
     }
 }

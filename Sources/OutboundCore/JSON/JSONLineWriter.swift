@@ -12,6 +12,21 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    private init(empty: Void) {
+        bytes = []
+    }
+
+    /// Writes one object onto the end of `buffer` in place (after earlier lines of the same
+    /// buffer): the storage is moved into the writer and back, never copied.
+    public static func append(to buffer: inout [UInt8], _ body: (inout JSONObjectWriter) -> Void) {
+        var writer = JSONObjectWriter(empty: ())
+        swap(&writer.bytes, &buffer)
+        writer.bytes.append(UInt8(ascii: "{"))
+        body(&writer)
+        writer.bytes.append(UInt8(ascii: "}"))
+        swap(&writer.bytes, &buffer)
+    }
+
     public mutating func add(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         startMember(key)
