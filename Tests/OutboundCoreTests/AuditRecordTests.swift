@@ -114,14 +114,15 @@ final class AuditRecordTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("logs/audit.jsonl").path
         let log = try AuditLog(path: path)
-        log.append(AuditRecord(.started, at: 0))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)).count, 0, "opening creates an empty log")
         var refused = AuditRecord(.refused, at: 1)
         refused.message = "two\nlines"
-        log.append(refused)
-        XCTAssertEqual(log.pendingLines, 2)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)).count, 0, "nothing reaches the file before commit")
-        try log.commit()
-        XCTAssertEqual(log.pendingLines, 0)
+        var batch: [UInt8] = []
+        for record in [AuditRecord(.started, at: 0), refused] {
+            record.serialize(into: &batch)
+            batch.append(0x0A)
+        }
+        try log.writeDurably(batch)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertTrue(text.hasSuffix("\n"))
         let lines = text.split(separator: "\n")

@@ -31,6 +31,10 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private var appended = 0
     private var durable = 0
     private var attached: [Work] = []
+    /// Commits asked for, and the number the last finished write covered: a flush waits for
+    /// its own request only, never for lines appended after it.
+    private var requested = 0
+    private var completed = 0
     private var writing = false
     private var failureText: String?
     private var unhanded: [Work] = []
@@ -46,12 +50,6 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
         self.log = log
         self.onDurable = onDurable
         self.wake = wake
-    }
-
-    var path: String {
-        condition.lock()
-        defer { condition.unlock() }
-        return log.path
     }
 
     // MARK: called from the loop
@@ -77,7 +75,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     var hasUncommitted: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return durable < appended || !attached.isEmpty || writing
+        return durable < appended || !attached.isEmpty || writing || completed < requested
     }
 
     /// Why writing stopped, once it has.
@@ -94,18 +92,22 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         startIfNeeded()
         attached.append(contentsOf: work)
+        requested += 1
         condition.broadcast()
     }
 
-    /// Commits and waits: returns once every line appended so far is on disk and its attached
-    /// work handed on; throws if writing failed.
+    /// Commits and waits: returns once every line appended so far is on disk and the work
+    /// attached so far handed on; throws if writing failed. Lines other threads append
+    /// meanwhile do not keep it waiting.
     func flush() throws {
         condition.lock()
         defer { condition.unlock() }
         startIfNeeded()
         let target = appended
+        requested += 1
+        let request = requested
         condition.broadcast()
-        while failureText == nil && (durable < target || !attached.isEmpty || writing) {
+        while failureText == nil && (durable < target || completed < request) {
             condition.wait()
         }
         if let failureText { throw AuditFailure(message: failureText) }
@@ -152,10 +154,10 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private func run() {
         condition.lock()
         while true {
-            let hasLines = durable < appended
-            if failureText == nil && (hasLines || !attached.isEmpty) {
+            if failureText == nil && (durable < appended || !attached.isEmpty || completed < requested) {
                 let records = pending
                 let lineCount = appended
+                let request = requested
                 let work = attached
                 pending.removeAll(keepingCapacity: true)
                 attached.removeAll(keepingCapacity: true)
@@ -181,6 +183,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
                 } else {
                     durable = lineCount
                 }
+                completed = request
                 condition.broadcast()
                 condition.unlock()
                 wake()

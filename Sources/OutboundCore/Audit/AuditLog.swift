@@ -1,16 +1,11 @@
 import Glibc
 
-/// The append-only audit log (contract section 8).
-///
-/// Lines are collected with `append` and made durable with `commit`: one write(2) of whole
-/// lines on an O_APPEND descriptor, then one fsync. The dispatcher commits before it moves
-/// any job the lines speak of, so a job's outcome is on disk before its folder says so, and
-/// a burst of outcomes costs one fsync, not one per job (group commit).
+/// The append-only audit log file (contract section 8): whole lines written with one write(2)
+/// on an O_APPEND descriptor, then one fsync. `AuditCommitter` decides when, and groups the
+/// lines of many jobs into each write (group commit).
 public final class AuditLog {
     public private(set) var path: String
     private var fd: Int32
-    private var pending: [UInt8] = []
-    public private(set) var pendingLines = 0
 
     public init(path: String) throws {
         self.path = path
@@ -42,23 +37,6 @@ public final class AuditLog {
         var last: UInt8 = 0
         guard pread(fd, &last, 1, info.st_size - 1) == 1, last != 0x0A else { return }
         try FileSystem.writeAll(fd, [0x0A], path: path)
-    }
-
-    /// Queues a line; nothing reaches the file until `commit`.
-    public func append(_ record: AuditRecord) {
-        pending.append(contentsOf: record.serialized())
-        pending.append(0x0A)
-        pendingLines += 1
-    }
-
-    /// Writes every queued line and fsyncs. On failure the lines stay queued and the error is
-    /// thrown: the caller must not move the jobs they describe.
-    public func commit() throws {
-        guard !pending.isEmpty else { return }
-        try FileSystem.writeAll(fd, pending, path: path)
-        pending.removeAll(keepingCapacity: pending.count < 1 << 20)
-        pendingLines = 0
-        try systemCall("fsync", path: path) { fsync(fd) }
     }
 
     /// Appends whole, already serialized lines with one write(2), then fsyncs.

@@ -275,7 +275,7 @@ public final class Dispatcher {
 
     // MARK: claiming
 
-    /// Takes what the spool thread claimed: decoded jobs go to the gate, the rest to corrupt/.
+    /// Takes what the intake thread claimed: decoded jobs go to the gate, the rest to corrupt/.
     private func admitIntakeResults() {
         for result in intake.takeResults() {
             switch result {
