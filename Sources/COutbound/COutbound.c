@@ -81,3 +81,7 @@ int outbound_thread_set_batch(void) {
     struct sched_param parameters = {0};
     return sched_setscheduler(0, SCHED_BATCH, &parameters);
 }
+
+int outbound_o_noatime(void) {
+    return O_NOATIME;
+}

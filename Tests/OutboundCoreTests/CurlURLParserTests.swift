@@ -1,5 +1,6 @@
 import XCTest
 @testable import OutboundCore
+import COutbound
 
 /// URLs go through libcurl's own parser, and what is sent parses again to what was checked.
 final class CurlURLParserTests: XCTestCase {
@@ -82,5 +83,60 @@ final class SpoolNameTests: XCTestCase {
         XCTAssertEqual(SpoolMover.originalStem(of: "v1.2.json"), "v1.2")
         XCTAssertEqual(SpoolMover.originalStem(of: "~7.json"), "")
         XCTAssertEqual(SpoolMover.originalStem(of: "café~2.json"), "café")
+    }
+}
+
+/// Reading job files without touching their access time, and the way back when the kernel
+/// refuses (files owned by another user).
+final class DirectoryHandleTests: XCTestCase {
+    func testAReadThatMayNotSkipTheAccessTimeFallsBackAndStopsAsking() throws {
+        let folder = try Fixture.temporaryFolder("handle")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let handle = try DirectoryHandle(folder.path)
+        let noAccessTime = outbound_o_noatime()
+        var asked: [Bool] = []
+        // A kernel that refuses O_NOATIME, as for a file of another user.
+        let refusing: (Int32) -> Int32 = { flags in
+            asked.append(flags & noAccessTime != 0)
+            if flags & noAccessTime != 0 {
+                errno = EPERM
+                return -1
+            }
+            return open("/dev/null", O_RDONLY)
+        }
+        let first = handle.openForReading(refusing)
+        XCTAssertGreaterThanOrEqual(first, 0, "the file is opened all the same")
+        close(first)
+        XCTAssertEqual(asked, [true, false])
+        let second = handle.openForReading(refusing)
+        XCTAssertGreaterThanOrEqual(second, 0)
+        close(second)
+        XCTAssertEqual(asked, [true, false, false], "after one refusal the folder stops asking")
+    }
+
+    func testOtherErrorsAreReportedNotRetried() throws {
+        let folder = try Fixture.temporaryFolder("handle")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let handle = try DirectoryHandle(folder.path)
+        var calls = 0
+        let fd = handle.openForReading { _ in
+            calls += 1
+            errno = ENOENT
+            return -1
+        }
+        XCTAssertEqual(fd, -1)
+        XCTAssertEqual(errno, ENOENT)
+        XCTAssertEqual(calls, 1)
+    }
+
+    func testAJobFileIsReadWhole() throws {
+        let folder = try Fixture.temporaryFolder("handle")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{\"a\":1}".utf8).write(to: folder.appendingPathComponent("j.json"))
+        let handle = try DirectoryHandle(folder.path)
+        guard case .contents(let bytes, _, _) = try handle.readRegularFile("j.json", limit: 100) else {
+            return XCTFail("expected the contents")
+        }
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "{\"a\":1}")
     }
 }

@@ -101,6 +101,12 @@ public final class OutboundProcess: @unchecked Sendable {
         public let status: Int32?
         public let standardOutput: String
         public let standardError: String
+
+        public init(status: Int32?, standardOutput: String, standardError: String) {
+            self.status = status
+            self.standardOutput = standardOutput
+            self.standardError = standardError
+        }
     }
 
     /// Runs `outbound ARGUMENTS` to completion.

@@ -117,4 +117,7 @@ int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, cons
  */
 int outbound_thread_set_batch(void);
 
+/** O_NOATIME, which the Glibc module does not export (it needs _GNU_SOURCE). */
+int outbound_o_noatime(void);
+
 #endif

@@ -1,5 +1,6 @@
 import COutbound
 import Glibc
+import Synchronization
 
 /// An open spool folder: renames and reads name files relative to its descriptor, so a job's
 /// move costs no walk of the folder's path, and builds no path string, on every call.
@@ -31,7 +32,25 @@ public final class DirectoryHandle: Sendable {
     /// Reads the regular file `name` in this folder (see `FileSystem.readRegularFile`).
     public func readRegularFile(_ name: String, limit: Int) throws -> FileSystem.ReadResult {
         try FileSystem.readRegularFile(path: "\(path)/\(name)", limit: limit) {
-            openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+            openForReading { flags in openat(descriptor, name, flags) }
         }
     }
+
+    /// Opens for reading, without touching the file's access time where the kernel allows it
+    /// (O_NOATIME: the file's owner, or root). The claim's rename has just changed the file's
+    /// ctime, so with `relatime` every read would otherwise dirty the inode once more, a cost
+    /// per job. When the files belong to another user (upstream writers usually run as one),
+    /// the kernel refuses with EPERM: the file is opened the plain way and this folder stops
+    /// asking.
+    func openForReading(_ open: (Int32) -> Int32) -> Int32 {
+        let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK
+        if noAccessTime.load(ordering: .relaxed) {
+            let fd = open(flags | outbound_o_noatime())
+            if fd >= 0 || errno != EPERM { return fd }
+            noAccessTime.store(false, ordering: .relaxed)
+        }
+        return open(flags)
+    }
+
+    private let noAccessTime = Atomic<Bool>(true)
 }
