@@ -17,14 +17,15 @@ import Foundation
 /// After a failed write or fsync nothing more is written: `failure` says why, and the work
 /// that was never handed on comes back from `takeUnhanded()`.
 ///
-/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`; the
-/// log's descriptor is used by the committer thread, or by `reopen` while that thread is
-/// known to be between writes.
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
+/// thread's), except `lines`, the committer thread's own; the log's descriptor is used by
+/// the committer thread, or by `reopen` while that thread is known to be between writes.
 final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private let log: AuditLog
     private let onDurable: @Sendable ([Work]) -> Void
     private let wake: @Sendable () -> Void
-    private let condition = NSCondition()
+    private let thread = OnDemandThread(named: "outbound-audit")
+    private var condition: NSCondition { thread.condition }
 
     // Guarded by `condition`.
     private var pending: [AuditRecord] = []
@@ -38,11 +39,8 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private var writing = false
     private var failureText: String?
     private var unhanded: [Work] = []
-    private var started = false
     /// The committer thread's own buffer for the lines of one write.
     private var lines: [UInt8] = []
-    private var stopRequested = false
-    private var finished = false
 
     /// `onDurable` receives attached work once its lines are on disk, on the committer thread;
     /// `wake` is called after every commit (the loop may have jobs waiting for their lines).
@@ -135,20 +133,13 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
 
     /// Ends the committer thread after it has written what is pending, and waits for it.
     func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard started else { return }
-        stopRequested = true
-        condition.broadcast()
-        while !finished { condition.wait() }
+        thread.stop()
     }
 
     // MARK: the committer thread
 
     private func startIfNeeded() {
-        guard !started else { return }
-        started = true
-        HelperThread.start(named: "outbound-audit") { [self] in run() }
+        thread.startIfNeeded { [self] in run() }
     }
 
     private func run() {
@@ -190,11 +181,10 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
                 condition.lock()
                 continue
             }
-            if stopRequested { break }
+            if thread.isStopRequested { break }
             condition.wait()
         }
-        finished = true
-        condition.broadcast()
+        thread.markFinished()
         condition.unlock()
     }
 }

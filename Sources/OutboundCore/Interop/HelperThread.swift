@@ -17,3 +17,47 @@ enum HelperThread {
         thread.start()
     }
 }
+
+/// A helper thread started on first use and ended on request: the life the audit committer
+/// and the filing worker share. Its `condition` also guards its owner's own state, so a
+/// request and the work that comes with it are seen together.
+///
+/// `@unchecked Sendable`: `started`, `stopRequested` and `finished` are touched only while
+/// holding `condition`.
+final class OnDemandThread: @unchecked Sendable {
+    let condition = NSCondition()
+    private let name: String
+    private var started = false
+    private var stopRequested = false
+    private var finished = false
+
+    init(named name: String) {
+        self.name = name
+    }
+
+    /// Starts the thread, running `body`, unless it runs already. Call with `condition` held.
+    func startIfNeeded(_ body: @escaping @Sendable () -> Void) {
+        guard !started else { return }
+        started = true
+        HelperThread.start(named: name, body)
+    }
+
+    /// Whether `stop` has been called. Read with `condition` held.
+    var isStopRequested: Bool { stopRequested }
+
+    /// The thread's last act, with `condition` held: lets `stop` return.
+    func markFinished() {
+        finished = true
+        condition.broadcast()
+    }
+
+    /// Asks the thread to end once its work is done, and waits for it.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard started else { return }
+        stopRequested = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+    }
+}

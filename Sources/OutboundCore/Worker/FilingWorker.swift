@@ -5,20 +5,18 @@ import Foundation
 /// the loop goes on sending and the intake thread goes on claiming. Batches that arrive while
 /// one is being filed are filed together (one fsync per folder for all of them).
 ///
-/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`;
-/// `filer` and `directories` are used only by the filing thread.
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
+/// thread's); `filer` and `directories` are used only by the filing thread.
 final class FilingWorker: @unchecked Sendable {
     private let filer: SpoolFiler
     private let directories = DirectorySyncer()
     private let wake: @Sendable () -> Void
-    private let condition = NSCondition()
+    private let thread = OnDemandThread(named: "outbound-filing")
+    private var condition: NSCondition { thread.condition }
 
     // Guarded by `condition`.
     private var queued: [FileMove] = []
     private var filing = false
-    private var started = false
-    private var stopRequested = false
-    private var finished = false
 
     /// `wake` is called whenever the queue runs empty (a drain may be waiting for that).
     init(filer: SpoolFiler, wake: @escaping @Sendable () -> Void) {
@@ -31,12 +29,9 @@ final class FilingWorker: @unchecked Sendable {
         guard !moves.isEmpty else { return }
         condition.lock()
         defer { condition.unlock() }
-        if !started {
-            started = true
-            HelperThread.start(named: "outbound-filing") { [self] in run() }
-        }
+        thread.startIfNeeded { [self] in run() }
         queued.append(contentsOf: moves)
-        condition.signal()
+        condition.broadcast()
     }
 
     /// True when nothing is queued or being filed.
@@ -48,12 +43,7 @@ final class FilingWorker: @unchecked Sendable {
 
     /// Files everything queued, then ends the thread and waits for it.
     func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard started else { return }
-        stopRequested = true
-        condition.signal()
-        while !finished { condition.wait() }
+        thread.stop()
     }
 
     private func run() {
@@ -73,11 +63,10 @@ final class FilingWorker: @unchecked Sendable {
                 }
                 continue
             }
-            if stopRequested { break }
+            if thread.isStopRequested { break }
             condition.wait()
         }
-        finished = true
-        condition.broadcast()
+        thread.markFinished()
         condition.unlock()
     }
 }
