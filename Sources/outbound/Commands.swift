@@ -13,6 +13,8 @@ enum Commands {
 
     // MARK: run and drain
 
+    nonisolated(unsafe) private static var finishedDispatcher: Dispatcher?
+
     static func dispatch(_ arguments: Arguments, signals: SignalWatcher) throws(CommandFailure) -> ExitCode {
         let configuration = try loadConfiguration(arguments)
         let isDrain = arguments.command == "drain"
@@ -31,6 +33,11 @@ enum Commands {
         let summary: DispatchSummary
         do {
             summary = try dispatcher.run()
+            // Kept until the process exits: tearing down its handles, connections and buffers
+            // one by one only delays the exit (10 to 20 ms after a 10,000-job drain). By now
+            // every line is fsynced, every claim filed or put back and every helper thread
+            // ended; the kernel closes the rest.
+            finishedDispatcher = dispatcher
         } catch {
             throw CommandFailure(code: .ioError, message: "cannot write the audit log '\(configuration.settings.auditLogPath)': \(error)")
         }
