@@ -13,9 +13,8 @@ public struct FileMove: Sendable {
 
 /// Carries out moves whose audit lines are already on disk: rename without replacing
 /// (choosing a new name if another process took this one meanwhile), drop the state file,
-/// then fsync each folder touched once for the whole batch.
+/// then fsync each outcome folder touched once for the whole batch.
 struct SpoolFiler {
-    let spool: Spool
     let folders: SpoolHandles
     let area: ClaimArea
     let stateStore: JobStateStore

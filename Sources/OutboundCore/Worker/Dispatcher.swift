@@ -99,7 +99,7 @@ public final class Dispatcher {
         engine = try TransferEngine(maxConnections: configuration.settings.concurrency)
         self.signals = signals
         watcher = try IncomingWatcher(folder: spool.path(.incoming))
-        filer = SpoolFiler(spool: spool, folders: folders, area: area, stateStore: stateStore)
+        filer = SpoolFiler(folders: folders, area: area, stateStore: stateStore)
         let filing = FilingWorker(filer: filer, wake: engine.wakeUp)
         self.filing = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
