@@ -18,8 +18,8 @@ enum HelperThread {
     }
 }
 
-/// A helper thread started on first use and ended on request: the life the audit committer
-/// and the filing worker share. Its `condition` also guards its owner's own state, so a
+/// A helper thread started once and ended on request: the life the intake, the audit
+/// committer and the filing worker share. Its `condition` also guards its owner's own state, so a
 /// request and the work that comes with it are seen together.
 ///
 /// `@unchecked Sendable`: `started`, `stopRequested` and `finished` are touched only while

@@ -49,10 +49,13 @@ public final class SpoolHandles: Sendable {
     public let renameLock = NSLock()
 
     public init(spool: Spool) throws {
-        handles = try SpoolFolder.allCases.map { try DirectoryHandle(spool.path($0)) }
+        handles = try Self.order.map { try DirectoryHandle(spool.path($0)) }
     }
 
     public subscript(folder: SpoolFolder) -> DirectoryHandle {
-        handles[SpoolFolder.allCases.firstIndex(of: folder)!]
+        handles[Self.order.firstIndex(of: folder)!]
     }
+
+    /// `allCases` once: the subscript runs for every claim and filing.
+    private static let order = SpoolFolder.allCases
 }

@@ -17,7 +17,8 @@ enum IntakeResult: Sendable {
 /// which sends each once its line is durable (and checks the gate again before every
 /// attempt). Finished jobs are filed by the `FilingWorker`.
 ///
-/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition`, except
+/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
+/// thread's), except
 /// `queue`, `laterFiles` and `attemptedThisPass`, which only the intake thread itself uses.
 final class IntakeWorker: @unchecked Sendable {
     private let spool: Spool
@@ -26,7 +27,8 @@ final class IntakeWorker: @unchecked Sendable {
     private let clock: any WallClock
     private let wake: @Sendable () -> Void
     private let audit: AuditCommitter<FileMove>
-    private let condition = NSCondition()
+    private let thread = OnDemandThread(named: "outbound-intake")
+    private var condition: NSCondition { thread.condition }
 
     // Guarded by `condition`.
     private var decoder: JobDecoder
@@ -36,8 +38,6 @@ final class IntakeWorker: @unchecked Sendable {
     private var results: [IntakeResult] = []
     private var arrivals: [String] = []
     private var passRequested = false
-    private var stopRequested = false
-    private var finished = false
     private var busy = false
     private var sawEmptyPass = false
 
@@ -69,7 +69,9 @@ final class IntakeWorker: @unchecked Sendable {
     // MARK: called from the loop thread
 
     func start() {
-        HelperThread.start(named: "outbound-intake") { [self] in run() }
+        condition.lock()
+        thread.startIfNeeded { [self] in run() }
+        condition.unlock()
     }
 
     /// Lets intake hold up to `limit` results not yet taken.
@@ -133,10 +135,8 @@ final class IntakeWorker: @unchecked Sendable {
     /// Stops claiming, ends the thread and waits for it; returns results
     /// it produced but nobody took.
     func stop() -> [IntakeResult] {
+        thread.stop()
         condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while !finished { condition.wait() }
         let left = results
         results.removeAll()
         condition.unlock()
@@ -148,7 +148,7 @@ final class IntakeWorker: @unchecked Sendable {
     private func run() {
         condition.lock()
         while true {
-            if stopRequested { break }
+            if thread.isStopRequested { break }
             let now = clock.now()
             for (name, due) in laterFiles where due <= now {
                 laterFiles[name] = nil
@@ -208,8 +208,7 @@ final class IntakeWorker: @unchecked Sendable {
                 wake()
             }
         }
-        finished = true
-        condition.broadcast()
+        thread.markFinished()
         condition.unlock()
     }
 
