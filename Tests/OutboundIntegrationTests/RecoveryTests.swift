@@ -43,6 +43,40 @@ final class RecoveryTests: IntegrationTestCase {
         XCTAssertEqual(server.requests.map(\.target), ["/hooks/o"])
     }
 
+    /// A claim folder another process is still building (`.new-…`): its `.lock` exists but
+    /// is not locked yet. Recovery must leave it be, or the builder's own flock fails and it
+    /// exits 73 (seen once in CI with three processes starting together).
+    func testAClaimFolderStillBeingBuiltIsLeftToItsBuilder() throws {
+        try makeSandbox()
+        let building = try makeOrphanClaim(".new-otherhost-77-abc", jobs: [:])
+        for bucket in ["0", "1", "f"] {
+            try FileManager.default.createDirectory(at: building.appendingPathComponent(bucket), withIntermediateDirectories: false)
+        }
+        try sandbox.drop("one.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/1"))
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["one.json"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: building.appendingPathComponent(".lock").path),
+                      "the builder's folder and lock are untouched")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: building.appendingPathComponent("f").path))
+        // and its lock is still free for the builder to take
+        let fd = open(building.appendingPathComponent(".lock").path, O_RDWR)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        close(fd)
+    }
+
+    /// One left behind by a process killed while building it, a minute and more ago, is cleared.
+    func testAnAbandonedHalfBuiltClaimFolderIsRemoved() throws {
+        try makeSandbox()
+        let building = try makeOrphanClaim(".new-deadhost-78-abc", jobs: [:])
+        try FileManager.default.createDirectory(at: building.appendingPathComponent("0"), withIntermediateDirectories: false)
+        var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+        XCTAssertEqual(utimes(building.path, &times), 0)
+        try drain()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: building.path), "the abandoned folder is removed")
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+    }
+
     func testRunRecoversAClaimOrphanedWhileItRuns() throws {
         try makeSandbox()
         let running = try sandbox.startRun()

@@ -35,6 +35,12 @@ public struct OrphanRecovery {
                 try willMove(found)
                 try putBack(found)
                 recovered += found
+            case .directory where entry.hasPrefix("."):
+                // A claim folder still being built (`.new-…`): its owner creates the lock
+                // file a moment before locking it, so an unheld lock proves nothing yet.
+                // Only one left this long by a process killed while building is cleared.
+                guard isAbandoned(entryPath) else { continue }
+                recovered += try recoverFolder(entryPath, willMove: willMove)
             case .directory:
                 recovered += try recoverFolder(entryPath, willMove: willMove)
             default:
@@ -49,7 +55,7 @@ public struct OrphanRecovery {
         let fd = open(lockPath, O_RDWR | O_CLOEXEC)
         if fd < 0 {
             // No lock file: a folder being built (skip unless it is old) or a broken one.
-            guard let modified = FileSystem.modificationTime(of: folder), SystemClock().now() - modified > 60 else { return [] }
+            guard isAbandoned(folder) else { return [] }
         }
         defer { if fd >= 0 { close(fd) } }
         if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 { return [] }   // its owner is alive
@@ -73,6 +79,15 @@ public struct OrphanRecovery {
         rmdir(folder)
         return found
     }
+
+    /// A folder untouched for a minute: no live builder takes that long between its mkdir
+    /// and its rename into place.
+    private func isAbandoned(_ folder: String) -> Bool {
+        guard let modified = FileSystem.modificationTime(of: folder) else { return false }
+        return SystemClock().now() - modified > Self.abandonedAfterSeconds
+    }
+
+    static let abandonedAfterSeconds: Double = 60
 
     private func putBack(_ jobs: [Recovered]) throws {
         for job in jobs {
