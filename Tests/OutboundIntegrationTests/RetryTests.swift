@@ -93,6 +93,28 @@ final class RetryTests: IntegrationTestCase {
         XCTAssertGreaterThanOrEqual(times[1].timeIntervalSince(times[0]), 0.95, "waited the server's Retry-After, not baseDelayMs")
     }
 
+    /// A drain watches no folder (inotify is for `run`), yet a job dropped while it waits
+    /// out a deferred job's backoff is delivered by that drain: it takes one more pass over
+    /// incoming/ before it ends, instead of leaving the newcomer for the next drain.
+    func testAJobDroppedWhileADrainWaitsOnABackoffIsDeliveredByThatDrain() throws {
+        let early = Responders.failThenSucceed(failures: 1, failureStatus: 503, retryAfter: "1")
+        try makeSandbox(serverHandler: { $0.path == "/hooks/early" ? early($0) : .respond(status: 204) }, settings: [
+            "retry": ["maxAttempts": 3, "baseDelayMs": 10, "maxDelayMs": 5000, "maxAgeSeconds": 3600],
+        ])
+        try sandbox.drop("early.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/early"))
+        let draining = try OutboundProcess(["drain", "--spool", sandbox.spool.path, "--config", sandbox.config.path])
+        defer { if draining.isRunning { draining.signal(SIGKILL); _ = draining.wait(timeout: 5) } }
+        XCTAssertTrue(server.waitForRequests(1, timeout: 10), "the first attempt, answered 503 Retry-After: 1")
+        usleep(300_000)
+        XCTAssertTrue(draining.isRunning, "the drain is waiting out the backoff")
+        try sandbox.drop("late.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/late"))
+        XCTAssertEqual(draining.wait(timeout: 30), 0, draining.standardError)
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["early.json", "late.json"])
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [])
+        XCTAssertEqual(server.requests.filter { $0.target == "/hooks/late" }.count, 1)
+        XCTAssertTrue(draining.standardOutput.contains("delivered=2"), draining.standardOutput)
+    }
+
     func testRetryAfterHTTPDateIsHonoured() throws {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -40,6 +40,10 @@ final class IntakeWorker: @unchecked Sendable {
     private var passRequested = false
     private var busy = false
     private var sawEmptyPass = false
+    /// A requested pass (and the passes it led to) is under way.
+    private var answeringRequest = false
+    /// Requested passes that have ended with a pass that found nothing more to claim.
+    private var answeredRequests = 0
 
     // The worker thread's own.
     private let queue: IncomingQueue
@@ -132,6 +136,14 @@ final class IntakeWorker: @unchecked Sendable {
         return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
     }
 
+    /// How many requested passes have been answered: each ended with a full pass over
+    /// `incoming/` that found nothing more to claim.
+    var answeredPasses: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return answeredRequests
+    }
+
     /// Stops claiming, ends the thread and waits for it; returns results
     /// it produced but nobody took.
     func stop() -> [IntakeResult] {
@@ -156,6 +168,7 @@ final class IntakeWorker: @unchecked Sendable {
             }
             if passRequested {
                 passRequested = false
+                answeringRequest = true
                 queue.startPass()
                 attemptedThisPass = 0
             }
@@ -170,7 +183,13 @@ final class IntakeWorker: @unchecked Sendable {
                     continue
                 }
                 let settled = laterFiles.isEmpty
-                if settled && !sawEmptyPass { wake() }   // a drain may be waiting for this
+                if answeringRequest {
+                    answeringRequest = false
+                    answeredRequests += 1
+                    wake()   // a drain may be waiting for this
+                } else if settled && !sawEmptyPass {
+                    wake()
+                }
                 sawEmptyPass = settled
             }
             let room = credit - results.count
