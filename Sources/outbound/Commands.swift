@@ -53,7 +53,9 @@ enum Commands {
             // A drain stopped by a signal did not finish its work.
             return isDrain ? .temporaryFailure : .ok
         case .finished:
-            return .ok
+            guard isDrain, summary.unclaimable > 0 else { return .ok }
+            throw CommandFailure(code: .ioError, message: "\(summary.unclaimable) job file(s) could not be moved out of incoming/ "
+                + "(the errors above name them) and are still there. Fix the folder's permissions and drain again.")
         }
     }
 

@@ -26,8 +26,39 @@ final class ForeignOwnerTests: IntegrationTestCase {
         XCTAssertEqual(server.requestCount, 20)
     }
 
-    /// Runs a copy of the binary as nobody (setpriv), with the sandbox opened to all.
-    private func drainAsNobody() throws -> OutboundProcess.Result {
+    /// A job file the dispatcher may not move out of incoming/ (the folder is not writable
+    /// for it) is reported by name once, stays where it is, and does not hold the drain open:
+    /// the drain ends at once with exit 74. It used to retry such a file in a tight loop,
+    /// printing the error on every pass, and never end.
+    func testAJobThatCannotBeMovedOutOfIncomingEndsTheDrainWithExit74() throws {
+        try makeSandbox()
+        try sandbox.drop("stuck-1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/1"))
+        try sandbox.drop("stuck-2.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/2"))
+        let incoming = sandbox.spool.appendingPathComponent("incoming").path
+        let result: OutboundProcess.Result
+        if geteuid() == 0 {
+            // Root may write anywhere; nobody may not write a folder of root's with mode 755.
+            result = try drainAsNobody { XCTAssertEqual(chmod(incoming, 0o755), 0) }
+        } else {
+            XCTAssertEqual(chmod(incoming, 0o555), 0)
+            defer { chmod(incoming, 0o755) }
+            result = try sandbox.drain(timeout: 30)
+        }
+        XCTAssertEqual(result.status, 74, result.standardError)
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), ["stuck-1.json", "stuck-2.json"])
+        XCTAssertEqual(server.requestCount, 0)
+        XCTAssertEqual(sandbox.audit("accepted").count, 0)
+        for name in ["stuck-1.json", "stuck-2.json"] {
+            XCTAssertEqual(result.standardError.components(separatedBy: "incoming/\(name)").count - 1, 1,
+                           "\(name) is named once: \(result.standardError)")
+        }
+        XCTAssertTrue(result.standardError.contains("2 job file(s) could not be moved out of incoming/"), result.standardError)
+        XCTAssertTrue(result.standardOutput.contains("drain: delivered=0"), result.standardOutput)
+    }
+
+    /// Runs a copy of the binary as nobody (setpriv), with the sandbox opened to all and then
+    /// `adjust` applied; it is killed after 30 seconds (exit 124) rather than left to hang.
+    private func drainAsNobody(adjust: () -> Void = {}) throws -> OutboundProcess.Result {
         let fileManager = FileManager.default
         let binary = sandbox.root.appendingPathComponent("outbound")
         try fileManager.copyItem(at: OutboundProcess.binaryURL, to: binary)
@@ -43,18 +74,26 @@ final class ForeignOwnerTests: IntegrationTestCase {
             if stat(parent.path, &info) == 0, info.st_mode & 0o001 == 0 { chmod(parent.path, info.st_mode | 0o001) }
             parent = parent.deletingLastPathComponent()
         }
+        adjust()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary.path, "drain",
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["30", "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary.path, "drain",
                              "--spool", sandbox.spool.path, "--config", sandbox.config.path]
-        let output = Pipe()
-        let errors = Pipe()
+        // Into files, not pipes: a process that floods one stream while the test reads the
+        // other to its end would block both.
+        let outPath = sandbox.root.appendingPathComponent("drain.stdout")
+        let errPath = sandbox.root.appendingPathComponent("drain.stderr")
+        XCTAssertTrue(fileManager.createFile(atPath: outPath.path, contents: nil))
+        XCTAssertTrue(fileManager.createFile(atPath: errPath.path, contents: nil))
+        let output = try FileHandle(forWritingTo: outPath)
+        let errors = try FileHandle(forWritingTo: errPath)
+        defer { try? output.close(); try? errors.close() }
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        let outText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return OutboundProcess.Result(status: process.terminationStatus, standardOutput: outText, standardError: errText)
+        let outText = String(decoding: try Data(contentsOf: outPath), as: UTF8.self)
+        let errText = String(decoding: try Data(contentsOf: errPath), as: UTF8.self)
+        return OutboundProcess.Result(status: process.terminationStatus, standardOutput: outText, standardError: String(errText.prefix(4000)))
     }
 }

@@ -23,6 +23,9 @@ public struct DispatchSummary: Sendable {
     public var requeued = 0
     /// Jobs in `deferred/` when the loop ended.
     public var stillDeferred = 0
+    /// Files left in `incoming/` because moving them out failed (not in the drain line, whose
+    /// fields the contract fixes; a drain that leaves any exits 74).
+    public var unclaimable = 0
 
     public init() {}
 

@@ -618,6 +618,7 @@ public final class Dispatcher {
         } else if stopping {
             summary.ending = .stopped
         }
+        summary.unclaimable = intake.unclaimableCount
         // What the committer handed on is filed before the end; claims the intake thread made
         // that nobody took go back.
         filing.stop()

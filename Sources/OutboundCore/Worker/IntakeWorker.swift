@@ -44,12 +44,19 @@ final class IntakeWorker: @unchecked Sendable {
     private var answeringRequest = false
     /// Requested passes that have ended with a pass that found nothing more to claim.
     private var answeredRequests = 0
+    /// How many files in incoming/ could not be claimed, as of the last batch.
+    private var unclaimableNow = 0
 
     // The worker thread's own.
     private let queue: IncomingQueue
     /// Names to look at again at a set time: files that did not decode and may still be being
-    /// written (a second after their mtime), and namesakes of a job already in the claim area.
+    /// written (a second after their mtime), namesakes of a job already in the claim area, and
+    /// files whose claim failed.
     private var laterFiles: [String: Double] = [:]
+    /// Files whose claim failed with an error rather than a lost race (no permission to move
+    /// them out of incoming/, say): each is reported once and tried again every few seconds,
+    /// and none holds a drain open, since retrying at once would only fail again.
+    private var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
     /// Files this pass tried to claim: a pass that found some is followed by another, so that
     /// "incoming/ is empty" is only ever concluded from a pass that found nothing.
@@ -136,6 +143,13 @@ final class IntakeWorker: @unchecked Sendable {
         return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
     }
 
+    /// Files in incoming/ whose claim failed with an error and that are still there.
+    var unclaimableCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return unclaimableNow
+    }
+
     /// How many requested passes have been answered: each ended with a full pass over
     /// `incoming/` that found nothing more to claim.
     var answeredPasses: Int {
@@ -182,7 +196,7 @@ final class IntakeWorker: @unchecked Sendable {
                     attemptedThisPass = 0
                     continue
                 }
-                let settled = laterFiles.isEmpty
+                let settled = laterFiles.keys.allSatisfy(unclaimable.contains)
                 if answeringRequest {
                     answeringRequest = false
                     answeredRequests += 1
@@ -222,6 +236,7 @@ final class IntakeWorker: @unchecked Sendable {
 
             condition.lock()
             busy = false
+            unclaimableNow = unclaimable.count
             if !found.isEmpty {
                 results.append(contentsOf: found)
                 wake()
@@ -237,6 +252,7 @@ final class IntakeWorker: @unchecked Sendable {
         guard !names.isEmpty else { return [] }
         var won: [String] = []
         var inUse: [String] = []
+        var failed: [String] = []
         area.folders.renameLock.lock()
         for name in names {
             do {
@@ -245,18 +261,28 @@ final class IntakeWorker: @unchecked Sendable {
                 case .gone: break
                 case .nameInUse: inUse.append(name)
                 }
+                unclaimable.remove(name)
             } catch {
-                FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+                if !unclaimable.contains(name) {
+                    FileSystem.writeStandardError("outbound: spool error: \(error); the job stays in incoming/\n")
+                }
+                failed.append(name)
             }
         }
         area.folders.renameLock.unlock()
-        let retryAt = clock.now() + Self.nameInUseRetrySeconds
-        for name in inUse { laterFiles[name] = retryAt }
+        let now = clock.now()
+        for name in inUse { laterFiles[name] = now + Self.nameInUseRetrySeconds }
+        for name in failed {
+            unclaimable.insert(name)
+            laterFiles[name] = now + Self.failedClaimRetrySeconds
+        }
         return won
     }
 
     /// How long a job waits in incoming/ while a namesake is claimed.
     static let nameInUseRetrySeconds = 0.25
+    /// How long a file whose claim failed waits before it is tried again.
+    static let failedClaimRetrySeconds = 5.0
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
     private func read(_ name: String, decoder: JobDecoder, gate: Gate, limit: Int) -> IntakeResult? {
