@@ -50,6 +50,9 @@ final class CurlURLParserTests: XCTestCase {
         XCTAssertThrowsError(try CurlURLParser.parse("http://user:pw@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
         XCTAssertThrowsError(try CurlURLParser.parse("http://user@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
         XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a#top")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+        // An empty fragment is a fragment all the same (libcurl alone would report none).
+        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a?q=1#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
     }
 
     func testAnEncodedAtSignOrHashIsPartOfThePath() throws {

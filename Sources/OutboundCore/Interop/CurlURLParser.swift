@@ -24,14 +24,15 @@ public enum CurlURLParser {
         guard setResult == CURLUE_OK else {
             throw .unparsable(String(cString: curl_url_strerror(setResult)))
         }
-        // Userinfo (and login options) need an "@", a fragment a "#": without them there is
-        // nothing to ask libcurl about.
+        // Userinfo (and login options) need an "@": without one there is nothing to ask
+        // libcurl about. A "#" can only start a fragment (RFC 3986 §3.5), an empty one too,
+        // which libcurl reports as no fragment at all.
         let utf8 = text.utf8
         if utf8.contains(UInt8(ascii: "@")),
            part(handle, CURLUPART_USER) != nil || part(handle, CURLUPART_PASSWORD) != nil || part(handle, CURLUPART_OPTIONS) != nil {
             throw .hasUserinfo
         }
-        if utf8.contains(UInt8(ascii: "#")), part(handle, CURLUPART_FRAGMENT) != nil { throw .hasFragment }
+        if utf8.contains(UInt8(ascii: "#")) { throw .hasFragment }
         guard let givenScheme = part(handle, CURLUPART_SCHEME) else { throw .notAbsoluteHTTP }
         let scheme = givenScheme.asciiLowercased()
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
