@@ -55,6 +55,13 @@ final class CurlURLParserTests: XCTestCase {
         XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a?q=1#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
     }
 
+    func testAnEmptyAuthorityIsRefusedNotRepaired() {
+        for text in ["http:///acme.example/a", "HTTPS:///acme.example/", "http:////acme.example/"] {
+            XCTAssertThrowsError(try CurlURLParser.parse(text), text) { XCTAssertEqual($0 as? URLProblem, .unparsable("empty host"), text) }
+        }
+        XCTAssertEqual(try CurlURLParser.parse("https://acme.example//a").path, "//a", "a double slash in the path is the path's")
+    }
+
     func testAnEncodedAtSignOrHashIsPartOfThePath() throws {
         let url = try CurlURLParser.parse("http://acme.example/a%40b%23c")
         XCTAssertEqual(url.path, "/a%40b%23c")

@@ -198,6 +198,10 @@ job(V + "url-data.json", url="data:text/plain,%s" % CANARY)
 job(V + "url-no-scheme.json", url="127.0.0.1:9/hooks/adt")
 job(V + "url-scheme-relative.json", url="//127.0.0.1:9/hooks/adt")
 job(V + "url-relative-path.json", url="/hooks/adt")
+# An empty authority: libcurl would read "http:///hooks/adt" as host "hooks"; refused instead.
+job(V + "url-three-slashes-no-host.json", url="http:///hooks/adt")
+# An empty fragment is a fragment: libcurl alone reports none.
+job(V + "url-empty-fragment.json", url="http://127.0.0.1:9/hooks/adt#")
 job(V + "url-empty.json", url="")
 job(V + "url-scheme-only.json", url="http://")
 job(V + "url-fragment.json", url="{{BASE}}/hooks/adt#" + CANARY)
@@ -251,8 +255,6 @@ job(N + "ipv6-unspecified.json", url="http://[::]:9/hooks/adt")
 job(N + "localhost-name.json", url="http://localhost:9/hooks/adt")
 job(N + "other-port.json", url="http://127.0.0.1:9/hooks/adt")
 job(N + "https-instead-of-http.json", url="https://127.0.0.1:9/hooks/adt")
-# libcurl reads "http:///hooks/adt" as host "hooks", path "/adt": not our host.
-job(N + "three-slashes-no-host.json", url="http:///hooks/adt")
 # The zone id is not part of the host libcurl reports; the host still differs.
 job(N + "ipv6-zone-id.json", url="http://[fe80::1%25lo]:9/hooks/adt")
 job(N + "trailing-dot-host.json", url="http://127.0.0.1.:9/hooks/adt")

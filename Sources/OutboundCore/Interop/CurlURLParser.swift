@@ -18,6 +18,10 @@ public enum CurlURLParser {
             }
             throw .notAbsoluteHTTP
         }
+        // "http:///host/" has an empty authority; libcurl would skip the extra slash and take
+        // "host" for the host. Refused rather than repaired.
+        let authorityStart = lowered.utf8.starts(with: "https://".utf8) ? 8 : 7
+        if lowered.utf8.dropFirst(authorityStart).first == UInt8(ascii: "/") { throw .unparsable("empty host") }
         guard let handle = curl_url() else { throw .unparsable("out of memory") }
         defer { curl_url_cleanup(handle) }
         let setResult = curl_url_set(handle, CURLUPART_URL, text, UInt32(CURLU_NON_SUPPORT_SCHEME))
