@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,10 @@ void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]) {
         hex[2 * i + 1] = digits[digest[i] & 0x0f];
     }
     hex[64] = '\0';
+}
+
+const char *outbound_x509_verify_error_text(long result) {
+    return X509_verify_cert_error_string(result);
 }
 
 int outbound_signalfd_open(void) {

@@ -88,6 +88,13 @@ static inline int outbound_multi_next_done(CURLM *multi, CURL **easy, CURLcode *
 /** Writes the 64 lowercase hex digits of SHA-256(bytes) and a NUL into hex[65]. */
 void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]);
 
+/**
+ * OpenSSL's text for a certificate verification result (CURLINFO_SSL_VERIFYRESULT), such
+ * as "certificate has expired": a fixed string that never names a host.
+ * https://www.openssl.org/docs/man3.0/man3/X509_verify_cert_error_string.html
+ */
+const char *outbound_x509_verify_error_text(long result);
+
 /* ---- Linux calls Glibc's Swift module leaves out ---------------------------- */
 
 /**

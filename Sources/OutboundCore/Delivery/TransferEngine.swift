@@ -85,7 +85,7 @@ public final class TransferEngine {
             if code == CURLE_OK {
                 result = .response(status: transfer.responseStatus, retryAfter: transfer.responseHeader("Retry-After"))
             } else {
-                result = .transportError(CurlTransfer.classify(code))
+                result = .transportError(CurlTransfer.classify(code, certificateProblem: transfer.certificateProblem(after: code)))
             }
             finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot)))
             release(slot)

@@ -117,6 +117,21 @@ final class CurlTransfer {
         return status
     }
 
+    /// Why the peer's certificate was not accepted, in OpenSSL's words ("certificate has
+    /// expired"), for a transfer that ended in CURLE_PEER_FAILED_VERIFICATION; nil otherwise.
+    /// libcurl's own error buffer is not used: its text names the host.
+    ///
+    /// libcurl (7.88, OpenSSL) sets the result to 1 (`!X509_V_OK`) when a handshake starts and
+    /// records OpenSSL's verdict only after its own host name check has passed, so a refusal
+    /// with 0 or 1 is that check failing.
+    func certificateProblem(after code: CURLcode) -> String? {
+        guard code == CURLE_PEER_FAILED_VERIFICATION else { return nil }
+        var result = 0
+        guard outbound_easy_getinfo_long(easy, CURLINFO_SSL_VERIFYRESULT, &result) == CURLE_OK else { return nil }
+        if result <= 1 { return "certificate not valid for this host name" }
+        return outbound_x509_verify_error_text(result).map { String(cString: $0) }
+    }
+
     /// A response header's raw value from the last response, e.g. Retry-After.
     /// https://curl.se/libcurl/c/curl_easy_header.html
     func responseHeader(_ name: String) -> String? {
@@ -155,9 +170,11 @@ final class CurlTransfer {
         }
     }
 
-    /// Maps a finished transfer's CURLcode to the contract's transport-error classes.
-    static func classify(_ code: CURLcode) -> TransportError {
-        let detail = String(cString: curl_easy_strerror(code))
+    /// Maps a finished transfer's CURLcode to the contract's transport-error classes;
+    /// `certificateProblem` (see above) is added to the generic text when there is one.
+    static func classify(_ code: CURLcode, certificateProblem: String? = nil) -> TransportError {
+        var detail = String(cString: curl_easy_strerror(code))
+        if let certificateProblem { detail += " (\(certificateProblem))" }
         let kind: TransportError.Kind
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
