@@ -52,6 +52,11 @@ final class RequestBuilderTests: XCTestCase {
         XCTAssertEqual(lines.first, "X-Empty;", "libcurl sends 'Name;' as an empty header; 'Name:' would remove it")
     }
 
+    func testABlankJobHeaderIsSentEmptyNotDropped() throws {
+        let lines = try request(try job(headers: [HeaderField(name: "X-Blank", value: " \t ")])).headerLines
+        XCTAssertEqual(lines.first, "X-Blank;", "libcurl would drop 'X-Blank:  ' without a word")
+    }
+
     func testClientIdHeaderNameComesFromSettings() throws {
         let lines = try request(try job(), settings: settings(clientIdHeader: "X-Partner-Id")).headerLines
         XCTAssertTrue(lines.contains("X-Partner-Id: \(Fixture.clientId)"), "\(lines)")

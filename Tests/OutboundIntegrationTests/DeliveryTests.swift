@@ -40,6 +40,20 @@ final class DeliveryTests: IntegrationTestCase {
         assertAudit("accepted", job: "admit-1")
     }
 
+    /// "The job's headers exactly": an empty value and a value of blanks (the same thing in
+    /// HTTP) reach the receiver as empty headers; libcurl alone would drop both.
+    func testEmptyAndBlankHeaderValuesReachTheReceiverEmpty() throws {
+        try makeSandbox()
+        try sandbox.drop("blank.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/b",
+                                                             extra: ["headers": ["X-Empty": "", "X-Blank": "   ", "X-Set": "v"]]))
+        try drain()
+        assertJob("blank.json", isIn: "delivered")
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.header("X-Empty"), "")
+        XCTAssertEqual(request.header("X-Blank"), "")
+        XCTAssertEqual(request.header("X-Set"), "v")
+    }
+
     func testJobIdAndContentTypeFromTheJobAreUsed() throws {
         try makeSandbox()
         try sandbox.drop("file-name.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/x", body: "<xml/>",

@@ -15,8 +15,11 @@ public struct RequestBuilder: Sendable {
         var lines: [String] = []
         lines.reserveCapacity(job.headers.count + 5)
         for header in job.headers {
-            // libcurl reads "Name:" as "remove this header"; "Name;" sends it empty.
-            lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+            // libcurl reads "Name:" as "remove this header", and drops a header whose value is
+            // only blanks; "Name;" sends it empty. A value of blanks is the empty value in
+            // HTTP (RFC 9110 §5.5: white space around a field value is not part of it).
+            let blank = header.value.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+            lines.append(blank ? "\(header.name);" : "\(header.name): \(header.value)")
         }
         lines.append("\(settings.clientIdHeader): \(job.clientId)")
         if let idempotencyHeader = settings.idempotencyHeader {
