@@ -64,7 +64,8 @@ enum HelpText {
             \(common)
 
             Exit status: 0 all terminal or held, 75 jobs still deferred at --max-wait,
-            74 audit log unwritable, 78 bad config.
+            74 audit log unwritable or job files that could not be moved out of incoming/,
+            78 bad config.
             """
         case "status":
             return """
