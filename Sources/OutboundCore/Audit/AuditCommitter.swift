@@ -64,23 +64,17 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
 
     /// Lines known to be on disk: every line numbered up to this one.
     var durableLines: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return durable
+        condition.withLock { durable }
     }
 
     /// True when lines or attached work are waiting to be committed.
     var hasUncommitted: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return durable < appended || !attached.isEmpty || writing || completed < requested
+        condition.withLock { durable < appended || !attached.isEmpty || writing || completed < requested }
     }
 
     /// Why writing stopped, once it has.
     var failure: String? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failureText
+        condition.withLock { failureText }
     }
 
     /// Commits in the background: `work` goes to `onDurable` once every line appended so far

@@ -138,24 +138,18 @@ final class IntakeWorker: @unchecked Sendable {
     /// True when the last full pass over `incoming/` claimed nothing, nothing else is pending
     /// and no fresh file waits for its grace: `incoming/` held no job to take.
     var isIdle: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty
+        condition.withLock { sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty }
     }
 
     /// Files in incoming/ whose claim failed with an error and that are still there.
     var unclaimableCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return unclaimableNow
+        condition.withLock { unclaimableNow }
     }
 
     /// How many requested passes have been answered: each ended with a full pass over
     /// `incoming/` that found nothing more to claim.
     var answeredPasses: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return answeredRequests
+        condition.withLock { answeredRequests }
     }
 
     /// Stops claiming, ends the thread and waits for it; returns results
