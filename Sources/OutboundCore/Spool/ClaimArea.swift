@@ -66,6 +66,18 @@ public final class ClaimArea {
 
     static func bucketName(_ bucket: Int) -> String { String(bucket, radix: 16) }
 
+    /// The folders of the claim folder at `path` that may hold jobs: the folder itself (claims
+    /// of older versions sat there) and its subfolders, the buckets. Hidden entries and files
+    /// are skipped. For the claim folders of any process, this one's or another's.
+    static func jobFolders(in path: String) throws -> [String] {
+        var folders = [path]
+        for entry in try DirectoryStream.names(in: path) where !entry.hasPrefix(".") {
+            let subfolder = "\(path)/\(entry)"
+            if FileSystem.kind(of: subfolder) == .directory { folders.append(subfolder) }
+        }
+        return folders
+    }
+
     /// What became of a claim.
     public enum ClaimOutcome: Sendable, Equatable {
         case claimed

@@ -35,13 +35,11 @@ public struct OrphanRecovery {
                 try willMove(found)
                 try putBack(found)
                 recovered += found
-            case .directory where entry.hasPrefix("."):
+            case .directory:
                 // A claim folder still being built (`.new-…`): its owner creates the lock
                 // file a moment before locking it, so an unheld lock proves nothing yet.
                 // Only one left this long by a process killed while building is cleared.
-                guard isAbandoned(entryPath) else { continue }
-                recovered += try recoverFolder(entryPath, willMove: willMove)
-            case .directory:
+                if entry.hasPrefix("."), !isAbandoned(entryPath) { continue }
                 recovered += try recoverFolder(entryPath, willMove: willMove)
             default:
                 continue
@@ -59,13 +57,7 @@ public struct OrphanRecovery {
         }
         defer { if fd >= 0 { close(fd) } }
         if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 { return [] }   // its owner is alive
-        // Jobs sit in the claim folder's bucket subfolders (and, from older versions, in the
-        // claim folder itself).
-        var holders = [folder]
-        for entry in try DirectoryStream.names(in: folder) where !entry.hasPrefix(".") {
-            let path = "\(folder)/\(entry)"
-            if FileSystem.kind(of: path) == .directory { holders.append(path) }
-        }
+        let holders = try ClaimArea.jobFolders(in: folder)
         var found: [Recovered] = []
         for holder in holders {
             found += try DirectoryStream.names(in: holder).filter(Spool.isJobName).map { Recovered(name: $0, claimFolder: holder) }

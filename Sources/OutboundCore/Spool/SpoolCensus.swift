@@ -21,13 +21,7 @@ public struct SpoolCensus: Sendable {
                 let areas = ((try? DirectoryStream.names(in: spool.path(.active))) ?? [])
                     .map { spool.path(.active, $0) }
                     .filter { FileSystem.kind(of: $0) == .directory }
-                for area in areas {
-                    folders.append(area)
-                    folders += ((try? DirectoryStream.names(in: area)) ?? [])
-                        .filter { !$0.hasPrefix(".") }
-                        .map { "\(area)/\($0)" }
-                        .filter { FileSystem.kind(of: $0) == .directory }
-                }
+                for area in areas { folders += (try? ClaimArea.jobFolders(in: area)) ?? [area] }
             }
             for path in folders {
                 guard let stream = try? DirectoryStream(path) else { continue }

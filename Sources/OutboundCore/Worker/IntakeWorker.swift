@@ -18,8 +18,8 @@ enum IntakeResult: Sendable {
 /// attempt). Finished jobs are filed by the `FilingWorker`.
 ///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
-/// thread's), except
-/// `queue`, `laterFiles` and `attemptedThisPass`, which only the intake thread itself uses.
+/// thread's), except `queue`, `laterFiles`, `unclaimable`, `stateIndex` and
+/// `attemptedThisPass`, which only the intake thread itself uses.
 final class IntakeWorker: @unchecked Sendable {
     private let spool: Spool
     private let area: ClaimArea
