@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <openssl/x509.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,10 +24,25 @@ size_t outbound_discard_body(char *data, size_t size, size_t count, void *userda
     return size * count;
 }
 
+/* OpenSSL 3's one-shot SHA256() looks the algorithm up in its provider tables on every call,
+ * which costs more than hashing a job's body; the implementation is fetched once instead. */
+static EVP_MD *sha256_implementation;
+static pthread_once_t sha256_fetched = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void) {
+    sha256_implementation = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]) {
     static const char digits[] = "0123456789abcdef";
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)bytes, length, digest);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digestLength = 0;
+    pthread_once(&sha256_fetched, sha256_fetch);
+    if (sha256_implementation == NULL
+        || !EVP_Digest(bytes, length, digest, &digestLength, sha256_implementation, NULL)
+        || digestLength != SHA256_DIGEST_LENGTH) {
+        SHA256((const unsigned char *)bytes, length, digest);
+    }
     for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         hex[2 * i] = digits[digest[i] >> 4];
         hex[2 * i + 1] = digits[digest[i] & 0x0f];

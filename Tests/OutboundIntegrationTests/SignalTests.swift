@@ -64,6 +64,38 @@ final class SignalTests: IntegrationTestCase {
         XCTAssertEqual(running.wait(timeout: 20), 0)
     }
 
+    func testSighupReloadRefusesAClaimedJobStillWaitingForItsFirstAttempt() throws {
+        // One transfer at a time, and the first is slow: the second job is claimed, passes
+        // the gate and waits for the slot while the client is deactivated.
+        try makeSandbox(serverHandler: { request in
+            request.path.hasSuffix("/slow") ? .respondAfter(milliseconds: 3000, status: 204) : .respond(status: 204)
+        }, settings: ["concurrency": 1, "perHostConcurrency": 1])
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        try sandbox.drop("slow.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/slow"))
+        XCTAssertTrue(server.waitForRequests(1, timeout: 10))
+        try sandbox.drop("waiting.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/waiting"))
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("accepted").count == 2 }, "the second job passed the gate at its claim")
+
+        let clientsURL = sandbox.config.appendingPathComponent("clients.json")
+        let text = try String(contentsOf: clientsURL, encoding: .utf8)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var clients = try XCTUnwrap(object["clients"] as? [[String: Any]])
+        clients[0]["status"] = "inactive"
+        object["clients"] = clients
+        try JSONSerialization.data(withJSONObject: object).write(to: clientsURL)
+        running.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 })
+
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "refused") == ["waiting.json"] })
+        XCTAssertEqual(sandbox.reason(of: "waiting.json", in: "refused")?["reason"] as? String, "inactive_client_id")
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "delivered") == ["slow.json"] },
+                      "the attempt already under way finishes")
+        XCTAssertEqual(server.requests.map(\.path), ["/hooks/slow"], "the waiting job was never sent")
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+    }
+
     func testSighupWithABrokenConfigKeepsTheOldOne() throws {
         try makeSandbox()
         let running = try sandbox.startRun()

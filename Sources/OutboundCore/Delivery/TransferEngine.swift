@@ -83,7 +83,11 @@ public final class TransferEngine {
             guard slot >= 0, slot < slots.count, busy[slot], let transfer = slots[slot] else { continue }
             let result: AttemptResult
             if code == CURLE_OK {
-                result = .response(status: transfer.responseStatus, retryAfter: transfer.responseHeader("Retry-After"))
+                let status = transfer.responseStatus
+                // Only a response that may be retried has a use for Retry-After; looking it up
+                // walks every response header, so a success skips it.
+                let retryAfter = (200...299).contains(status) ? nil : transfer.responseHeader("Retry-After")
+                result = .response(status: status, retryAfter: retryAfter)
             } else {
                 result = .transportError(CurlTransfer.classify(code, certificateProblem: transfer.certificateProblem(after: code)))
             }

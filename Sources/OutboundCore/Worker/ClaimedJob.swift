@@ -14,6 +14,8 @@ final class ClaimedJob {
     /// The number of its `accepted` audit line (0 if it has none): it is not sent before the
     /// committer has that line on disk.
     var acceptedLine = 0
+    /// Its pass through the gate, while the configuration that made it is in force.
+    var gatePass: GatePass?
 
     init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name

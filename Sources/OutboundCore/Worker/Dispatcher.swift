@@ -25,6 +25,9 @@ public final class Dispatcher {
     private let progress: ((DispatchSummary, Int) -> Void)?
 
     private var configuration: Configuration
+    /// Counts the configurations loaded (the first is 0): a gate pass made under an earlier one
+    /// no longer stands.
+    private var configurationGeneration = 0
     private var decoder: JobDecoder
     private var policy: RetryPolicy
     private var builder: RequestBuilder
@@ -117,7 +120,7 @@ public final class Dispatcher {
         self.filing = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
-                              maxJobBytes: configuration.settings.maxJobBytes, gate: configuration.gate, audit: audit,
+                              maxJobBytes: configuration.settings.maxJobBytes, gate: configuration.gate, gateGeneration: configurationGeneration, audit: audit,
                               clock: clock, wake: engine.wakeUp)
         startedAt = clock.now()
     }
@@ -281,10 +284,12 @@ public final class Dispatcher {
                                   "field 'auditLog': \(error)")
             }
             configuration = fresh
+            configurationGeneration += 1
             decoder = JobDecoder(clientIdHeader: fresh.settings.clientIdHeader, idempotencyHeader: fresh.settings.idempotencyHeader)
             policy = RetryPolicy(settings: fresh.settings.retry, jitter: jitter)
             builder = RequestBuilder(settings: fresh.settings)
-            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes, gate: fresh.gate)
+            intake.update(decoder: decoder, maxJobBytes: fresh.settings.maxJobBytes, gate: fresh.gate,
+                          gateGeneration: configurationGeneration)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
             record.count = fresh.registry.count
@@ -303,8 +308,8 @@ public final class Dispatcher {
     private func admitIntakeResults() {
         for result in intake.takeResults() {
             switch result {
-            case .job(let name, let job, let inode, let state, let acceptedLine):
-                admit(name, job: job, inode: inode, state: state, origin: .incoming, acceptedLine: acceptedLine)
+            case .job(let name, let job, let inode, let state, let pass, let acceptedLine):
+                admit(name, job: job, inode: inode, state: state, origin: .incoming, pass: pass, acceptedLine: acceptedLine)
             case .corrupt(let name, let reason, let message):
                 setCorrupt(name, jobId: nil, reason, message)
             }
@@ -339,21 +344,31 @@ public final class Dispatcher {
     /// Gate-checks a decoded job just claimed into the claim area; an allowed one waits in
     /// `ready` for a transfer slot. A job from `incoming/` normally comes with its `accepted`
     /// line already queued by the intake thread (`acceptedLine`); one whose line is missing
-    /// (the intake's gate said no, and a reload since says yes) gets it here.
-    private func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder, acceptedLine: Int = 0) {
+    /// (the intake's gate said no, and a reload since says yes) gets it here, and one whose
+    /// intake `pass` was made under the configuration still in force is not checked again.
+    private func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder,
+                       pass: GatePass? = nil, acceptedLine: Int = 0) {
         let claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
                                  attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? clock.now(),
                                  hasSavedState: state != nil)
-        switch configuration.gate.check(job) {
+        switch gateDecision(on: job, pass: pass) {
         case .refused(let reason, let message):
             refuse(claimed, reason, message)
-        case .allowed:
+        case .allowed(let client):
+            claimed.gatePass = GatePass(generation: configurationGeneration, client: client)
             if origin == .incoming {
                 claimed.acceptedLine = acceptedLine > 0 ? acceptedLine
                     : audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
             ready.append(claimed)
         }
+    }
+
+    /// The gate's decision on `job` under the configuration in force: the job's `pass` when it
+    /// was made under this very configuration (the gate is pure), else a fresh check.
+    private func gateDecision(on job: Job, pass: GatePass?) -> GateDecision {
+        if let pass, pass.generation == configurationGeneration { return .allowed(pass.client) }
+        return configuration.gate.check(job)
     }
 
     // MARK: attempts
@@ -371,7 +386,7 @@ public final class Dispatcher {
             }
             // The gate again, against the registry in force now.
             let client: ClientRecord
-            switch configuration.gate.check(claimed.job) {
+            switch gateDecision(on: claimed.job, pass: claimed.gatePass) {
             case .refused(let reason, let message):
                 refuse(claimed, reason, message)
                 continue
@@ -624,7 +639,7 @@ public final class Dispatcher {
         filing.stop()
         for result in intake.stop() {
             switch result {
-            case .job(let name, _, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
+            case .job(let name, _, _, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
             }
         }
         summary.stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0

@@ -3,9 +3,10 @@ import Glibc
 
 /// What the intake thread found for one file it claimed.
 enum IntakeResult: Sendable {
-    /// A decoded job, claimed into the claim area, with any saved retry state and the number
-    /// of its `accepted` audit line (0 when the gate said no: the loop refuses it).
-    case job(name: String, job: Job, inode: UInt64, state: JobState?, acceptedLine: Int)
+    /// A decoded job, claimed into the claim area, with any saved retry state, its pass through
+    /// the gate and the number of its `accepted` audit line (nil and 0 when the gate said no:
+    /// the loop refuses it).
+    case job(name: String, job: Job, inode: UInt64, state: JobState?, pass: GatePass?, acceptedLine: Int)
     /// Not a valid job: to be filed in corrupt/ by the loop (which owns the audit log).
     case corrupt(name: String, reason: CorruptReason, message: String)
 }
@@ -33,6 +34,8 @@ final class IntakeWorker: @unchecked Sendable {
     // Guarded by `condition`.
     private var decoder: JobDecoder
     private var gate: Gate
+    /// The dispatcher's generation number of the configuration `gate` belongs to.
+    private var gateGeneration: Int
     private var maxJobBytes: Int
     private var credit = 0
     private var results: [IntakeResult] = []
@@ -63,13 +66,14 @@ final class IntakeWorker: @unchecked Sendable {
     private var attemptedThisPass = 0
 
     init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
-         gate: Gate, audit: AuditCommitter<FileMove>,
+         gate: Gate, gateGeneration: Int, audit: AuditCommitter<FileMove>,
          clock: any WallClock, wake: @escaping @Sendable () -> Void) {
         self.spool = spool
         self.area = area
         self.stateStore = stateStore
         self.decoder = decoder
         self.gate = gate
+        self.gateGeneration = gateGeneration
         self.audit = audit
         self.maxJobBytes = maxJobBytes
         self.clock = clock
@@ -115,11 +119,13 @@ final class IntakeWorker: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// A new configuration's decoder, size limit and gate, for files claimed from now on.
-    func update(decoder: JobDecoder, maxJobBytes: Int, gate: Gate) {
+    /// A new configuration's decoder, size limit and gate (with its generation number), for
+    /// files claimed from now on.
+    func update(decoder: JobDecoder, maxJobBytes: Int, gate: Gate, gateGeneration: Int) {
         condition.lock()
         self.decoder = decoder
         self.gate = gate
+        self.gateGeneration = gateGeneration
         self.maxJobBytes = maxJobBytes
         condition.unlock()
     }
@@ -210,6 +216,7 @@ final class IntakeWorker: @unchecked Sendable {
             sawEmptyPass = false
             let decoder = self.decoder
             let gate = self.gate
+            let gateGeneration = self.gateGeneration
             let limit = maxJobBytes
             condition.unlock()
 
@@ -223,7 +230,7 @@ final class IntakeWorker: @unchecked Sendable {
             let claimed = claimAll(candidates)
             if !claimed.isEmpty { stateIndex.refresh() }
             for name in claimed {
-                if let result = read(name, decoder: decoder, gate: gate, limit: limit) { found.append(result) }
+                if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
             }
             // The batch's accepted lines start for the disk now.
             if !found.isEmpty { audit.commit(handing: []) }
@@ -279,15 +286,17 @@ final class IntakeWorker: @unchecked Sendable {
     static let failedClaimRetrySeconds = 5.0
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, limit: Int) -> IntakeResult? {
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> IntakeResult? {
         switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) {
         case .job(let job, let inode):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
+            var pass: GatePass?
             var acceptedLine = 0
-            if case .allowed = gate.check(job) {
+            if case .allowed(let client) = gate.check(job) {
+                pass = GatePass(generation: gateGeneration, client: client)
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
-            return .job(name: name, job: job, inode: inode, state: state, acceptedLine: acceptedLine)
+            return .job(name: name, job: job, inode: inode, state: state, pass: pass, acceptedLine: acceptedLine)
         case .corrupt(let reason, let message, let modified):
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
