@@ -37,6 +37,7 @@ final class RequestBuilderTests: XCTestCase {
             "Accept: application/fhir+json",
             "Epic-Client-ID: \(Fixture.clientId)",
             "Idempotency-Key: adt-0001",
+            "User-Agent: outbound/\(RequestBuilder.version)",
             "Content-Type: application/json",
             "Expect:",
         ])
@@ -105,8 +106,14 @@ final class RequestBuilderTests: XCTestCase {
     }
 
     func testUserAgentIsOutboundAndItsVersion() throws {
-        XCTAssertEqual(try request(try job()).userAgent, "outbound/\(RequestBuilder.version)")
+        let lines = try request(try job()).headerLines
+        XCTAssertEqual(lines.filter { $0.lowercased().hasPrefix("user-agent") }, ["User-Agent: outbound/\(RequestBuilder.version)"])
         XCTAssertTrue(RequestBuilder.userAgent.hasPrefix("outbound/"))
+    }
+
+    func testAJobsOwnUserAgentIsSentInsteadOfOutbounds() throws {
+        let lines = try request(try job(headers: [HeaderField(name: "User-Agent", value: "epic-bridge/2")])).headerLines
+        XCTAssertEqual(lines.filter { $0.lowercased().hasPrefix("user-agent") }, ["User-Agent: epic-bridge/2"])
     }
 
     func testTimeoutIsTheSmallerOfTheJobsAndTheConfigured() throws {

@@ -40,6 +40,17 @@ final class DeliveryTests: IntegrationTestCase {
         assertAudit("accepted", job: "admit-1")
     }
 
+    /// A job that names its own User-Agent sends that one, once, in place of Outbound's.
+    func testAJobsOwnUserAgentGoesOutInsteadOfOutbounds() throws {
+        try makeSandbox()
+        try sandbox.drop("ua.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/ua",
+                                                           extra: ["headers": ["User-Agent": "epic-bridge/2"]]))
+        try drain()
+        assertJob("ua.json", isIn: "delivered")
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(request.headers(named: "User-Agent"), ["epic-bridge/2"])
+    }
+
     /// "The job's headers exactly": an empty value and a value of blanks (the same thing in
     /// HTTP) reach the receiver as empty headers; libcurl alone would drop both.
     func testEmptyAndBlankHeaderValuesReachTheReceiverEmpty() throws {

@@ -4,6 +4,7 @@
 public struct RequestBuilder: Sendable {
     public static let version = "0.1.0"
     public static let userAgent = "outbound/\(version)"
+    static let userAgentLine = "User-Agent: \(userAgent)"
 
     public let settings: Settings
 
@@ -25,6 +26,9 @@ public struct RequestBuilder: Sendable {
         if let idempotencyHeader = settings.idempotencyHeader {
             lines.append("\(idempotencyHeader): \(job.id)")
         }
+        // A header line rather than CURLOPT_USERAGENT, which libcurl formats anew for every
+        // transfer. A job's own User-Agent is sent instead, as libcurl did with the option.
+        if job.header("User-Agent") == nil { lines.append(Self.userAgentLine) }
         if job.header("Content-Type") == nil {
             // Without a body libcurl would still add a form Content-Type to a POST: remove it.
             lines.append(job.body != nil ? "Content-Type: application/json" : "Content-Type:")
@@ -34,7 +38,7 @@ public struct RequestBuilder: Sendable {
         let timeout = min(job.timeoutMs ?? settings.timeoutMs, settings.timeoutMs)
         return TransferRequest(
             url: job.url.absoluteString, method: job.method, headerLines: lines, body: job.body,
-            userAgent: Self.userAgent, connectTimeoutMs: min(settings.connectTimeoutMs, timeout), timeoutMs: timeout,
+            connectTimeoutMs: min(settings.connectTimeoutMs, timeout), timeoutMs: timeout,
             tls: TLSOptions(caFile: settings.caFile, certFile: client.certFile, keyFile: client.keyFile))
     }
 }

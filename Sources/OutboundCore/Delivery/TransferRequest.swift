@@ -7,18 +7,16 @@ public struct TransferRequest: Sendable {
     /// libcurl's defaults.
     public var headerLines: [String]
     public var body: [UInt8]?
-    public var userAgent: String
     public var connectTimeoutMs: Int
     public var timeoutMs: Int
     public var tls: TLSOptions
 
-    public init(url: String, method: HTTPMethod, headerLines: [String], body: [UInt8]?, userAgent: String,
+    public init(url: String, method: HTTPMethod, headerLines: [String], body: [UInt8]?,
                 connectTimeoutMs: Int, timeoutMs: Int, tls: TLSOptions) {
         self.url = url
         self.method = method
         self.headerLines = headerLines
         self.body = body
-        self.userAgent = userAgent
         self.connectTimeoutMs = connectTimeoutMs
         self.timeoutMs = timeoutMs
         self.tls = tls

@@ -57,7 +57,6 @@ final class CurlTransfer {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
         try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
-        try set(CURLOPT_USERAGENT, string: request.userAgent)
         if let bytes = request.body {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
             bytes.withUnsafeBytes { source in

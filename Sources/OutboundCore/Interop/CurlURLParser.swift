@@ -6,11 +6,11 @@ import Glibc
 public enum CurlURLParser {
     /// Parses an absolute http(s) URL, rejecting userinfo, fragments and odd characters.
     public static func parse(_ text: String) throws(URLProblem) -> TargetURL {
-        if text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) {
-            throw .forbiddenCharacter
-        }
+        let bytes = ByteScan(text)
+        if bytes.hasForbidden { throw .forbiddenCharacter }
         // Bytes, not Characters: "http://\u{301}…" is not prefixed by "http://" as a String.
-        let lowered = text.asciiLowercased()
+        // Only the scheme and the byte after "://" are looked at here.
+        let lowered = String(decoding: text.utf8.prefix(9), as: UTF8.self).asciiLowercased()
         guard lowered.utf8.starts(with: "http://".utf8) || lowered.utf8.starts(with: "https://".utf8) else {
             if let colon = text.firstIndex(of: ":"), text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), colon != text.startIndex {
                 let scheme = String(text[..<colon]).lowercased()
@@ -31,12 +31,11 @@ public enum CurlURLParser {
         // Userinfo (and login options) need an "@": without one there is nothing to ask
         // libcurl about. A "#" can only start a fragment (RFC 3986 §3.5), an empty one too,
         // which libcurl reports as no fragment at all.
-        let utf8 = text.utf8
-        if utf8.contains(UInt8(ascii: "@")),
+        if bytes.hasAt,
            part(handle, CURLUPART_USER) != nil || part(handle, CURLUPART_PASSWORD) != nil || part(handle, CURLUPART_OPTIONS) != nil {
             throw .hasUserinfo
         }
-        if utf8.contains(UInt8(ascii: "#")) { throw .hasFragment }
+        if bytes.hasHash { throw .hasFragment }
         guard let givenScheme = part(handle, CURLUPART_SCHEME) else { throw .notAbsoluteHTTP }
         let scheme = givenScheme.asciiLowercased()
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
@@ -65,6 +64,29 @@ public enum CurlURLParser {
         }
         return TargetURL(scheme: scheme, host: host.asciiLowercased(), port: port, path: path.isEmpty ? "/" : path,
                          query: query, absoluteString: absolute)
+    }
+
+    /// What one pass over a URL's bytes finds (a String's UTF8View, stepped through once per
+    /// question, costs several times more).
+    private struct ByteScan {
+        /// White space, a control character, DEL or a backslash.
+        var hasForbidden = false
+        var hasAt = false
+        var hasHash = false
+
+        init(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                for byte in bytes {
+                    switch byte {
+                    case 0...0x20, 0x7F, UInt8(ascii: "\\"): hasForbidden = true
+                    case UInt8(ascii: "@"): hasAt = true
+                    case UInt8(ascii: "#"): hasHash = true
+                    default: continue
+                    }
+                }
+            }
+        }
     }
 
     private static func part(_ handle: OpaquePointer, _ which: CURLUPart, flags: UInt32 = 0) -> String? {
