@@ -104,6 +104,10 @@ int outbound_thread_set_batch(void) {
     return sched_setscheduler(0, SCHED_BATCH, &parameters);
 }
 
+int outbound_thread_set_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
+}
+
 int outbound_o_noatime(void) {
     return O_NOATIME;
 }

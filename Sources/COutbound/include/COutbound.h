@@ -124,6 +124,12 @@ int outbound_renameat_noreplace(int from_dir, const char *from, int to_dir, cons
  */
 int outbound_thread_set_batch(void);
 
+/**
+ * Names the calling thread (at most 15 bytes), as ps and top show it; an error number on
+ * failure. pthread_setname_np needs _GNU_SOURCE, which the Glibc module does not define.
+ */
+int outbound_thread_set_name(const char *name);
+
 /** O_NOATIME, which the Glibc module does not export (it needs _GNU_SOURCE). */
 int outbound_o_noatime(void);
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Makes audit lines durable on a thread of its own, so the dispatcher's loop never waits
 /// for the disk.
@@ -25,7 +25,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private let onDurable: @Sendable ([Work]) -> Void
     private let wake: @Sendable () -> Void
     private let thread = OnDemandThread(named: "outbound-audit")
-    private var condition: NSCondition { thread.condition }
+    private var condition: ThreadCondition { thread.condition }
 
     // Guarded by `condition`.
     private var pending: [AuditRecord] = []

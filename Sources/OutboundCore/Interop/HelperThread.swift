@@ -1,5 +1,5 @@
 import COutbound
-import Foundation
+import Glibc
 
 /// Starts the dispatcher's helper threads (intake, audit committer, filing).
 ///
@@ -8,13 +8,34 @@ import Foundation
 /// sleeps in `poll` whenever it waits for anything). On a two-core machine shared with the
 /// receiver this measurably cuts context switches; the helpers still get their fair share.
 enum HelperThread {
+    /// Starts a detached POSIX thread named `name` (at most 15 bytes, the kernel's limit)
+    /// running `body`. A process that cannot start its helpers cannot work: failing to is fatal.
     static func start(named name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread {
+        let start = Unmanaged.passRetained(ThreadStart(name: name, body: body)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            let start = Unmanaged<ThreadStart>.fromOpaque(argument!).takeRetainedValue()
+            _ = outbound_thread_set_name(start.name)
             _ = outbound_thread_set_batch()
-            body()
+            start.body()
+            return nil
+        }, start)
+        guard result == 0 else {
+            Unmanaged<ThreadStart>.fromOpaque(start).release()
+            fatalError("outbound: cannot start the \(name) thread: \(String(cString: strerror(result)))")
         }
-        thread.name = name
-        thread.start()
+        pthread_detach(thread)
+    }
+
+    /// What a new thread runs, passed through pthread_create's one pointer.
+    private final class ThreadStart: Sendable {
+        let name: String
+        let body: @Sendable () -> Void
+
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.body = body
+        }
     }
 }
 
@@ -25,7 +46,7 @@ enum HelperThread {
 /// `@unchecked Sendable`: `started`, `stopRequested` and `finished` are touched only while
 /// holding `condition`.
 final class OnDemandThread: @unchecked Sendable {
-    let condition = NSCondition()
+    let condition = ThreadCondition()
     private let name: String
     private var started = false
     private var stopRequested = false

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns a job file's bytes into a `Job`, or a `JobRejection` whose message names the field
 /// and the rule it breaks (never the value: values may be secrets or patient data).
 public struct JobDecoder: Sendable {
@@ -140,10 +138,10 @@ public struct JobDecoder: Sendable {
         case (let text?, nil):
             return Array(text.utf8)
         case (nil, let encoded?):
-            guard let data = Data(base64Encoded: encoded) else {
+            guard let bytes = Base64.decode(encoded) else {
                 throw JobRejection(.invalidJob, "field 'bodyBase64' is not valid base64")
             }
-            return [UInt8](data)
+            return bytes
         case (.some, .some):
             throw JobRejection(.invalidJob, "fields 'body' and 'bodyBase64' are both given; use at most one")
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Files finished jobs into their outcome folders on a thread of its own, once the audit
 /// committer has their lines on disk: the renames and the folder fsyncs of one batch, while
@@ -12,7 +12,7 @@ final class FilingWorker: @unchecked Sendable {
     private let directories = DirectorySyncer()
     private let wake: @Sendable () -> Void
     private let thread = OnDemandThread(named: "outbound-filing")
-    private var condition: NSCondition { thread.condition }
+    private var condition: ThreadCondition { thread.condition }
 
     // Guarded by `condition`.
     private var queued: [FileMove] = []

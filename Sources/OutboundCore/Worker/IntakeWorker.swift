@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 
 /// What the intake thread found for one file it claimed.
@@ -29,7 +28,7 @@ final class IntakeWorker: @unchecked Sendable {
     private let wake: @Sendable () -> Void
     private let audit: AuditCommitter<FileMove>
     private let thread = OnDemandThread(named: "outbound-intake")
-    private var condition: NSCondition { thread.condition }
+    private var condition: ThreadCondition { thread.condition }
 
     // Guarded by `condition`.
     private var decoder: JobDecoder
@@ -209,7 +208,7 @@ final class IntakeWorker: @unchecked Sendable {
             let room = credit - results.count
             guard room >= batchThreshold, queue.hasPending else {
                 let nextLater = laterFiles.values.min() ?? now + 1
-                _ = condition.wait(until: Date(timeIntervalSince1970: min(nextLater, now + 1)))
+                condition.wait(seconds: min(nextLater, now + 1) - now)
                 continue
             }
             busy = true
