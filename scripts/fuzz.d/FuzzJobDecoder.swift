@@ -25,6 +25,7 @@
 //   * a rejection or refusal message has no control characters (it ends up in one-line
 //     `validate` output, sidecars and the audit log).
 
+import Foundation  // the harness only: String searching in its oracles
 import Glibc
 
 private let clientIdHeader = "Epic-Client-ID"
