@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>

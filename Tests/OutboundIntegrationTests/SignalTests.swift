@@ -46,16 +46,7 @@ final class SignalTests: IntegrationTestCase {
         try sandbox.drop("waiting.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/w"))
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred") == ["waiting.json"] })
 
-        // Deactivate the client and reload.
-        let clientsURL = sandbox.config.appendingPathComponent("clients.json")
-        let text = try String(contentsOf: clientsURL, encoding: .utf8)
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        var clients = try XCTUnwrap(object["clients"] as? [[String: Any]])
-        clients[0]["status"] = "inactive"
-        object["clients"] = clients
-        try JSONSerialization.data(withJSONObject: object).write(to: clientsURL)
-        running.signal(SIGHUP)
-        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 })
+        try deactivateTheClientAndReload(running)
 
         XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "refused") == ["waiting.json"] })
         XCTAssertEqual(sandbox.reason(of: "waiting.json", in: "refused")?["reason"] as? String, "inactive_client_id")
@@ -77,15 +68,7 @@ final class SignalTests: IntegrationTestCase {
         try sandbox.drop("waiting.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/waiting"))
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("accepted").count == 2 }, "the second job passed the gate at its claim")
 
-        let clientsURL = sandbox.config.appendingPathComponent("clients.json")
-        let text = try String(contentsOf: clientsURL, encoding: .utf8)
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        var clients = try XCTUnwrap(object["clients"] as? [[String: Any]])
-        clients[0]["status"] = "inactive"
-        object["clients"] = clients
-        try JSONSerialization.data(withJSONObject: object).write(to: clientsURL)
-        running.signal(SIGHUP)
-        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 })
+        try deactivateTheClientAndReload(running)
 
         XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "refused") == ["waiting.json"] })
         XCTAssertEqual(sandbox.reason(of: "waiting.json", in: "refused")?["reason"] as? String, "inactive_client_id")
@@ -125,5 +108,19 @@ final class SignalTests: IntegrationTestCase {
         let old = try String(contentsOf: rotated, encoding: .utf8)
         XCTAssertTrue(old.contains("\"started\""))
         XCTAssertFalse(old.contains("config_reloaded"))
+    }
+
+    /// Marks the sandbox's client record inactive in clients.json and sends SIGHUP; returns once
+    /// the reload is in the audit log.
+    private func deactivateTheClientAndReload(_ running: OutboundProcess) throws {
+        let clientsURL = sandbox.config.appendingPathComponent("clients.json")
+        let text = try String(contentsOf: clientsURL, encoding: .utf8)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var clients = try XCTUnwrap(object["clients"] as? [[String: Any]])
+        clients[0]["status"] = "inactive"
+        object["clients"] = clients
+        try JSONSerialization.data(withJSONObject: object).write(to: clientsURL)
+        running.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 })
     }
 }
