@@ -363,15 +363,7 @@ def outbound_version(binary):
 def run_curl(args, curl_config, count, tag):
     cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_config]
     m = run_measured(cmd, args.work, tag, args.rusage)
-    codes = m.stdout.decode("ascii", "replace").split()
-    ok = codes.count("204")
-    if m.rc != 0 or ok != count:
-        others = {}
-        for c in codes:
-            if c != "204":
-                others[c] = others.get(c, 0) + 1
-        raise VerificationError("curl run %s: exit %d, %d of %d responses were 204 (others: %s)\n%s"
-                                % (tag, m.rc, ok, count, others or "none", tail(m.stderr)))
+    check_204s(m, count, "curl run %s" % tag)
     return m
 
 
