@@ -122,6 +122,22 @@ final class EndpointTests: XCTestCase {
         try assertRefused("http://localhost:8080/hooks/a", by: endpoint)
     }
 
+    /// A zone picks the link a link-local address is reached on: another zone, or none, is
+    /// another host.
+    func testAnIPv6ZoneIsPartOfTheHost() throws {
+        let endpoint = "http://[fe80::1%25eth0]:8080/hooks/"
+        XCTAssertEqual(try Fixture.url(endpoint).host, "[fe80::1%25eth0]")
+        XCTAssertEqual(try Fixture.url("http://[FE80::1%25Eth0]/a").host, "[fe80::1%25Eth0]", "the zone keeps its case")
+        XCTAssertEqual(try Fixture.url("http://[fe80::1%eth0]:8080/a").absoluteString, "http://[fe80::1%25eth0]:8080/a",
+                       "a bare % is sent as libcurl serializes it")
+        try assertAdmitted("http://[fe80::1%25eth0]:8080/hooks/a", by: endpoint)
+        try assertAdmitted("http://[fe80::1%eth0]:8080/hooks/a", by: endpoint)
+        try assertRefused("http://[fe80::1%25eth1]:8080/hooks/a", by: endpoint)
+        try assertRefused("http://[fe80::1%25ETH0]:8080/hooks/a", by: endpoint)
+        try assertRefused("http://[fe80::1]:8080/hooks/a", by: endpoint)
+        try assertRefused("http://[fe80::1%25eth0]:8080/hooks/a", by: "http://[fe80::1]:8080/hooks/")
+    }
+
     func testUserinfoCannotDisguiseAnotherHost() {
         XCTAssertThrowsError(try CurlURLParser.parse("https://acme.example@evil.example/hooks/a")) { error in
             XCTAssertEqual(error as? URLProblem, .hasUserinfo)

@@ -39,7 +39,16 @@ public enum CurlURLParser {
         guard let givenScheme = part(handle, CURLUPART_SCHEME) else { throw .notAbsoluteHTTP }
         let scheme = givenScheme.asciiLowercased()
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
-        guard let host = part(handle, CURLUPART_HOST), !host.isEmpty else { throw .unparsable("no host") }
+        guard let givenHost = part(handle, CURLUPART_HOST), !givenHost.isEmpty else { throw .unparsable("no host") }
+        // An IPv6 zone (`[fe80::1%25eth0]`, RFC 6874) picks the link the connection leaves on,
+        // and libcurl keeps it apart from the host: it is put back, so that one zone's endpoint
+        // admits neither another zone nor none. Zone names are case-sensitive; the address is not.
+        var host = givenHost
+        var comparedHost = givenHost.asciiLowercased()
+        if givenHost.hasPrefix("["), let zone = part(handle, CURLUPART_ZONEID) {
+            host = "\(givenHost.dropLast())%25\(zone)]"
+            comparedHost = "\(comparedHost.dropLast())%25\(zone)]"
+        }
         // A non-ASCII host would be compared one way and resolved (IDN) another: only the
         // ASCII (xn--) spelling is taken.
         guard host.utf8.allSatisfy({ $0 < 0x80 }) else { throw .nonASCIIHost }
@@ -62,7 +71,7 @@ public enum CurlURLParser {
             guard let serialized = part(handle, CURLUPART_URL) else { throw .unparsable("cannot serialize") }
             absolute = serialized
         }
-        return TargetURL(scheme: scheme, host: host.asciiLowercased(), port: port, path: path.isEmpty ? "/" : path,
+        return TargetURL(scheme: scheme, host: comparedHost, port: port, path: path.isEmpty ? "/" : path,
                          query: query, absoluteString: absolute)
     }
 
