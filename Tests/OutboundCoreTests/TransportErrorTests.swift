@@ -26,6 +26,23 @@ final class TransportErrorTests: XCTestCase {
         XCTAssertEqual(policy.outcome(of: result, attempt: 3, job: job, firstClaimedAt: 0, now: 0), .failed(.retriesExhausted))
     }
 
+    /// Only the fixed words of OpenSSL's alert name are taken from libcurl's error text, which
+    /// can name the host and is never logged.
+    func testATLSAlertIsReadFromOpenSSLsReasonTextOnly() {
+        XCTAssertEqual(CurlTransfer.alertWords(in: "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0"),
+                       "certificate required")
+        XCTAssertEqual(CurlTransfer.alertWords(in: "OpenSSL SSL_write: error:0A000410:SSL routines::sslv3 alert handshake failure, errno 0"),
+                       "handshake failure")
+        XCTAssertNil(CurlTransfer.alertWords(in: "Recv failure: Connection reset by peer"))
+        XCTAssertNil(CurlTransfer.alertWords(in: "alert Evil.Example.com:443, errno 0"), "anything but lowercase words is not taken")
+        XCTAssertNil(CurlTransfer.alertWords(in: "alert , errno 0"))
+        XCTAssertNil(CurlTransfer.alertWords(in: ""))
+
+        let error = CurlTransfer.classify(CURLE_RECV_ERROR, tlsAlert: "certificate required")
+        XCTAssertEqual(error.kind, .tls)
+        XCTAssertEqual(error.description, "tls: Failure when receiving data from the peer (the server sent the TLS alert 'certificate required')")
+    }
+
     func testTheErrorTextNamesTheClassAndNeverTheURL() {
         let error = CurlTransfer.classify(CURLE_COULDNT_RESOLVE_HOST)
         XCTAssertTrue(error.description.hasPrefix("dns: "), error.description)

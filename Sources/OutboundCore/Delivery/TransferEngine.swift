@@ -89,7 +89,7 @@ public final class TransferEngine {
                 let retryAfter = (200...299).contains(status) ? nil : transfer.responseHeader("Retry-After")
                 result = .response(status: status, retryAfter: retryAfter)
             } else {
-                result = .transportError(CurlTransfer.classify(code, certificateProblem: transfer.certificateProblem(after: code)))
+                result = .transportError(transfer.transportError(after: code))
             }
             finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot)))
             release(slot)

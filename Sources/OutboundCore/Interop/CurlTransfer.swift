@@ -10,12 +10,17 @@ final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var body: UnsafeMutableRawBufferPointer?
+    /// libcurl's text for the last failure (CURLOPT_ERRORBUFFER). Never logged: it can name
+    /// the host. Only the fixed words of a TLS alert are taken from it (`tlsAlert`).
+    private let errorText: UnsafeMutablePointer<CChar>
 
     /// `slot` is stored as CURLOPT_PRIVATE so a finished handle maps back in O(1).
     init?(slot: Int) {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
         self.slot = slot
+        errorText = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
 
     let slot: Int
@@ -23,6 +28,7 @@ final class CurlTransfer {
     deinit {
         releaseMemory()
         curl_easy_cleanup(easy)
+        errorText.deallocate()
     }
 
     private func releaseMemory() {
@@ -82,6 +88,7 @@ final class CurlTransfer {
     /// The options every transfer of `shape` shares, on a freshly reset handle.
     private func configureShape(_ shape: Shape) throws(CurlSetupError) {
         try set(CURLOPT_PRIVATE, pointer: UnsafeRawPointer(bitPattern: slot + 1))
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeRawPointer(errorText))
         // Only http and https are ever spoken, also after a (never followed) redirect.
         try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, string: "http,https")
@@ -131,6 +138,34 @@ final class CurlTransfer {
         return outbound_x509_verify_error_text(result).map { String(cString: $0) }
     }
 
+    /// The TLS alert the peer sent, in OpenSSL's words ("certificate required"), for a
+    /// transfer that ended in a send or receive error; nil otherwise. Under TLS 1.3 a server
+    /// that refuses the client's certificate does so after the client has finished its side of
+    /// the handshake, and libcurl meets the alert as an error of the connection.
+    func tlsAlert(after code: CURLcode) -> String? {
+        guard code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR else { return nil }
+        return Self.alertWords(in: String(cString: errorText))
+    }
+
+    /// The words after "alert " in OpenSSL's reason text ("…:tlsv13 alert certificate
+    /// required, errno 0"), if they are only lowercase letters and spaces, as OpenSSL's fixed
+    /// alert names are: nothing else of libcurl's text is ever taken.
+    static func alertWords(in text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let marker = Array("alert ".utf8)
+        guard let start = bytes.indices.first(where: { bytes[$0...].starts(with: marker) }) else { return nil }
+        let words = bytes[(start + marker.count)...].prefix { $0 != UInt8(ascii: ",") }
+        guard words.count <= 60, words.allSatisfy({ (0x61...0x7A).contains($0) || $0 == 0x20 }) else { return nil }
+        let alert = String(decoding: words, as: UTF8.self).split(separator: " ").joined(separator: " ")
+        return alert.isEmpty ? nil : alert
+    }
+
+    /// A finished transfer's failure, classified, with what OpenSSL said about it (a refused
+    /// certificate's reason, or the TLS alert the server sent).
+    func transportError(after code: CURLcode) -> TransportError {
+        Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code))
+    }
+
     /// A response header's raw value from the last response, e.g. Retry-After.
     /// https://curl.se/libcurl/c/curl_easy_header.html
     func responseHeader(_ name: String) -> String? {
@@ -170,10 +205,14 @@ final class CurlTransfer {
     }
 
     /// Maps a finished transfer's CURLcode to the contract's transport-error classes;
-    /// `certificateProblem` (see above) is added to the generic text when there is one.
-    static func classify(_ code: CURLcode, certificateProblem: String? = nil) -> TransportError {
+    /// `certificateProblem` (see above) is added to the generic text when there is one. A
+    /// connection error that was the peer's TLS alert (`tlsAlert`) is a TLS error.
+    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil) -> TransportError {
         var detail = String(cString: curl_easy_strerror(code))
         if let certificateProblem { detail += " (\(certificateProblem))" }
+        if let tlsAlert {
+            return TransportError(kind: .tls, detail: detail + " (the server sent the TLS alert '\(tlsAlert)')")
+        }
         let kind: TransportError.Kind
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:

@@ -126,7 +126,7 @@ public final class TLSTestServer {
 
     static let script = #"""
         # HTTPS test server for Outbound's TLS tests. Written out and run by TLSTestServer.swift.
-        import argparse, itertools, json, os, socketserver, ssl, threading
+        import argparse, itertools, json, os, socket, socketserver, ssl, threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         parser = argparse.ArgumentParser()
@@ -151,6 +151,19 @@ public final class TLSTestServer {
             with lock:
                 log.write(json.dumps(entry, sort_keys=True) + "\n")
                 log.flush()
+
+        def linger(connection):
+            # A lingering close, as web servers do: read what the client still sends (its
+            # request, written as soon as its own side of a TLS 1.3 handshake was done) until
+            # it hangs up, so that the alert just sent reaches it instead of a reset.
+            try:
+                connection.settimeout(2)
+                while socket.socket.recv(connection, 65536):
+                    pass
+            except OSError:
+                pass
+            finally:
+                connection.close()
 
         def common_name(certificate):
             for rdn in (certificate or {}).get("subject", ()):
@@ -189,11 +202,13 @@ public final class TLSTestServer {
                 with lock:
                     number = next(connections)
                 request.settimeout(30)
+                connection = context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
                 try:
-                    connection = context.wrap_socket(request, server_side=True)
+                    connection.do_handshake()
                 except (ssl.SSLError, OSError) as error:
                     record({"event": "handshake_failed", "connection": number, "error": str(error),
                             "reason": getattr(error, "reason", None)})
+                    linger(connection)
                     return
                 handler = Handler.__new__(Handler)
                 handler.connection_number = number
