@@ -1,7 +1,7 @@
 import Glibc
 
-/// A POSIX mutex and condition variable: how a helper thread and the threads that hand it work
-/// guard their shared state and wake each other.
+/// A POSIX mutex (a `ThreadLock`) and condition variable: how a helper thread and the threads
+/// that hand it work guard their shared state and wake each other.
 ///
 /// Timed waits run on the monotonic clock, so setting the system time neither cuts a wait
 /// short nor stretches it.
@@ -9,13 +9,10 @@ import Glibc
 /// `@unchecked Sendable`: pthread mutexes and condition variables are made for use from
 /// several threads; they live in allocations of their own that never move.
 final class ThreadCondition: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let threadLock = ThreadLock()
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
     init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         var attributes = pthread_condattr_t()
@@ -27,13 +24,11 @@ final class ThreadCondition: @unchecked Sendable {
 
     deinit {
         pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
         condition.deallocate()
-        mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    func lock() { threadLock.lock() }
+    func unlock() { threadLock.unlock() }
 
     func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
         lock()
@@ -43,7 +38,7 @@ final class ThreadCondition: @unchecked Sendable {
 
     /// Sleeps until signalled (or woken spuriously). Call with the lock held.
     func wait() {
-        pthread_cond_wait(condition, mutex)
+        pthread_cond_wait(condition, threadLock.mutex)
     }
 
     /// Sleeps until signalled or `seconds` have passed. Call with the lock held.
@@ -58,7 +53,7 @@ final class ThreadCondition: @unchecked Sendable {
             deadline.tv_sec += 1
             deadline.tv_nsec -= 1_000_000_000
         }
-        _ = pthread_cond_timedwait(condition, mutex, &deadline)
+        _ = pthread_cond_timedwait(condition, threadLock.mutex, &deadline)
     }
 
     func signal() { pthread_cond_signal(condition) }

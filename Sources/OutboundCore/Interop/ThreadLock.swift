@@ -6,7 +6,8 @@ import Glibc
 /// `@unchecked Sendable`: a pthread mutex is made for use from several threads; it lives in
 /// an allocation of its own that never moves.
 public final class ThreadLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    /// The mutex itself, for `ThreadCondition`'s waits; everyone else locks and unlocks.
+    let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     public init() {
         mutex = .allocate(capacity: 1)
