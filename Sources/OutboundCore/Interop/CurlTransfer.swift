@@ -4,12 +4,11 @@ import Glibc
 /// One libcurl easy handle and the memory it points into, reused from attempt to attempt.
 ///
 /// libcurl keeps pointers to the header list and (with CURLOPT_POSTFIELDS) to the body until
-/// the transfer ends, so this class owns both and frees them only when the handle is reset
-/// or destroyed. https://curl.se/libcurl/c/curl_easy_setopt.html
+/// the transfer ends, so this class owns both (`RequestMemory`) and frees them only when the
+/// transfer is over or the handle is destroyed. https://curl.se/libcurl/c/curl_easy_setopt.html
 final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
-    private var body: UnsafeMutableRawBufferPointer?
+    private var memory: RequestMemory?
     /// libcurl's text for the last failure (CURLOPT_ERRORBUFFER). Never logged: it can name
     /// the host. Only the fixed words of a TLS alert are taken from it (`tlsAlert`).
     private let errorText: UnsafeMutablePointer<CChar>
@@ -32,10 +31,8 @@ final class CurlTransfer {
     }
 
     private func releaseMemory() {
-        if let headerList { curl_slist_free_all(headerList) }
-        headerList = nil
-        body?.deallocate()
-        body = nil
+        memory?.deallocate()
+        memory = nil
     }
 
     /// What the options that outlive one transfer were last set for. Transfers of the same
@@ -63,26 +60,13 @@ final class CurlTransfer {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
         try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
-        if let bytes = request.body {
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-            bytes.withUnsafeBytes { source in
-                if let base = source.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
-            }
-            body = buffer
-            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
-            try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(buffer.baseAddress!))
+        let memory = RequestMemory(headerLines: request.headerLines, body: request.body)
+        self.memory = memory
+        if let body = request.body {
+            try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
+            try set(CURLOPT_POSTFIELDS, pointer: memory.body)
         }
-
-        var list: UnsafeMutablePointer<curl_slist>?
-        for line in request.headerLines {
-            guard let appended = curl_slist_append(list, line) else {
-                if let list { curl_slist_free_all(list) }
-                throw CurlSetupError(option: "CURLOPT_HTTPHEADER", message: "out of memory")
-            }
-            list = appended
-        }
-        headerList = list
-        try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+        try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, memory.headerList), "CURLOPT_HTTPHEADER")
     }
 
     /// The options every transfer of `shape` shares, on a freshly reset handle.
@@ -185,7 +169,9 @@ final class CurlTransfer {
     }
 
     private func set(_ option: CURLoption, string value: String) throws(CurlSetupError) {
-        try check(outbound_easy_setopt_string(easy, option, value), option)
+        // withCString lends the String's own bytes; passing the String itself would copy them
+        // into a fresh array first. libcurl copies string options.
+        try check(value.withCString { outbound_easy_setopt_string(easy, option, $0) }, option)
     }
 
     private func set(_ option: CURLoption, pointer value: UnsafeRawPointer?) throws(CurlSetupError) {

@@ -24,7 +24,7 @@ public enum CurlURLParser {
         if lowered.utf8.dropFirst(authorityStart).first == UInt8(ascii: "/") { throw .unparsable("empty host") }
         guard let handle = curl_url() else { throw .unparsable("out of memory") }
         defer { curl_url_cleanup(handle) }
-        let setResult = curl_url_set(handle, CURLUPART_URL, text, UInt32(CURLU_NON_SUPPORT_SCHEME))
+        let setResult = text.withCString { curl_url_set(handle, CURLUPART_URL, $0, UInt32(CURLU_NON_SUPPORT_SCHEME)) }
         guard setResult == CURLUE_OK else {
             throw .unparsable(String(cString: curl_url_strerror(setResult)))
         }

@@ -22,8 +22,14 @@ public final class DirectoryHandle: Sendable {
     /// Moves `name` from this folder into `target` as `newName` (rename(2) within one file
     /// system), never replacing an existing entry unless `replacing`.
     public func move(_ name: String, to target: DirectoryHandle, as newName: String, replacing: Bool = false) throws {
-        let result = replacing ? renameat(descriptor, name, target.descriptor, newName)
-                               : outbound_renameat_noreplace(descriptor, name, target.descriptor, newName)
+        // withCString lends each name's bytes; a String passed as a C string is first
+        // copied into a fresh array, four times per job over its two moves.
+        let result = name.withCString { from in
+            newName.withCString { to in
+                replacing ? renameat(descriptor, from, target.descriptor, to)
+                          : outbound_renameat_noreplace(descriptor, from, target.descriptor, to)
+            }
+        }
         guard result == 0 else {
             throw SystemError("rename '\(path)/\(name)' to", path: "\(target.path)/\(newName)")
         }
@@ -32,7 +38,7 @@ public final class DirectoryHandle: Sendable {
     /// Reads the regular file `name` in this folder (see `FileSystem.readRegularFile`).
     public func readRegularFile(_ name: String, limit: Int) throws -> FileSystem.ReadResult {
         try FileSystem.readRegularFile(path: "\(path)/\(name)", limit: limit) {
-            openForReading { flags in openat(descriptor, name, flags) }
+            name.withCString { name in openForReading { flags in openat(descriptor, name, flags) } }
         }
     }
 

@@ -98,17 +98,21 @@ public enum FileSystem {
     }
 
     /// The same, with the file opened by `openFile` (which must not follow a symlink and must
-    /// not block); `path` names it in errors.
-    static func readRegularFile(path: String, limit: Int, openFile: () -> Int32) throws -> ReadResult {
+    /// not block); `path` names it in errors and is only built for one.
+    static func readRegularFile(path: @autoclosure () -> String, limit: Int, openFile: () -> Int32) throws -> ReadResult {
         var fd: Int32
         repeat { fd = openFile() } while fd < 0 && errno == EINTR
         if fd < 0 {
-            if errno == ELOOP { return .notRegularFile }
-            throw SystemError("open", path: path)
+            let code = errno
+            if code == ELOOP { return .notRegularFile }
+            throw SystemError("open", path: path(), code: code)
         }
         defer { close(fd) }
         var info = stat()
-        try systemCall("stat", path: path) { fstat(fd, &info) }
+        if fstat(fd, &info) != 0 {
+            let code = errno
+            throw SystemError("stat", path: path(), code: code)
+        }
         guard info.st_mode & S_IFMT == S_IFREG else { return .notRegularFile }
         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         let size = Int(info.st_size)
@@ -125,8 +129,9 @@ public enum FileSystem {
                 read(fd, raw.baseAddress! + filled, raw.count - filled)
             }
             if got < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", path: path)
+                let code = errno
+                if code == EINTR { continue }
+                throw SystemError("read", path: path(), code: code)
             }
             if got == 0 { break }
             filled += got
