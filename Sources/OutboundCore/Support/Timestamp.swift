@@ -25,30 +25,39 @@ public enum Timestamp {
         let days = quotient >= 0 ? quotient / 86400 : (quotient - 86399) / 86400
         let secondOfDay = Int(quotient - days * 86400)
         let (year, month, day) = civilDate(daysSinceEpoch: Int(days))
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
-                rest %= divisor
-                divisor /= 10
+        // Composed in 24 bytes on the stack and appended at once: one append per character
+        // cost more than the arithmetic.
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { buffer in
+            var position = 0
+            func digits(_ value: Int, _ width: Int) {
+                var rest = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[position + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                position += width
             }
+            func mark(_ character: Unicode.Scalar) {
+                buffer[position] = UInt8(ascii: character)
+                position += 1
+            }
+            digits(year, 4)
+            mark("-")
+            digits(month, 2)
+            mark("-")
+            digits(day, 2)
+            mark("T")
+            digits(secondOfDay / 3600, 2)
+            mark(":")
+            digits(secondOfDay / 60 % 60, 2)
+            mark(":")
+            digits(secondOfDay % 60, 2)
+            mark(".")
+            digits(Int(remainder), 3)
+            mark("Z")
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<position]))
         }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
-        bytes.append(UInt8(ascii: "."))
-        digits(Int(remainder), 3)
-        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// The civil (proleptic Gregorian) date of a day counted from 1970-01-01: the inverse of
