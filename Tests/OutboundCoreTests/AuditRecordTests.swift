@@ -156,6 +156,57 @@ final class JSONObjectWriterTests: XCTestCase {
         }
     }
 
+    /// The eight-bytes-at-a-time test, for every byte value at every position of a word,
+    /// among plain ASCII and among high (UTF-8) bytes: it must say yes exactly when a byte
+    /// needs an escape.
+    func testTheWordTestFindsEveryByteThatNeedsAnEscape() {
+        for filler: UInt8 in [UInt8(ascii: "a"), 0x80, 0xFF, 0x20, 0x21, 0x7E] {
+            for position in 0..<8 {
+                for value in 0...255 {
+                    var word = [UInt8](repeating: filler, count: 8)
+                    word[position] = UInt8(value)
+                    let packed = word.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let needs = word.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+                    XCTAssertEqual(JSONObjectWriter.mayNeedEscape(packed), needs, "byte \(value) at \(position) among \(filler)")
+                }
+            }
+        }
+    }
+
+    /// Strings of every length up to 40 with a byte that needs an escape at every place,
+    /// against a plain byte-by-byte escaper.
+    func testQuotingMatchesAByteByByteEscaper() {
+        func reference(_ text: String) -> String {
+            let hex = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = [0x22]
+            for byte in text.utf8 {
+                switch byte {
+                case 0x22, 0x5C: out += [0x5C, byte]
+                case 0x0A: out += Array("\\n".utf8)
+                case 0x0D: out += Array("\\r".utf8)
+                case 0x09: out += Array("\\t".utf8)
+                case 0..<0x20, 0x7F: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                default: out.append(byte)
+                }
+            }
+            return String(decoding: out + [0x22], as: UTF8.self)
+        }
+        for length in 0...40 {
+            let plain = String(repeating: "x", count: length)
+            XCTAssertEqual(quoted(plain), reference(plain))
+            for place in 0..<length {
+                for special in ["\"", "\\", "\n", "\u{01}", "\u{7F}", "\t"] {
+                    var characters = Array(plain)
+                    characters[place] = Character(special)
+                    let text = String(characters)
+                    XCTAssertEqual(quoted(text), reference(text), "length \(length), \(special.debugDescription) at \(place)")
+                }
+            }
+        }
+        let mixed = "é→😀\"Ü\u{1F}" + String(repeating: "ß", count: 9)
+        XCTAssertEqual(try JSONParser.parse(Array(quoted(mixed).utf8)), .string(mixed))
+    }
+
     func testIntegersAreWrittenInDecimal() throws {
         var writer = JSONObjectWriter()
         writer.add("zero", 0)

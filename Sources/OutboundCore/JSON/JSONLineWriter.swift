@@ -101,15 +101,20 @@ public struct JSONObjectWriter {
     }
 
     /// A member name written in the source: plain ASCII, copied without an escape scan.
+    /// `,"name":` is composed on the stack and appended at once.
     private mutating func startMember(_ key: StaticString) {
         let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         assert(name.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-        if !isEmpty { bytes.append(UInt8(ascii: ",")) }
+        let comma = isEmpty ? 0 : 1
         isEmpty = false
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: name)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { member in
+            member[0] = UInt8(ascii: ",")
+            member[1] = UInt8(ascii: "\"")
+            _ = UnsafeMutableBufferPointer(rebasing: member[2...]).initialize(fromContentsOf: name)
+            member[name.count + 2] = UInt8(ascii: "\"")
+            member[name.count + 3] = UInt8(ascii: ":")
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: member[(1 - comma)...]))
+        }
     }
 
     /// Appends `text` as a JSON string literal; control characters are escaped so a line
@@ -117,19 +122,48 @@ public struct JSONObjectWriter {
     /// are copied whole.
     public static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for offset in 0..<utf8.count {
-                let byte = utf8[offset]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F else { continue }
-                if runStart < offset { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<offset])) }
+        if text.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &bytes) }) == nil {
+            var text = text
+            text.withUTF8 { appendEscaped($0, to: &bytes) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Copies `utf8` with the escapes JSON needs. Eight bytes at a time are let through when
+    /// none of them needs one (`mayNeedEscape`); a word that might is looked at byte by byte.
+    private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+        guard let base = utf8.baseAddress else { return }
+        let count = utf8.count
+        var runStart = 0
+        var offset = 0
+        while offset < count {
+            if offset + 8 <= count,
+               !mayNeedEscape(UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)) {
+                offset += 8
+                continue
+            }
+            let byte = base[offset]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
+                if runStart < offset { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: offset - runStart)) }
                 appendEscape(byte, to: &bytes)
                 runStart = offset + 1
             }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            offset += 1
         }
-        bytes.append(UInt8(ascii: "\""))
+        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+
+    /// Whether any of the eight bytes in `word` is below 0x20, a quote, a backslash or DEL.
+    /// Never false when one is (bytes of 0x80 and up never count); the bit tricks are the
+    /// "has a byte less than n" and "has a zero byte" tests of Sean Anderson's Bit
+    /// Twiddling Hacks.
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
+        let hasControl = (word &- ones &* 0x20) & ~word & highBits != 0
+        return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+            || hasZeroByte(word ^ (ones &* 0x7F))
     }
 
     private static func appendEscape(_ byte: UInt8, to bytes: inout [UInt8]) {
