@@ -143,7 +143,7 @@ public struct JSONObjectWriter {
                 continue
             }
             let byte = base[offset]
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
+            if needsEscape(byte) {
                 if runStart < offset { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: offset - runStart)) }
                 appendEscape(byte, to: &bytes)
                 runStart = offset + 1
@@ -153,8 +153,13 @@ public struct JSONObjectWriter {
         if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
     }
 
-    /// Whether any of the eight bytes in `word` is below 0x20, a quote, a backslash or DEL.
-    /// Never false when one is (bytes of 0x80 and up never count); the bit tricks are the
+    /// A byte below 0x20, a quote, a backslash or DEL: what is written as an escape.
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+    }
+
+    /// Whether any of the eight bytes in `word` `needsEscape`, tested all at once: never false
+    /// when one does (bytes of 0x80 and up never count); the bit tricks are the
     /// "has a byte less than n" and "has a zero byte" tests of Sean Anderson's Bit
     /// Twiddling Hacks.
     static func mayNeedEscape(_ word: UInt64) -> Bool {
