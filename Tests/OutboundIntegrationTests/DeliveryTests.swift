@@ -183,6 +183,31 @@ final class DeliveryTests: IntegrationTestCase {
         XCTAssertGreaterThanOrEqual(tracker.peak, 2, "transfers do run in parallel")
     }
 
+    func testClaimsStopAtEightTimesConcurrencyWhileTheReceiverStalls() throws {
+        // The receiver holds every request for a minute, within the attempt timeout: two are
+        // in flight and the rest wait. The dispatcher claims ahead, but never more than
+        // 8 x concurrency jobs at once.
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 60_000, status: 204) },
+                        settings: ["concurrency": 2, "perHostConcurrency": 2, "timeoutMs": 90_000])
+        for index in 0..<40 {
+            try sandbox.drop(String(format: "stall-%02d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        let running = try sandbox.startRun(["--grace", "0"])
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        XCTAssertTrue(server.waitForRequests(2, timeout: 10))
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.audit("accepted").count >= 16 })
+        // Given time to claim more, it does not.
+        usleep(1_000_000)
+        XCTAssertEqual(sandbox.jobs(in: "active").count, 16, "8 x concurrency 2")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 24)
+        XCTAssertEqual(sandbox.audit("accepted").count, 16)
+        XCTAssertEqual(server.requestCount, 2, "no more than concurrency in flight")
+
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 40, "a stop puts every claim back")
+    }
+
     func testAReusedFileNameNeverOverwritesAndKeepsItsIdempotencyKey() throws {
         try makeSandbox()
         try sandbox.drop("dup.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/first"))
