@@ -193,12 +193,12 @@ final class DeliveryTests: IntegrationTestCase {
             try sandbox.drop(String(format: "stall-%02d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
         }
         let running = try sandbox.startRun(["--grace", "0"])
-        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        defer { if running.isRunning { running.signal(SIGKILL); running.wait(timeout: 5) } }
         XCTAssertTrue(server.waitForRequests(2, timeout: 10))
         XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.audit("accepted").count >= 16 })
         // Given time to claim more, it does not.
         usleep(1_000_000)
-        XCTAssertEqual(sandbox.jobs(in: "active").count, 16, "8 x concurrency 2")
+        XCTAssertEqual(sandbox.jobs(in: "active").count, 8 * 2, "8 x concurrency 2")
         XCTAssertEqual(sandbox.jobs(in: "incoming").count, 24)
         XCTAssertEqual(sandbox.audit("accepted").count, 16)
         XCTAssertEqual(server.requestCount, 2, "no more than concurrency in flight")
@@ -206,6 +206,36 @@ final class DeliveryTests: IntegrationTestCase {
         running.signal(SIGTERM)
         XCTAssertEqual(running.wait(timeout: 20), 0)
         XCTAssertEqual(sandbox.jobs(in: "incoming").count, 40, "a stop puts every claim back")
+    }
+
+    func testDueRetriesAreClaimedBesideABacklogWithinTheSameBound() throws {
+        // Twenty jobs wait in incoming/ and twenty retries are due in deferred/; the receiver
+        // holds every request. Both sources share one bound of 8 x concurrency: the intake
+        // leaves a slot for the retries, and the retries do not come on top of its share.
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 60_000, status: 204) },
+                        settings: ["concurrency": 1, "perHostConcurrency": 1, "timeoutMs": 90_000])
+        let deferred = sandbox.spool.appendingPathComponent("deferred")
+        try FileManager.default.createDirectory(at: deferred, withIntermediateDirectories: true)
+        for index in 0..<20 {
+            try sandbox.drop(String(format: "new-%02d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+            try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/retry"))
+                .write(to: deferred.appendingPathComponent(String(format: "retry-%02d.json", index)))
+        }
+        let running = try sandbox.startRun(["--grace", "0"])
+        defer { if running.isRunning { running.signal(SIGKILL); running.wait(timeout: 5) } }
+        XCTAssertTrue(server.waitForRequests(1, timeout: 10))
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "active").count >= 8 })
+        usleep(1_000_000)
+        let held = sandbox.jobs(in: "active")
+        XCTAssertEqual(held.count, 8, "8 x concurrency 1, from both folders together")
+        XCTAssertEqual(held.filter { $0.hasPrefix("retry-") }.count, 1, "the slot kept for due retries")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 13)
+        XCTAssertEqual(sandbox.jobs(in: "deferred").count, 19)
+        XCTAssertEqual(server.requestCount, 1)
+
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0)
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count + sandbox.jobs(in: "deferred").count, 40, "a stop puts every claim back")
     }
 
     func testAReusedFileNameNeverOverwritesAndKeepsItsIdempotencyKey() throws {

@@ -1019,7 +1019,7 @@ def main(argv):
     parser.add_argument("--work", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=10000)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, required=True)  # scripts/bench picks the default
     parser.add_argument("--interval-ms", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--first-timeout", type=int, default=120)

@@ -38,6 +38,8 @@ final class IntakeWorker: @unchecked Sendable {
     private var maxJobBytes: Int
     private var credit = 0
     private var results: [IntakeResult] = []
+    /// The most the batch being claimed and read right now can add to `results`.
+    private var batchLimit = 0
     private var arrivals: [String] = []
     private var passRequested = false
     private var busy = false
@@ -95,6 +97,12 @@ final class IntakeWorker: @unchecked Sendable {
         credit = limit
         if grew && credit - results.count >= batchThreshold { condition.signal() }
         condition.unlock()
+    }
+
+    /// The jobs the intake holds or may still add: its credit, or more while a batch it
+    /// started under a larger credit is being read. The loop claims retries only beside these.
+    var reservedCount: Int {
+        condition.withLock { max(credit, results.count + batchLimit) }
     }
 
     /// The room that makes a round of claiming worth waking for: claiming in batches keeps
@@ -212,6 +220,8 @@ final class IntakeWorker: @unchecked Sendable {
                 continue
             }
             busy = true
+            let batchSize = min(room, 64)
+            batchLimit = batchSize
             sawEmptyPass = false
             let decoder = self.decoder
             let gate = self.gate
@@ -220,7 +230,7 @@ final class IntakeWorker: @unchecked Sendable {
             condition.unlock()
 
             var candidates: [String] = []
-            while candidates.count < min(room, 64), let name = queue.next() {
+            while candidates.count < batchSize, let name = queue.next() {
                 if laterFiles[name] != nil { continue }
                 candidates.append(name)
             }
@@ -236,6 +246,7 @@ final class IntakeWorker: @unchecked Sendable {
 
             condition.lock()
             busy = false
+            batchLimit = 0
             unclaimableNow = unclaimable.count
             if !found.isEmpty {
                 results.append(contentsOf: found)
