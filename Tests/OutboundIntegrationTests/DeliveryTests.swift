@@ -211,13 +211,16 @@ final class DeliveryTests: IntegrationTestCase {
     func testDueRetriesAreClaimedBesideABacklogWithinTheSameBound() throws {
         // Twenty jobs wait in incoming/ and twenty retries are due in deferred/; the receiver
         // holds every request. Both sources share one bound of 8 x concurrency: the intake
-        // leaves a slot for the retries, and the retries do not come on top of its share.
+        // leaves room for the retries, and the retries do not come on top of its share.
         try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 60_000, status: 204) },
                         settings: ["concurrency": 1, "perHostConcurrency": 1, "timeoutMs": 90_000])
         let deferred = sandbox.spool.appendingPathComponent("deferred")
         try FileManager.default.createDirectory(at: deferred, withIntermediateDirectories: true)
+        // Megabyte bodies make the intake slow to read its share, so the loop looks at the
+        // retries while the intake still holds room it has not filled.
+        let largeBody = String(repeating: "x", count: 1_000_000)
         for index in 0..<20 {
-            try sandbox.drop(String(format: "new-%02d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+            try sandbox.drop(String(format: "new-%02d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new", body: largeBody))
             try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/retry"))
                 .write(to: deferred.appendingPathComponent(String(format: "retry-%02d.json", index)))
         }
@@ -228,9 +231,12 @@ final class DeliveryTests: IntegrationTestCase {
         usleep(1_000_000)
         let held = sandbox.jobs(in: "active")
         XCTAssertEqual(held.count, 8, "8 x concurrency 1, from both folders together")
-        XCTAssertEqual(held.filter { $0.hasPrefix("retry-") }.count, 1, "the slot kept for due retries")
-        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 13)
-        XCTAssertEqual(sandbox.jobs(in: "deferred").count, 19)
+        // How the eight split depends on which thread gets there first; that retries are
+        // among them does not (the intake's credit leaves room for them while they are due).
+        let retriesHeld = held.filter { $0.hasPrefix("retry-") }.count
+        XCTAssertGreaterThanOrEqual(retriesHeld, 1, "room is kept for due retries")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 20 - (8 - retriesHeld))
+        XCTAssertEqual(sandbox.jobs(in: "deferred").count, 20 - retriesHeld)
         XCTAssertEqual(server.requestCount, 1)
 
         running.signal(SIGTERM)
