@@ -153,8 +153,13 @@ public final class Dispatcher {
     /// `concurrency` kept back while retries are due, so a backlog in incoming/ never keeps
     /// them out (`claimDueDeferred` claims them beside what the intake holds, never beyond).
     private func intakeCredit() -> Int {
-        let retriesDue = schedule.nextDue.map { $0 <= clock.now() } ?? false
-        return max(0, maxClaimed - inFlight.count - ready.count - (retriesDue ? settings.concurrency : 0))
+        let keptForRetries = retriesAreDue(at: clock.now()) ? settings.concurrency : 0
+        return max(0, maxClaimed - inFlight.count - ready.count - keptForRetries)
+    }
+
+    /// Whether a job in deferred/ is due for its next attempt at `now`.
+    private func retriesAreDue(at now: Double) -> Bool {
+        schedule.nextDue.map { $0 <= now } ?? false
     }
 
     // MARK: the loop
@@ -329,7 +334,7 @@ public final class Dispatcher {
 
     private func claimDueDeferred() {
         let now = clock.now()
-        guard let due = schedule.nextDue, due <= now else { return }
+        guard retriesAreDue(at: now) else { return }
         var room = maxClaimed - inFlight.count - ready.count - intake.reservedCount
         while room > 0, let name = schedule.popDue(now: now) {
             do {
