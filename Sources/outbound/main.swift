@@ -16,35 +16,25 @@ func fail(_ failure: CommandFailure) -> Never {
     exit(failure.code.rawValue)
 }
 
-let environment = ProcessEnvironment.current()
-let arguments: Arguments
+let invocation: Invocation
 do {
-    arguments = try Arguments.parse(Array(CommandLine.arguments.dropFirst()), environment: environment)
+    invocation = try Invocation.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessEnvironment.current())
 } catch {
     fail(error)
 }
 
-if arguments.wantsHelp {
-    print(HelpText.forCommand(arguments.command))
+if invocation.wantsVersion {
+    print("outbound \(RequestBuilder.version)")
+    exit(ExitCode.ok.rawValue)
+}
+guard let command = invocation.command, !invocation.wantsHelp else {
+    print(HelpText.forCommand(invocation.command))
     exit(ExitCode.ok.rawValue)
 }
 
-let code: ExitCode
 do {
-    switch arguments.command {
-    case "--version":
-        print("outbound \(RequestBuilder.version)")
-        code = .ok
-    case "run", "drain":
-        code = try Commands.dispatch(arguments, signals: signals)
-    case "status":
-        code = Commands.status(arguments)
-    case "validate":
-        code = try Commands.validate(arguments)
-    default:
-        code = .usage
-    }
+    let code = try command.definition.execute(invocation, context: CommandContext(signals: signals))
+    exit(code.rawValue)
 } catch {
     fail(error)
 }
-exit(code.rawValue)

@@ -1,0 +1,65 @@
+import OutboundCore
+
+/// `outbound status`: how many jobs are in each folder, how old the oldest is, and the
+/// configuration in force.
+enum StatusCommand: CommandDefinition {
+    static let summary = "show how many jobs are in each folder and the loaded configuration"
+    static let options: [OptionSpec] = [.flag("--json")]
+    static let takesOperands = false
+
+    static let help = """
+    Usage: outbound status [--json] [--spool DIR] [--config DIR]
+
+    For each spool folder: how many jobs and how old the oldest is; then the
+    environment and client records Config holds.
+
+    Options:
+      --json          one JSON object instead of a table
+    \(HelpText.common)
+
+    Exit status: 0.
+    """
+
+    static func execute(_ invocation: Invocation, context: CommandContext) throws(CommandFailure) -> ExitCode {
+        let now = SystemClock().now()
+        let census = SpoolCensus(spool: Spool(root: invocation.spool), now: now)
+        var configuration: Configuration?
+        var configProblem: String?
+        do {
+            configuration = try ConfigLoader(directory: invocation.config, spoolDirectory: invocation.spool).load()
+        } catch {
+            configProblem = "\(error)"
+        }
+        if invocation.has("--json") {
+            var folders = JSONObjectWriter()
+            for entry in census.entries {
+                var folder = JSONObjectWriter()
+                folder.add("count", entry.count)
+                folder.add("oldestAgeSeconds", entry.oldestAgeSeconds.map { Int($0.rounded(.down)) })
+                folders.addRaw(entry.folder.rawValue, json: folder.finish())
+            }
+            var top = JSONObjectWriter()
+            top.add("spool", invocation.spool)
+            top.addRaw("folders", json: folders.finish())
+            top.add("environment", configuration?.settings.environment.rawValue)
+            top.add("clients", configuration?.registry.count)
+            top.add("activeClients", configuration?.registry.activeCount)
+            top.add("configError", configProblem)
+            print(String(decoding: top.finish(), as: UTF8.self))
+            return .ok
+        }
+        print("spool \(invocation.spool)")
+        print(TextTable.pad("folder", 10) + TextTable.pad("jobs", 8, right: true) + "  oldest")
+        for entry in census.entries {
+            print(TextTable.pad(entry.folder.rawValue, 10) + TextTable.pad(String(entry.count), 8, right: true) + "  "
+                + (entry.oldestAgeSeconds.map(TextTable.describeAge) ?? "-"))
+        }
+        if let configuration {
+            print("config \(invocation.config): environment \(configuration.settings.environment.rawValue), "
+                + "\(configuration.registry.count) client records (\(configuration.registry.activeCount) active)")
+        } else if let configProblem {
+            print("config \(invocation.config): NOT LOADED: \(configProblem)")
+        }
+        return .ok
+    }
+}
