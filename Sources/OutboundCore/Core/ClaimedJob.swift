@@ -1,5 +1,7 @@
-/// A job this process holds in its claim area, with what it knows about it in memory.
-final class ClaimedJob {
+/// A job this process holds in its claim area, with what the dispatch core knows about it.
+/// A value: the core changes its copy (one more attempt, a fresh gate pass) and nothing else
+/// sees the change until the core hands the job out in an action.
+struct ClaimedJob {
     /// The file name inside the claim area (and the folder it returns to).
     let name: String
     let job: Job
@@ -26,4 +28,7 @@ final class ClaimedJob {
         self.firstClaimedAt = firstClaimedAt
         self.hasSavedState = hasSavedState
     }
+
+    /// The destination whose per-host limit the job counts against.
+    var hostKey: String { job.url.hostKey }
 }

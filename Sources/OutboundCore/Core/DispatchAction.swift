@@ -1,0 +1,45 @@
+/// What the dispatch core asks its I/O shell to do, in the order given. The core has already
+/// updated its own state as if the action succeeded; a shell that cannot carry one out reports
+/// back with the matching event (`transferSetupFailed`, `deferralFailed`, …).
+enum DispatchAction {
+    /// Send one attempt of `claimed` under `token`, with the client record the gate found.
+    case startTransfer(token: Int, claimed: ClaimedJob, client: ClientRecord)
+    /// Queue the `accepted` line of a job admitted without one, and report its number back
+    /// with `DispatchCore.acceptedLineQueued(_:forJobNamed:)`: the job is not sent before that
+    /// line is on disk.
+    case queueAcceptedLine(name: String, job: Job)
+    /// File a finished job: write its sidecar, queue its outcome line, and rename it into its
+    /// folder only once that line is on disk.
+    case file(Filing)
+    /// Move a job to `deferred/` with its retry state, once its line is on disk; report the
+    /// name it got there with `DispatchCore.deferralFiled(_:as:)`.
+    case deferJob(Deferral)
+    /// Return a claim to the folder it came from (a stop, an end, an audit failure).
+    case putBack(name: String, to: SpoolFolder)
+    /// Ask the intake thread for a fresh pass over incoming/.
+    case requestIntakePass
+    /// Put back the claims of processes that are gone.
+    case recoverOrphans
+    /// Add jobs in deferred/ the schedule does not know yet (`DispatchCore.deferredFound`).
+    case scanDeferredFolder
+}
+
+/// A finished job on its way to `delivered/`, `failed/`, `refused/` or `corrupt/`.
+struct Filing {
+    /// The file name in the claim area.
+    let name: String
+    let folder: SpoolFolder
+    let record: AuditRecord
+    /// The `NAME.reason` file, for failed, refused and corrupt jobs.
+    let sidecar: ReasonSidecar?
+    /// Whether the job's `.state/` file goes when it leaves.
+    let clearsState: Bool
+}
+
+/// A job on its way to `deferred/`: the state saved for its next attempt and its line.
+struct Deferral {
+    /// The file name in the claim area.
+    let name: String
+    let state: JobState
+    let record: AuditRecord
+}
