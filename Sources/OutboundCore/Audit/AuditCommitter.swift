@@ -25,7 +25,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private let onDurable: @Sendable ([Work]) -> Void
     private let wake: @Sendable () -> Void
     private let thread = OnDemandThread(named: "outbound-audit")
-    private var condition: ThreadCondition { thread.condition }
+    private var condition: ThreadSignal { thread.condition }
 
     // Guarded by `condition`.
     private var pending: [AuditRecord] = []

@@ -22,24 +22,24 @@ struct SpoolFiler {
     func perform(_ moves: [FileMove], directories: DirectorySyncer) {
         guard !moves.isEmpty else { return }
         var touched: [SpoolFolder] = []
-        folders.renameLock.lock()
-        for move in moves {
-            let folder = folders[move.to]
-            do {
+        folders.renameLock.withLock { _ in
+            for move in moves {
+                let folder = folders[move.to]
                 do {
-                    try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
-                } catch let error as SystemError where error.isAlreadyExists {
-                    let target = try SpoolMover.freeName(for: move.name, in: folder.path)
-                    try move.sidecar?.write(beside: target, in: folder.path)
-                    try area.folder(for: move.name).move(move.name, to: folder, as: target)
+                    do {
+                        try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
+                    } catch let error as SystemError where error.isAlreadyExists {
+                        let target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                        try move.sidecar?.write(beside: target, in: folder.path)
+                        try area.folder(for: move.name).move(move.name, to: folder, as: target)
+                    }
+                    if move.clearsState { stateStore.remove(move.name) }
+                    if !touched.contains(move.to) { touched.append(move.to) }
+                } catch {
+                    FileSystem.writeStandardError("outbound: spool error: \(error)\n")
                 }
-                if move.clearsState { stateStore.remove(move.name) }
-                if !touched.contains(move.to) { touched.append(move.to) }
-            } catch {
-                FileSystem.writeStandardError("outbound: spool error: \(error)\n")
             }
         }
-        folders.renameLock.unlock()
         // The outcome folders only: on a journalling file system their fsync commits the
         // whole rename, the claim folder's side included. Should the claim folder's side be
         // lost all the same, the job shows up there again and recovery sends it once more:

@@ -1,3 +1,4 @@
+import Synchronization
 /// The spool's folders (contract section 2), named as on disk.
 public enum SpoolFolder: String, Sendable, CaseIterable {
     case tmp, incoming, active, deferred, hold, delivered, failed, refused, corrupt
@@ -44,7 +45,7 @@ public final class SpoolHandles: Sendable {
     /// until the first is done: burnt CPU on a two-core machine. Taking turns per batch here
     /// makes the waiting thread sleep instead, and leaves the core to the loop and the
     /// receiver. Only a matter of speed: a rename made without it is just as correct.
-    public let renameLock = ThreadLock()
+    public let renameLock = Mutex<Void>(())
 
     public init(spool: Spool) throws {
         handles = try Self.order.map { try DirectoryHandle(spool.path($0)) }

@@ -12,7 +12,7 @@ final class FilingWorker: @unchecked Sendable {
     private let directories = DirectorySyncer()
     private let wake: @Sendable () -> Void
     private let thread = OnDemandThread(named: "outbound-filing")
-    private var condition: ThreadCondition { thread.condition }
+    private var condition: ThreadSignal { thread.condition }
 
     // Guarded by `condition`.
     private var queued: [FileMove] = []
