@@ -40,7 +40,7 @@ enum Fixture {
     /// A URL parsed the way jobs and endpoints are.
     static func url(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> TargetURL {
         do {
-            return try CurlURLParser.parse(text)
+            return try TargetURLParser.parse(text)
         } catch {
             XCTFail("expected '\(text)' to parse, got \(error)", file: file, line: line)
             throw error

@@ -145,7 +145,7 @@ public struct ConfigLoader {
             var endpoints: [Endpoint] = []
             for text in endpointTexts {
                 do {
-                    let url = try CurlURLParser.parse(text)
+                    let url = try TargetURLParser.parse(text)
                     guard url.query == nil else {
                         throw ConfigError(file: file, entry: label, "endpoint '\(text)' must not have a query string")
                     }

@@ -93,9 +93,3 @@ final class IncomingQueue {
         return nil
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
