@@ -224,14 +224,21 @@ struct DispatchCore {
     /// (`durableLines`), while a transfer slot and its destination's share are free, after the
     /// gate has said yes again against the registry in force and its deadline has not passed.
     mutating func tick(now: Double, durableLines: Int) -> [DispatchAction] {
-        guard isRunning, !ready.isEmpty else { return [] }
+        guard isRunning, !ready.isEmpty, inFlight.count < window.concurrency else { return [] }
         var actions: [DispatchAction] = []
-        var waiting: [ClaimedJob] = []
-        for claimed in ready {
-            if claimed.acceptedLine > durableLines || inFlight.count >= window.concurrency || !hostLoad.hasRoom(for: claimed.hostKey) {
-                waiting.append(claimed)
+        // Jobs that wait are compacted to the front in their order, in place: the ready list
+        // holds up to the whole claim window, and copying each job out and back on every pass
+        // costs more than the rest of the pass.
+        var kept = 0
+        var index = 0
+        while index < ready.count {
+            defer { index += 1 }
+            if inFlight.count >= window.concurrency || ready[index].acceptedLine > durableLines || !hostLoad.hasRoom(for: ready[index].hostKey) {
+                if kept != index { ready.swapAt(kept, index) }
+                kept += 1
                 continue
             }
+            let claimed = ready[index]
             switch gateDecision(on: claimed.job, pass: claimed.gatePass) {
             case .refused(let reason, let message):
                 summary.refused += 1
@@ -249,7 +256,7 @@ struct DispatchCore {
                 actions.append(.startTransfer(token: token, claimed: claimed, client: client))
             }
         }
-        ready = waiting
+        ready.removeLast(ready.count - kept)
         return actions
     }
 
