@@ -22,7 +22,7 @@ struct SpoolFiler {
     func perform(_ moves: [FileMove], directories: DirectorySyncer) {
         guard !moves.isEmpty else { return }
         var touched: [SpoolFolder] = []
-        folders.renameLock.withLock { _ in
+        folders.renameLock.withLock {
             for move in moves {
                 let folder = folders[move.to]
                 do {

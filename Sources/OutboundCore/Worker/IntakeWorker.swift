@@ -238,7 +238,7 @@ final class IntakeWorker: @unchecked Sendable {
         var won: [String] = []
         var inUse: [String] = []
         var failed: [String] = []
-        area.folders.renameLock.withLock { _ in
+        area.folders.renameLock.withLock {
             for name in names {
                 do {
                     switch try area.claim(name, from: .incoming) {
