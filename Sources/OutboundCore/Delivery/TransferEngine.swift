@@ -70,9 +70,9 @@ public final class TransferEngine {
     /// one at 0), then lets libcurl do the work that is ready. Returns the readable descriptors
     /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
     /// *before* polling could finish one and then sleep the whole timeout on top of it.
-    public func wait(watching descriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
-        let ready = multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
-        multi.perform()
+    public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
+        let ready = try multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
+        try multi.perform()
         return ready
     }
 

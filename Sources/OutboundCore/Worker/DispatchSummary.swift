@@ -10,6 +10,8 @@ public struct DispatchSummary: Sendable {
         case stopped
         /// The audit log could not be written; claims were put back.
         case auditFailure(String)
+        /// libcurl's multi handle failed; claims were put back.
+        case transferEngineFailure(String)
     }
 
     public var ending: Ending = .finished

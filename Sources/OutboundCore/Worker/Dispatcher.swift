@@ -141,7 +141,12 @@ public final class Dispatcher {
             var descriptors: [Int32] = []
             if let signals { descriptors.append(signals.descriptor) }
             if let watcher { descriptors.append(watcher.descriptor) }
-            readable = engine.wait(watching: descriptors, timeoutMs: core.sleepMilliseconds(now: clock.now()))
+            do {
+                readable = try engine.wait(watching: descriptors, timeoutMs: core.sleepMilliseconds(now: clock.now()))
+            } catch {
+                ending = .transferEngineFailure("\(error)")
+                break
+            }
             for finished in engine.takeFinished() {
                 perform(core.transferFinished(token: finished.token, result: finished.result,
                                               milliseconds: finished.milliseconds, now: clock.now()))
