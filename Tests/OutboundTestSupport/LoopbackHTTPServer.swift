@@ -343,6 +343,26 @@ final class LoopbackServerCore: @unchecked Sendable {
                 for byte in Array("0123456789".utf8) {
                     guard sleep(milliseconds: interval), sendAll(fd, [byte]) else { return }
                 }
+            case .endlessBody(let status):
+                let head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nTransfer-Encoding: chunked\r\n\r\n"
+                guard sendAll(fd, Array(head.utf8)) else { return }
+                let chunk = Array("4000\r\n".utf8) + [UInt8](repeating: 0x61, count: 0x4000) + Array("\r\n".utf8)
+                while !isStopped {
+                    guard sendAll(fd, chunk) else { return }
+                }
+                return
+            case .hugeHeaders(let status, let bytes):
+                let line = Array("X-Filler: \(String(repeating: "a", count: 1000))\r\n".utf8)
+                var head = Array("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
+                for _ in 0..<max(1, bytes / line.count) { head += line }
+                head += Array("Content-Length: 0\r\n\r\n".utf8)
+                guard sendAll(fd, head) else { return }
+            case .resetMidBody(let status):
+                _ = sendAll(fd, Array("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nContent-Length: 1000\r\n\r\n0123456789".utf8))
+                usleep(50_000)  // let the head reach the client before the reset discards it
+                var option = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+                return
             }
             if !keepAlive {
                 closeGracefully(fd)

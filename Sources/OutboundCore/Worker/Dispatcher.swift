@@ -457,7 +457,8 @@ public final class Dispatcher {
         case .transportError(let error): errorText = error.description
         }
         record.status = status
-        record.error = errorText
+        record.error = errorText ?? finished.ending?.description
+        record.sends = finished.sends > 1 ? finished.sends : nil
         switch outcome {
         case .delivered:
             record.event = .delivered
