@@ -200,8 +200,21 @@ final class CurlTransfer {
     /// A finished transfer's failure, classified, with what OpenSSL said about it (a refused
     /// certificate's reason, or the TLS alert the server sent).
     func transportError(after code: CURLcode) -> TransportError {
-        Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code))
+        var osErrno = 0
+        _ = outbound_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
+        return Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code),
+                             osErrno: Int32(clamping: osErrno))
     }
+
+    /// errno values of a failed socket or connect call that say this host ran short, not the
+    /// destination: libcurl reports them as CURLE_COULDNT_CONNECT like a refused port.
+    static let localErrnos: Set<Int32> = [EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL]
+
+    /// CURLcodes that are about this host's own resources or files, never the destination.
+    static let localCodes: Set<UInt32> = [
+        CURLE_OUT_OF_MEMORY, CURLE_FAILED_INIT, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE,
+        CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
+    ].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 
     /// A response header's raw value from the last response, e.g. Retry-After.
     /// https://curl.se/libcurl/c/curl_easy_header.html
@@ -246,7 +259,10 @@ final class CurlTransfer {
     /// Maps a finished transfer's CURLcode to the contract's transport-error classes;
     /// `certificateProblem` (see above) is added to the generic text when there is one. A
     /// connection error that was the peer's TLS alert (`tlsAlert`) is a TLS error.
-    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil) -> TransportError {
+    /// `osErrno` (CURLINFO_OS_ERRNO) marks a connect failure that was this host running short
+    /// (`localErrnos`) as local.
+    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil,
+                         osErrno: Int32 = 0) -> TransportError {
         var detail = String(cString: curl_easy_strerror(code))
         if let certificateProblem { detail += " (\(certificateProblem))" }
         if let tlsAlert {
@@ -271,7 +287,8 @@ final class CurlTransfer {
         default:
             kind = .other
         }
-        return TransportError(kind: kind, detail: detail)
+        let isLocal = localCodes.contains(code.rawValue) || (kind == .connect && localErrnos.contains(osErrno))
+        return TransportError(kind: kind, detail: detail, isLocal: isLocal)
     }
 }
 
