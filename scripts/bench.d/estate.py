@@ -354,7 +354,13 @@ def estate(args):
                                             % (name, delivered, count, healthy_count))
             rate = count / last
             rates[name].append(rate)
-            return "%s %d in %.2f s = %.0f/s (run %.2f s)" % (name, count, last, rate, m.wall)
+            spent = ""
+            if name == "outbound mixed":
+                # Attempts that went to the hung destination: what a circuit breaker saves.
+                spent = ", %d attempts to the hung host" % sum(
+                    1 for r in audit(spool) if r.get("event") in ("failed", "deferred") and "attempt" in r
+                    and str(hung.port) in r.get("url", ""))
+            return "%s %d in %.2f s = %.0f/s (run %.2f s%s)" % (name, count, last, rate, m.wall, spent)
 
         drain_cmd = [args.bin, "drain", "--quiet", "--spool", spool, "--config", config]
         curl_cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K"]
