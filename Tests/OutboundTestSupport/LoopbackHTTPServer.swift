@@ -29,9 +29,10 @@ public final class LoopbackHTTPServer: Sendable {
     public let port: Int
     private let core: LoopbackServerCore
 
-    /// Binds 127.0.0.1 on a port the kernel picks and starts accepting connections;
-    /// `handler` chooses what to do with each request.
-    public init(handler: @escaping @Sendable (RecordedRequest) -> ServerAction) throws {
+    /// Binds 127.0.0.1 on `port` (0: a port the kernel picks) and starts accepting
+    /// connections; `handler` chooses what to do with each request. A given port lets a test
+    /// bring a destination back where a `SilentListener` stood.
+    public init(port requestedPort: Int = 0, handler: @escaping @Sendable (RecordedRequest) -> ServerAction) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LoopbackHTTPServerError(operation: "socket", code: errno) }
         func fail(_ operation: String) -> LoopbackHTTPServerError {
@@ -45,7 +46,7 @@ public final class LoopbackHTTPServer: Sendable {
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(requestedPort).bigEndian
         address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)  // 127.0.0.1 only
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
