@@ -43,13 +43,52 @@ static inline CURLcode outbound_easy_setopt_off(CURL *easy, CURLoption option, c
     return curl_easy_setopt(easy, option, value);
 }
 
-/** The write callback for response bodies: Outbound never keeps a response body. */
-size_t outbound_discard_body(char *data, size_t size, size_t count, void *userdata);
+/* ---- per-transfer meter: sends and response bytes ----------------------------- */
 
-/** Installs outbound_discard_body as the transfer's CURLOPT_WRITEFUNCTION. */
-static inline CURLcode outbound_easy_discard_response_body(CURL *easy) {
-    return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_discard_body);
+/**
+ * What one transfer put on the wire and read back, counted by C callbacks into memory the
+ * transfer owns (CURLOPT_PREREQDATA, CURLOPT_HEADERDATA, CURLOPT_WRITEDATA all point here).
+ *
+ * `sends`: requests that went out. libcurl calls CURLOPT_PREREQFUNCTION before every request
+ * it sends, its own silent resends included (a request whose reused connection died before
+ * any response is sent again on another connection). Once `sends` reaches `max_sends` a
+ * further resend is refused (CURL_PREREQFUNC_ABORT) and `resend_refused` is set: the transfer
+ * then ends in CURLE_ABORTED_BY_CALLBACK without that request going out.
+ *
+ * `status`: the code of the last status line received (0 before one), so a 2xx that arrived
+ * before the connection broke is still known. `received` counts header and body bytes; past
+ * `max_response_bytes` the header or write callback stops the transfer (CURLE_WRITE_ERROR)
+ * and sets `capped`.
+ * https://curl.se/libcurl/c/CURLOPT_PREREQFUNCTION.html
+ * https://curl.se/libcurl/c/CURLOPT_HEADERFUNCTION.html
+ */
+typedef struct outbound_transfer_meter {
+    long sends;
+    long max_sends;
+    int resend_refused;
+    int status;
+    size_t received;
+    size_t max_response_bytes;
+    int capped;
+} outbound_transfer_meter;
+
+/** Zeroes the counters before a transfer; the limits are kept. */
+static inline void outbound_meter_reset(outbound_transfer_meter *meter) {
+    meter->sends = 0;
+    meter->resend_refused = 0;
+    meter->status = 0;
+    meter->received = 0;
+    meter->capped = 0;
 }
+
+/**
+ * Installs the meter's callbacks on `easy` (prerequest, header and write functions) with
+ * `meter` as their data. The meter must outlive every transfer of the handle.
+ */
+CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter);
+
+/** The status code in a status line ("HTTP/1.1 200 OK\r\n", "HTTP/2 204 \r\n"), or 0. */
+int outbound_status_line_code(const char *line, size_t length);
 
 /* ---- curl_easy_getinfo ------------------------------------------------------ */
 

@@ -3,6 +3,9 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case started, stopped, recovered, accepted, refused, corrupt, delivered, deferred, failed
     case configReloaded = "config_reloaded"
     case configRejected = "config_rejected"
+    /// A destination's circuit opened or closed (contract section 13).
+    case destinationDown = "destination_down"
+    case destinationUp = "destination_up"
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
@@ -30,6 +33,15 @@ public struct AuditRecord: Sendable {
     public var version: String?
     /// Extra counters on `stopped` and `recovered` lines.
     public var count: Int?
+    /// On an outcome line: requests put on the wire in that attempt, written only when more
+    /// than 1 (libcurl resent the request once on another connection).
+    public var sends: Int?
+    /// On `destination_down` / `destination_up`: "scheme://host:port".
+    public var destination: String?
+    /// On `destination_down` / `destination_up`: the consecutive failures that opened it.
+    public var failures: Int?
+    /// On `destination_down`: how long it stays down before one probe, in milliseconds.
+    public var cooldownMs: Int?
 
     public init(_ event: AuditEvent, at: Double) {
         self.event = event
@@ -85,6 +97,10 @@ public struct AuditRecord: Sendable {
             writer.add("pid", pid)
             writer.add("version", version)
             writer.add("count", count)
+            writer.add("sends", sends)
+            writer.add("destination", destination)
+            writer.add("failures", failures)
+            writer.add("cooldownMs", cooldownMs)
         }
     }
 }

@@ -25,8 +25,15 @@ public struct ConfigLoader {
 
     private static let settingsFields: Set<String> = [
         "environment", "clientIdHeader", "idempotencyHeader", "concurrency", "perHostConcurrency",
-        "connectTimeoutMs", "timeoutMs", "retry", "tls", "auditLog", "maxJobBytes",
+        "connectTimeoutMs", "timeoutMs", "retry", "tls", "auditLog", "maxJobBytes", "maxClaimedBytes", "circuit", "lanes",
     ]
+
+    /// The largest `maxClaimedBytes`: 64 GiB, far above any machine this runs on, so a larger
+    /// value is a typo (an extra digit), not a wish.
+    static let maxClaimedBytesLimit = 64 << 30
+    /// The largest `circuit.failureThreshold`: a destination failing a thousand times in a row
+    /// is down; a larger threshold is the breaker turned off by accident (0 turns it off).
+    static let failureThresholdLimit = 1000
 
     /// Headers that belong to HTTP framing and can never carry the client ID or idempotency key.
     static let transportHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect"]
@@ -68,6 +75,24 @@ public struct ConfigLoader {
         settings.connectTimeoutMs = try reader.integer("connectTimeoutMs", in: 1...3_600_000) ?? settings.connectTimeoutMs
         settings.timeoutMs = try reader.integer("timeoutMs", in: 1...86_400_000) ?? settings.timeoutMs
         settings.maxJobBytes = try reader.integer("maxJobBytes", in: 1...(1 << 30)) ?? settings.maxJobBytes
+        settings.maxClaimedBytes = try reader.integer("maxClaimedBytes", in: 1...Self.maxClaimedBytesLimit) ?? settings.maxClaimedBytes
+        if let circuit = try reader.object("circuit") {
+            let circuitReader = FieldReader(file: file, entry: "circuit", members: circuit)
+            try circuitReader.rejectUnknown(["failureThreshold", "cooldownMs"])
+            settings.circuit.failureThreshold = try circuitReader.integer("failureThreshold", in: 0...Self.failureThresholdLimit)
+                ?? settings.circuit.failureThreshold
+            settings.circuit.cooldownMs = try circuitReader.integer("cooldownMs", in: 1...86_400_000) ?? settings.circuit.cooldownMs
+        }
+        if let lanes = try reader.object("lanes") {
+            let lanesReader = FieldReader(file: file, entry: "lanes", members: lanes)
+            try lanesReader.rejectUnknown(["onFailure"])
+            if let text = try lanesReader.string("onFailure") {
+                guard let policy = LaneFailurePolicy(rawValue: text) else {
+                    throw ConfigError(file: file, entry: "lanes", "field 'onFailure' must be \"block\" or \"skip\"")
+                }
+                settings.laneOnFailure = policy
+            }
+        }
         if let auditLog = try reader.string("auditLog") {
             guard !auditLog.isEmpty else { throw ConfigError(file: file, "field 'auditLog' must not be empty") }
             settings.auditLogPath = auditLog.hasPrefix("/") ? auditLog : "\(spoolDirectory)/\(auditLog)"

@@ -270,10 +270,13 @@ struct DispatchCore {
     }
 
     /// An attempt ended: file the job, or defer it with its attempts and age kept.
-    mutating func transferFinished(token: Int, result: AttemptResult, milliseconds: Int, now: Double) -> [DispatchAction] {
+    /// `sends` counts the requests put on the wire (2 after one silent resend); `ending` says
+    /// how an answered response ended when it did not end cleanly.
+    mutating func transferFinished(token: Int, result: AttemptResult, milliseconds: Int, sends: Int = 1,
+                                   ending: ResponseEnding? = nil, now: Double) -> [DispatchAction] {
         guard var claimed = takeInFlight(token) else { return [] }
         claimed.attempts += 1
-        switch records.attemptEnded(claimed, result: result, milliseconds: milliseconds, at: now) {
+        switch records.attemptEnded(claimed, result: result, milliseconds: milliseconds, sends: sends, ending: ending, at: now) {
         case .file(let filing):
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
             return [.file(filing)]

@@ -56,7 +56,8 @@ struct OutcomeRecords {
 
     /// What an attempt's end means for the job (its `attempts` already counts the attempt):
     /// a filing for delivered or failed, or a deferral until the retry is due.
-    func attemptEnded(_ claimed: ClaimedJob, result: AttemptResult, milliseconds: Int, at now: Double) -> AttemptConsequence {
+    func attemptEnded(_ claimed: ClaimedJob, result: AttemptResult, milliseconds: Int, sends: Int = 1,
+                      ending: ResponseEnding? = nil, at now: Double) -> AttemptConsequence {
         let outcome = policy.outcome(of: result, attempt: claimed.attempts, job: claimed.job,
                                      firstClaimedAt: claimed.firstClaimedAt, now: now)
         var record = record(.delivered, claimed, at: now)
@@ -67,6 +68,8 @@ struct OutcomeRecords {
         case .response(let code, _): record.status = code
         case .transportError(let error): record.error = error.description
         }
+        if record.error == nil { record.error = ending?.description }
+        record.sends = sends > 1 ? sends : nil
         switch outcome {
         case .delivered:
             return .file(Filing(name: claimed.name, folder: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState))

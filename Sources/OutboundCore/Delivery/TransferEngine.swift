@@ -13,6 +13,12 @@ public final class TransferEngine {
         public let token: Int
         public let result: AttemptResult
         public let milliseconds: Int
+        /// Requests put on the wire in this attempt: 2 when libcurl resent the request once
+        /// on another connection (the audit's `sends` field).
+        public let sends: Int
+        /// How the response ended when it was an answer but did not end cleanly (the
+        /// audit's `error` on an answered attempt); nil otherwise.
+        public let ending: ResponseEnding?
     }
 
     private let multi: CurlMulti
@@ -81,17 +87,9 @@ public final class TransferEngine {
         var finished: [Finished] = []
         while let (slot, code) = multi.nextFinished() {
             guard slot >= 0, slot < slots.count, busy[slot], let transfer = slots[slot] else { continue }
-            let result: AttemptResult
-            if code == CURLE_OK {
-                let status = transfer.responseStatus
-                // Only a response that may be retried has a use for Retry-After; looking it up
-                // walks every response header, so a success skips it.
-                let retryAfter = (200...299).contains(status) ? nil : transfer.responseHeader("Retry-After")
-                result = .response(status: status, retryAfter: retryAfter)
-            } else {
-                result = .transportError(transfer.transportError(after: code))
-            }
-            finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot)))
+            let (result, ending) = transfer.result(after: code)
+            finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot),
+                                     sends: transfer.sends, ending: ending))
             release(slot)
         }
         return finished

@@ -12,6 +12,17 @@ final class CurlTransfer {
     /// libcurl's text for the last failure (CURLOPT_ERRORBUFFER). Never logged: it can name
     /// the host. Only the fixed words of a TLS alert are taken from it (`tlsAlert`).
     private let errorText: UnsafeMutablePointer<CChar>
+    /// What the transfer sent and read back, counted by COutbound's callbacks (sends, the last
+    /// status line, response bytes). Owned here: libcurl holds its address in the handle.
+    private let meter: UnsafeMutablePointer<outbound_transfer_meter>
+
+    /// Requests one attempt may put on the wire: the first and one silent resend by libcurl
+    /// (a reused connection that died before any response). A further one is refused and the
+    /// attempt ends as a `reset`, so Outbound's own backoff decides about the next try.
+    static let maxSendsPerAttempt = 2
+    /// Response bytes (header section and body) read before Outbound stops reading: the
+    /// status line decides the outcome, the rest only has to be drained up to a bound.
+    static let maxResponseBytes = 64 * 1024
 
     /// `slot` is stored as CURLOPT_PRIVATE so a finished handle maps back in O(1).
     init?(slot: Int) {
@@ -20,6 +31,9 @@ final class CurlTransfer {
         self.slot = slot
         errorText = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        meter = .allocate(capacity: 1)
+        meter.initialize(to: outbound_transfer_meter(sends: 0, max_sends: Self.maxSendsPerAttempt, resend_refused: 0, status: 0,
+                                                     received: 0, max_response_bytes: Self.maxResponseBytes, capped: 0))
     }
 
     let slot: Int
@@ -28,6 +42,7 @@ final class CurlTransfer {
         releaseMemory()
         curl_easy_cleanup(easy)
         errorText.deallocate()
+        meter.deallocate()
     }
 
     private func releaseMemory() {
@@ -51,6 +66,7 @@ final class CurlTransfer {
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
         let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls)
         releaseMemory()
+        outbound_meter_reset(meter)
         if wanted != shape {
             shape = nil
             curl_easy_reset(easy)
@@ -85,7 +101,7 @@ final class CurlTransfer {
         if let caFile = shape.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
         if let certFile = shape.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
         if let keyFile = shape.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
-        try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
+        try check(outbound_easy_install_meter(easy, meter), "CURLOPT_PREREQFUNCTION, CURLOPT_HEADERFUNCTION, CURLOPT_WRITEFUNCTION")
         switch shape.method {
         case .get:
             try set(CURLOPT_HTTPGET, long: 1)
@@ -98,6 +114,43 @@ final class CurlTransfer {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
             try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
         }
+    }
+
+    /// Requests the last transfer put on the wire (libcurl's silent resend included).
+    var sends: Int { meter.pointee.sends }
+
+    /// The last transfer's result, judged from its CURLcode and the meter (contract section 7):
+    /// a 2xx status line that arrived is an answer whatever happened after it, and so is any
+    /// status whose response Outbound stopped reading at `maxResponseBytes`; `ending` says how
+    /// such a response ended. A resend refused by the meter is a `reset`.
+    func result(after code: CURLcode) -> (result: AttemptResult, ending: ResponseEnding?) {
+        if code == CURLE_OK {
+            let status = responseStatus
+            // Only a response that may be retried has a use for Retry-After; looking it up
+            // walks every response header, so a success skips it.
+            let retryAfter = (200...299).contains(status) ? nil : responseHeader("Retry-After")
+            return (.response(status: status, retryAfter: retryAfter), nil)
+        }
+        let metered = meter.pointee
+        if metered.resend_refused != 0 {
+            let detail = "the connection was lost before any response, again after libcurl's resend on another connection; "
+                + "not sent a third time in this attempt"
+            return (.transportError(TransportError(kind: .reset, detail: detail)), nil)
+        }
+        let status = Int(metered.status)
+        let capped = metered.capped != 0
+        if (200...299).contains(status) {
+            return (.response(status: status, retryAfter: nil),
+                    capped ? .capped(limit: Self.maxResponseBytes) : .broken(transportError(after: code)))
+        }
+        if capped && status >= 200 {
+            return (.response(status: status, retryAfter: responseHeader("Retry-After")), .capped(limit: Self.maxResponseBytes))
+        }
+        if capped {
+            let detail = "the response's header section passed \(Self.maxResponseBytes) bytes before a final status line"
+            return (.transportError(TransportError(kind: .reset, detail: detail)), nil)
+        }
+        return (.transportError(transportError(after: code)), nil)
     }
 
     /// The response's status code (0 when none was received).
@@ -147,8 +200,21 @@ final class CurlTransfer {
     /// A finished transfer's failure, classified, with what OpenSSL said about it (a refused
     /// certificate's reason, or the TLS alert the server sent).
     func transportError(after code: CURLcode) -> TransportError {
-        Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code))
+        var osErrno = 0
+        _ = outbound_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
+        return Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code),
+                             osErrno: Int32(clamping: osErrno))
     }
+
+    /// errno values of a failed socket or connect call that say this host ran short, not the
+    /// destination: libcurl reports them as CURLE_COULDNT_CONNECT like a refused port.
+    static let localErrnos: Set<Int32> = [EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL]
+
+    /// CURLcodes that are about this host's own resources or files, never the destination.
+    static let localCodes: Set<UInt32> = [
+        CURLE_OUT_OF_MEMORY, CURLE_FAILED_INIT, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE,
+        CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
+    ].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 
     /// A response header's raw value from the last response, e.g. Retry-After.
     /// https://curl.se/libcurl/c/curl_easy_header.html
@@ -193,7 +259,10 @@ final class CurlTransfer {
     /// Maps a finished transfer's CURLcode to the contract's transport-error classes;
     /// `certificateProblem` (see above) is added to the generic text when there is one. A
     /// connection error that was the peer's TLS alert (`tlsAlert`) is a TLS error.
-    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil) -> TransportError {
+    /// `osErrno` (CURLINFO_OS_ERRNO) marks a connect failure that was this host running short
+    /// (`localErrnos`) as local.
+    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil,
+                         osErrno: Int32 = 0) -> TransportError {
         var detail = String(cString: curl_easy_strerror(code))
         if let certificateProblem { detail += " (\(certificateProblem))" }
         if let tlsAlert {
@@ -218,7 +287,8 @@ final class CurlTransfer {
         default:
             kind = .other
         }
-        return TransportError(kind: kind, detail: detail)
+        let isLocal = localCodes.contains(code.rawValue) || (kind == .connect && localErrnos.contains(osErrno))
+        return TransportError(kind: kind, detail: detail, isLocal: isLocal)
     }
 }
 

@@ -148,8 +148,8 @@ public final class Dispatcher {
                 break
             }
             for finished in engine.takeFinished() {
-                perform(core.transferFinished(token: finished.token, result: finished.result,
-                                              milliseconds: finished.milliseconds, now: clock.now()))
+                perform(core.transferFinished(token: finished.token, result: finished.result, milliseconds: finished.milliseconds,
+                                              sends: finished.sends, ending: finished.ending, now: clock.now()))
             }
         }
         return finishRun()

@@ -1,0 +1,561 @@
+#!/usr/bin/env python3
+"""Partner-estate benchmarks for scripts/bench (issue 13), all on 127.0.0.1.
+
+  estate.py estate --bin B --work W --nginx N [--pairs P]
+      Five destinations: four nginx ports answering 204 and one listener that accepts and
+      never answers. 6,000 healthy and 300 hung jobs interleaved, timeoutMs 3000, one try.
+      Alternating, --pairs times: outbound drain of the mix, outbound drain of the 6,000
+      healthy jobs alone, curl --parallel over the mix. Prints the healthy rate (healthy
+      deliveries per second until the last one) of each, their medians and ratios.
+      Targets: mixed >= 0.95x all-healthy; outbound >= 10x curl on the mix.
+  estate.py tls --bin B --work W --nginx N [--pairs P] [--jobs N]
+      nginx over TLS 1.3 with a test CA (tls.caFile), N jobs (default 10,000): outbound drain
+      vs curl --parallel --cacert, alternating, medians. Target: drain >= 1.0x curl.
+  estate.py big --bin B --work W --nginx N
+      100 jobs of 9 MiB to a receiver answering 2 s after reading each request, default
+      concurrency (64): peak RSS of the drain (GNU time). Then the same burst through
+      `outbound run`: its RSS from /proc while idle afterwards. Then 100,000 small jobs to
+      nginx: peak RSS. Targets: <= 320 MiB, <= 64 MiB within 10 s after the burst, <= 64 MiB.
+
+Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
+not deliver what it should have.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CLIENT_ID = "6c12f6ab-2a3e-4f0e-9d7c-1f2e3d4c5b6a"
+PARALLEL = 64
+MIB = 1024 * 1024
+
+
+class VerificationError(Exception):
+    pass
+
+
+def log(line=""):
+    print(line, flush=True)
+
+
+def verdict(met):
+    return "met" if met else "NOT MET"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------- receivers
+
+class Nginx:
+    """One nginx master with a server block per port, answering 204 to everything."""
+
+    def __init__(self, binary, folder):
+        self.binary = binary
+        self.folder = folder
+        self.proc = None
+
+    def start(self, ports, tls=None, stamp_log=None):
+        """With `stamp_log`, every request is logged there as "<msec> <status>" (when nginx
+        answered it), the one clock both senders are measured by."""
+        os.makedirs(self.folder, exist_ok=True)
+        os.chmod(os.path.dirname(self.folder), 0o711)
+        os.chmod(self.folder, 0o755)
+        lines = [
+            "daemon off;", "master_process on;", "worker_processes %s;" % os.environ.get("BENCH_NGINX_WORKERS", "1"),
+            "pid %s/nginx.pid;" % self.folder, "lock_file %s/nginx.lock;" % self.folder,
+            "error_log %s/error.log warn;" % self.folder, "events { worker_connections 4096; }", "http {",
+            "    access_log off;", "    server_tokens off;", "    client_body_temp_path %s/client_body;" % self.folder,
+            "    client_body_buffer_size 64k;", "    keepalive_requests 1000000;", "    keepalive_timeout 300s;",
+        ]
+        if stamp_log:
+            lines[lines.index("    access_log off;")] = "    log_format stamp '$msec $status';\n    access_log %s stamp;" % stamp_log
+        for module in ("proxy", "fastcgi", "uwsgi", "scgi"):
+            lines.append("    %s_temp_path %s/%s;" % (module, self.folder, module))
+        for port in ports:
+            lines.append("    server {")
+            if tls:
+                lines += ["        listen 127.0.0.1:%d ssl backlog=4096;" % port,
+                          "        ssl_certificate %s;" % tls[0], "        ssl_certificate_key %s;" % tls[1],
+                          "        ssl_protocols TLSv1.3;", "        ssl_session_cache shared:tls:10m;"]
+            else:
+                lines.append("        listen 127.0.0.1:%d backlog=4096;" % port)
+            lines += ["        location / { return 204; }", "    }"]
+        lines.append("}")
+        conf = os.path.join(self.folder, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        check = subprocess.run([self.binary, "-p", self.folder + "/", "-c", conf, "-e", self.folder + "/error.log", "-t", "-q"],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            raise VerificationError("nginx rejected its config: %s" % check.stderr.strip())
+        self.proc = subprocess.Popen([self.binary, "-p", self.folder + "/", "-c", conf, "-e", self.folder + "/error.log"],
+                                     start_new_session=True)
+        deadline = time.monotonic() + 5
+        for port in ports:
+            while not port_answers(port):
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise VerificationError("nginx did not answer on port %d" % port)
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            stop_group(self.proc)
+
+
+def port_answers(port):
+    s = socket.socket()
+    s.settimeout(0.2)
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class HungListener:
+    """Accepts connections and never answers, holding them open until stopped."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4096)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.accepted = 0
+        self.stopped = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(conn)
+
+    def stop(self):
+        self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+        self.held = []
+
+
+class SlowHandler(BaseHTTPRequestHandler):
+    """Reads the whole request body, waits `delay` seconds, answers 204."""
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        left = int(self.headers.get("Content-Length", "0"))
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 20))
+            if not chunk:
+                return
+            left -= len(chunk)
+        time.sleep(self.server.delay)
+        self.send_response(204)
+        self.end_headers()
+        with self.server.lock:
+            self.server.answered += 1
+
+    def log_message(self, *args):
+        pass
+
+
+class SlowReceiver(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, delay):
+        super().__init__(("127.0.0.1", 0), SlowHandler)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.answered = 0
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+# ---------------------------------------------------------------- config, jobs
+
+def write_config(folder, endpoints, settings):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "outbound.json"), "w") as f:
+        json.dump(dict({"environment": "non-production"}, **settings), f, indent=2)
+    clients = {"clients": [{"clientId": CLIENT_ID, "application": "Bench Estate", "environment": "non-production",
+                            "status": "active", "endpoints": endpoints}]}
+    with open(os.path.join(folder, "clients.json"), "w") as f:
+        json.dump(clients, f, indent=2)
+
+
+def small_body(n):
+    return json.dumps({"messageType": "ADT^A08", "sequence": n, "note": "x" * 440}, separators=(",", ":"))
+
+
+def make_spool(root, jobs):
+    """A fresh spool with `jobs` ([(url, body)]) in incoming/, built beside it and renamed in."""
+    staging = root + ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(staging, "incoming"))
+    os.makedirs(os.path.join(staging, "tmp"))
+    for n, (url, body) in enumerate(jobs, 1):
+        with open(os.path.join(staging, "incoming", "job-%06d.json" % n), "w") as f:
+            json.dump({"clientId": CLIENT_ID, "url": url, "body": body}, f, separators=(",", ":"))
+    os.rename(staging, root)
+    os.sync()
+    time.sleep(0.5)
+
+
+def curl_config(path, jobs, extra=""):
+    """One entry per job, separated by `next`; `extra` goes into every entry (options given on
+    curl's command line apply to the first entry only)."""
+    with open(path, "w") as f:
+        for n, (url, body) in enumerate(jobs, 1):
+            if n > 1:
+                f.write("next\n")
+            f.write('url = "%s"\ndata-binary = "%s"\n' % (url, body.replace("\\", "\\\\").replace('"', '\\"')))
+            f.write('header = "Epic-Client-ID: %s"\nheader = "Idempotency-Key: job-%06d"\n' % (CLIENT_ID, n))
+            f.write('header = "Content-Type: application/json"\noutput = "/dev/null"\n')
+            f.write('write-out = "%%{http_code} %%{url_effective}\\n"\n%s' % extra)
+
+
+# ---------------------------------------------------------------- running and reading
+
+def stop_group(proc):
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except OSError:
+            return
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class Measured:
+    pass
+
+
+def run_measured(cmd, work):
+    """Runs `cmd` under GNU time: wall seconds, peak RSS (KiB), stdout, the start time."""
+    ru = os.path.join(work, "rusage")
+    m = Measured()
+    m.started = time.time()
+    start = time.monotonic()
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", ru] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        m.stdout, m.stderr = proc.communicate()
+    except BaseException:
+        stop_group(proc)
+        raise
+    m.wall = time.monotonic() - start
+    m.rc = proc.returncode
+    try:
+        with open(ru) as f:
+            m.maxrss_kib = int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        m.maxrss_kib = float("nan")
+    return m
+
+
+def audit(spool):
+    lines = []
+    with open(os.path.join(spool, "audit.jsonl"), "rb") as f:
+        for line in f:
+            if line.strip():
+                lines.append(json.loads(line))
+    return lines
+
+
+def drain(args, spool, config):
+    m = run_measured([args.bin, "drain", "--quiet", "--spool", spool, "--config", config], args.work)
+    if m.rc != 0:
+        raise VerificationError("drain exited %d: %s" % (m.rc, m.stderr.decode(errors="replace")[-2000:]))
+    return m
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+# ---------------------------------------------------------------- --estate
+
+def estate(args):
+    healthy_count, hung_count, timeout_ms = 6000, 300, 3000
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    ports = [free_port() for _ in range(4)]
+    stamp_log = os.path.join(args.work, "answered.log")
+    nginx.start(ports, stamp_log=stamp_log)
+    hung = HungListener()
+    try:
+        bases = ["http://127.0.0.1:%d/ingest/" % p for p in ports]
+        hung_base = "http://127.0.0.1:%d/ingest/" % hung.port
+        mixed, healthy = [], []
+        every = (healthy_count + hung_count) // hung_count
+        h = 0
+        for n in range(healthy_count + hung_count):
+            if n % every == every - 1 and len(mixed) - h < hung_count:
+                mixed.append((hung_base + str(n), small_body(n)))
+            else:
+                job = (bases[h % 4] + str(n), small_body(n))
+                mixed.append(job)
+                healthy.append(job)
+                h += 1
+        config = os.path.join(args.work, "config")
+        write_config(config, bases + [hung_base], {"timeoutMs": timeout_ms, "retry": {"maxAttempts": 1}})
+        curl_mixed = os.path.join(args.work, "mixed.curl")
+        curl_config(curl_mixed, mixed, 'max-time = %g\n' % (timeout_ms / 1000))
+        spool = os.path.join(args.work, "spool")
+        log("five destinations: nginx on %s, hung listener on %d; %d healthy + %d hung jobs interleaved, "
+            "timeoutMs %d, maxAttempts 1" % (", ".join(map(str, ports)), hung.port, healthy_count, hung_count, timeout_ms))
+        curl_healthy = os.path.join(args.work, "healthy.curl")
+        curl_config(curl_healthy, healthy, 'max-time = %g\n' % (timeout_ms / 1000))
+        rates = {"outbound mixed": [], "outbound healthy": [], "curl mixed": [], "curl healthy": []}
+
+        def measure(name, cmd, spool_jobs=None):
+            if spool_jobs is not None:
+                make_spool(spool, spool_jobs)
+            open(stamp_log, "w").close()
+            m = run_measured(cmd, args.work)
+            if spool_jobs is not None and m.rc != 0:
+                raise VerificationError("%s: drain exited %d: %s" % (name, m.rc, m.stderr.decode(errors="replace")[-2000:]))
+            count, last = answered(stamp_log, m.started)
+            if name.startswith("outbound"):
+                delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+                if delivered != healthy_count or count != healthy_count:
+                    raise VerificationError("%s: %d delivered, nginx answered %d, expected %d"
+                                            % (name, delivered, count, healthy_count))
+            rate = count / last
+            rates[name].append(rate)
+            spent = ""
+            if name == "outbound mixed":
+                # Attempts that went to the hung destination: what a circuit breaker saves.
+                spent = ", %d attempts to the hung host" % sum(
+                    1 for r in audit(spool) if r.get("event") in ("failed", "deferred") and "attempt" in r
+                    and str(hung.port) in r.get("url", ""))
+            return "%s %d in %.2f s = %.0f/s (run %.2f s%s)" % (name, count, last, rate, m.wall, spent)
+
+        drain_cmd = [args.bin, "drain", "--quiet", "--spool", spool, "--config", config]
+        curl_cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K"]
+        for pair in range(1, args.pairs + 1):
+            parts = [measure("outbound mixed", drain_cmd, mixed), measure("outbound healthy", drain_cmd, healthy),
+                     measure("curl mixed", curl_cmd + [curl_mixed]), measure("curl healthy", curl_cmd + [curl_healthy])]
+            log("round %d: %s" % (pair, "; ".join(parts)))
+        med = {name: median(values) for name, values in rates.items()}
+        log()
+        log("healthy requests answered per second, from process start to the last healthy answer (nginx's clock), medians:")
+        for name, value in med.items():
+            log("  %-17s %7.0f/s" % (name, value))
+        ratio = med["outbound mixed"] / med["outbound healthy"]
+        log("outbound, healthy rate with the hung host: %.2fx the all-healthy rate (target >= 0.95x): %s"
+            % (ratio, verdict(ratio >= 0.95)))
+        log("curl --parallel, the same: %.2fx" % (med["curl mixed"] / med["curl healthy"]))
+        versus = med["outbound mixed"] / med["curl mixed"]
+        log("outbound vs curl --parallel on the mix: %.1fx (target >= 10x): %s" % (versus, verdict(versus >= 10)))
+    finally:
+        hung.stop()
+        nginx.stop()
+
+
+def answered(stamp_log, started):
+    """Requests nginx answered 204 since the log was emptied, and the seconds from `started`
+    to the last of them; the log is emptied again."""
+    with open(stamp_log) as f:
+        stamps = [float(line.split()[0]) for line in f if line.split()[1:2] == ["204"]]
+    open(stamp_log, "w").close()
+    return len(stamps), (max(stamps) - started if stamps else float("nan"))
+
+
+# ---------------------------------------------------------------- --tls
+
+def make_test_ca(folder):
+    """A CA and a server certificate for 127.0.0.1 and localhost, with the openssl CLI."""
+    os.makedirs(folder, exist_ok=True)
+    ca_key, ca_cert = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
+    key, csr, cert = os.path.join(folder, "server.key"), os.path.join(folder, "server.csr"), os.path.join(folder, "server.pem")
+    ext = os.path.join(folder, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+                "extendedKeyUsage=serverAuth\n")
+    run = lambda *a: subprocess.run(["openssl"] + list(a), check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out", ca_cert,
+        "-days", "2", "-subj", "/CN=Outbound bench CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    os.chmod(key, 0o644)
+    return ca_cert, cert, key
+
+
+def tls(args):
+    count = args.jobs or 10000
+    ca, cert, key = make_test_ca(os.path.join(args.work, "ca"))
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    port = free_port()
+    nginx.start([port], tls=(cert, key))
+    try:
+        base = "https://127.0.0.1:%d/ingest/" % port
+        probe = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "--tlsv1.3",
+                                "--cacert", ca, "--data-binary", "{}", base + "probe"], capture_output=True, text=True)
+        if probe.stdout != "204 0":
+            raise VerificationError("TLS probe answered %r: %s" % (probe.stdout, probe.stderr))
+        jobs = [(base + str(n), small_body(n)) for n in range(1, count + 1)]
+        config = os.path.join(args.work, "config")
+        write_config(config, [base], {"concurrency": PARALLEL, "perHostConcurrency": PARALLEL, "tls": {"caFile": ca}})
+        curl_file = os.path.join(args.work, "tls.curl")
+        curl_config(curl_file, jobs, 'cacert = "%s"\n' % ca)
+        spool = os.path.join(args.work, "spool")
+        log("nginx TLS 1.3 (test CA, P-256) on 127.0.0.1:%d; %d jobs; concurrency %d" % (port, count, PARALLEL))
+        drains, curls = [], []
+        for pair in range(1, args.pairs + 1):
+            make_spool(spool, jobs)
+            m = drain(args, spool, config)
+            delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+            if delivered != count:
+                raise VerificationError("drain delivered %d of %d" % (delivered, count))
+            c = run_measured(["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file], args.work)
+            ok = sum(1 for line in c.stdout.decode(errors="replace").split("\n") if line.startswith("204 "))
+            if ok != count:
+                raise VerificationError("curl got %d 204s of %d" % (ok, count))
+            drains.append(count / m.wall)
+            curls.append(count / c.wall)
+            log("pair %d: drain %.2f s (%.0f/s, peak %d MiB), curl --parallel %.2f s (%.0f/s)"
+                % (pair, m.wall, count / m.wall, m.maxrss_kib // 1024, c.wall, count / c.wall))
+        ratio = median(drains) / median(curls)
+        log()
+        log("medians: drain %.0f/s, curl --parallel --cacert %.0f/s: %.2fx (target >= 1.0x): %s"
+            % (median(drains), median(curls), ratio, verdict(ratio >= 1.0)))
+    finally:
+        nginx.stop()
+
+
+# ---------------------------------------------------------------- --big
+
+def big(args):
+    receiver = SlowReceiver(delay=2.0)
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    port = free_port()
+    nginx.start([port])
+    try:
+        slow_base = "http://127.0.0.1:%d/ingest/" % receiver.port
+        fast_base = "http://127.0.0.1:%d/ingest/" % port
+        config = os.path.join(args.work, "config")
+        write_config(config, [slow_base, fast_base], {})
+        spool = os.path.join(args.work, "spool")
+        body = "y" * (9 * MIB)
+        big_jobs = [(slow_base + str(n), body) for n in range(1, 101)]
+        log("100 jobs of 9 MiB to a receiver answering 2 s after each request; default settings (concurrency 64)")
+        make_spool(spool, big_jobs)
+        m = drain(args, spool, config)
+        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        if delivered != 100:
+            raise VerificationError("drain delivered %d of 100 big jobs" % delivered)
+        peak_big = m.maxrss_kib / 1024
+        log("drain: %.2f s, peak RSS %.0f MiB (target <= 320 MiB): %s" % (m.wall, peak_big, verdict(peak_big <= 320)))
+
+        idle = run_burst(args, spool, config, big_jobs)
+        log("run: RSS %.0f MiB at the last delivery, %.0f MiB 10 s later (target < 64 MiB): %s"
+            % (idle[0], idle[1], verdict(idle[1] < 64)))
+
+        small = [(fast_base + str(n), small_body(n)) for n in range(1, 100001)]
+        make_spool(spool, small)
+        m = drain(args, spool, config)
+        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        if delivered != 100000:
+            raise VerificationError("drain delivered %d of 100,000 small jobs" % delivered)
+        peak_small = m.maxrss_kib / 1024
+        log("100,000 small jobs to nginx: drain %.2f s, peak RSS %.0f MiB (target <= 64 MiB): %s"
+            % (m.wall, peak_small, verdict(peak_small <= 64)))
+    finally:
+        nginx.stop()
+        receiver.shutdown()
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_burst(args, spool, config, jobs):
+    """`outbound run` on an empty spool; the jobs renamed in at once; RSS at the last delivery
+    and 10 s later."""
+    make_spool(spool, [])
+    staging = os.path.join(spool, "tmp")
+    for n, (url, body) in enumerate(jobs, 1):
+        with open(os.path.join(staging, "burst-%06d.json" % n), "w") as f:
+            json.dump({"clientId": CLIENT_ID, "url": url, "body": body}, f, separators=(",", ":"))
+    proc = subprocess.Popen([args.bin, "run", "--spool", spool, "--config", config], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        time.sleep(1)
+        for n in range(1, len(jobs) + 1):
+            name = "burst-%06d.json" % n
+            os.rename(os.path.join(staging, name), os.path.join(spool, "incoming", name))
+        deadline = time.monotonic() + 300
+        while len(os.listdir(os.path.join(spool, "delivered"))) < len(jobs):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise VerificationError("run delivered %d of %d" % (len(os.listdir(os.path.join(spool, "delivered"))), len(jobs)))
+            time.sleep(0.1)
+        at_end = rss_mib(proc.pid)
+        time.sleep(10)
+        return at_end, rss_mib(proc.pid)
+    finally:
+        stop_group(proc)
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="estate.py")
+    parser.add_argument("mode", choices=["estate", "tls", "big"])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--nginx", required=True)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=0)
+    args = parser.parse_args(argv)
+    # SIGTERM from scripts/bench unwinds like Ctrl-C, so the receivers started here stop.
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        {"estate": estate, "tls": tls, "big": big}[args.mode](args)
+    except VerificationError as error:
+        log("bench: %s" % error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
