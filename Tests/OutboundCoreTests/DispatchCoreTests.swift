@@ -209,4 +209,56 @@ final class DispatchCoreTests: XCTestCase {
         let rollback = core.ending(abortedTokens: [])
         guard case .putBack("r.json", .deferred)? = rollback.first else { return XCTFail("\(rollback)") }
     }
+
+    // MARK: destinations that are down (contract 13)
+
+    private func connectFailure() -> AttemptResult {
+        .transportError(TransportError(kind: .connect, detail: "Couldn't connect to server"))
+    }
+
+    func testADownDestinationsJobsAreSetAsideWithoutAnAttemptAndOthersGoOn() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 2; $0.circuit.cooldownMs = 30_000; $0.retry.baseDelayMs = 10 }
+        _ = core.intakeDelivered(try (1...2).map { try intakeJob("f\($0)", line: $0, core: core) }, now: 1000)
+        var events: [DestinationEvent] = []
+        for started in started(core.tick(now: 1000, durableLines: 10)) {
+            for action in core.transferFinished(token: started.token, result: connectFailure(), milliseconds: 1, now: 1001) {
+                if case .destinationChanged(let event) = action { events.append(event) }
+            }
+        }
+        XCTAssertEqual(events.map(\.kind), [.down], "two connect failures in a row open the circuit")
+        XCTAssertEqual(events.first?.destination.description, "https://acme.example:443")
+        _ = core.intakeDelivered([try intakeJob("later", line: 3, core: core),
+                                  try intakeJob("elsewhere", url: "https://other.example/x", line: 4, core: core)], now: 1002)
+        let actions = core.tick(now: 1002, durableLines: 10)
+        XCTAssertEqual(started(actions).map(\.name), ["elsewhere.json"], "another destination is not held up")
+        let setAside = try XCTUnwrap(deferrals(actions).first)
+        XCTAssertEqual(setAside.name, "later.json")
+        XCTAssertEqual(setAside.state.attempts, 0, "no attempt is counted while down")
+        XCTAssertEqual(setAside.record.reason, "destination_down")
+        XCTAssertEqual(setAside.state.nextAttemptAt, 1001 + 30, "until the cooldown ends")
+    }
+
+    func testAfterTheCooldownOneProbeDecidesAndSuccessBringsItUp() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 1; $0.circuit.cooldownMs = 1000 }
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let first = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first)
+        _ = core.transferFinished(token: first.token, result: connectFailure(), milliseconds: 1, now: 1000)
+        _ = core.intakeDelivered([try intakeJob("p1", line: 2, core: core), try intakeJob("p2", line: 3, core: core)], now: 1001.5)
+        let probeTick = core.tick(now: 1001.5, durableLines: 3)
+        XCTAssertEqual(started(probeTick).map(\.name), ["p1.json"], "one probe only")
+        XCTAssertEqual(deferrals(probeTick).map(\.name), ["p2.json"])
+        let up = core.transferFinished(token: started(probeTick)[0].token, result: .response(status: 204, retryAfter: nil), milliseconds: 1, now: 1002)
+        guard case .destinationChanged(let event)? = up.first else { return XCTFail("\(up)") }
+        XCTAssertEqual(event.kind, .up)
+        XCTAssertTrue(core.destinations.down.isEmpty)
+    }
+
+    func testHTTPStatusesNeverOpenTheCircuit() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 1 }
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first?.token)
+        let actions = core.transferFinished(token: token, result: .response(status: 503, retryAfter: nil), milliseconds: 1, now: 1000)
+        XCTAssertFalse(actions.contains { if case .destinationChanged = $0 { return true } else { return false } })
+        XCTAssertTrue(core.destinations.down.isEmpty)
+    }
 }

@@ -14,6 +14,8 @@ enum DispatchAction {
     /// Move a job to `deferred/` with its retry state, once its line is on disk; report the
     /// name it got there with `DispatchCore.deferralFiled(_:as:)`.
     case deferJob(Deferral)
+    /// A destination went down or came back up: its audit line, and `status`'s view of it.
+    case destinationChanged(DestinationEvent)
     /// Return a claim to the folder it came from (a stop, an end, an audit failure).
     case putBack(name: String, to: SpoolFolder)
     /// Ask the intake thread for a fresh pass over incoming/.

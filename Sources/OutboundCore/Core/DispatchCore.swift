@@ -52,6 +52,11 @@ struct DispatchCore {
     private(set) var generation = 0
     private var records: OutcomeRecords
     private var policy: RetryPolicy { records.policy }
+    /// Per-destination circuits (contract 13): jobs to a destination that is down are set
+    /// aside without an attempt.
+    private(set) var destinations: DestinationTable
+    /// Tokens of transfers sent as a down destination's one probe.
+    private var probes: Set<Int> = []
 
     /// Claimed, gate-checked jobs waiting for a transfer slot (or for their accepted line).
     private(set) var ready: [ClaimedJob] = []
@@ -71,6 +76,7 @@ struct DispatchCore {
         hostLoad = HostLoad(limit: settings.perHostConcurrency)
         self.gate = gate
         records = OutcomeRecords(policy: policy)
+        destinations = DestinationTable(rules: CircuitRules(settings))
         nextRecoveryAt = now + Self.recoveryInterval
         nextRescanAt = now + Self.rescanInterval
     }
@@ -249,10 +255,18 @@ struct DispatchCore {
                     actions.append(.file(records.expiry(claimed, at: now)))
                     continue
                 }
+                let verdict = destinations.decide(for: Destination(claimed.job.url), now: now)
+                if case .setAside(let until) = verdict {
+                    // Its deadline still runs: it comes back by then, to fail `expired`.
+                    let deadline = policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt)
+                    actions.append(.deferJob(records.setAside(claimed, until: min(until, deadline + 0.001), at: now)))
+                    continue
+                }
                 let token = nextToken
                 nextToken += 1
                 inFlight[token] = claimed
                 hostLoad.add(claimed.hostKey)
+                if verdict == .probe { probes.insert(token) }
                 actions.append(.startTransfer(token: token, claimed: claimed, client: client))
             }
         }
@@ -264,6 +278,7 @@ struct DispatchCore {
     /// an attempt.
     mutating func transferSetupFailed(token: Int, error: String, now: Double) -> [DispatchAction] {
         guard var claimed = takeInFlight(token) else { return [] }
+        if probes.remove(token) != nil { destinations.abandonProbe(for: Destination(claimed.job.url), now: now) }
         claimed.attempts += 1
         summary.failed += 1
         return [.file(records.setupFailure(claimed, error: error, at: now))]
@@ -276,14 +291,19 @@ struct DispatchCore {
                                    ending: ResponseEnding? = nil, now: Double) -> [DispatchAction] {
         guard var claimed = takeInFlight(token) else { return [] }
         claimed.attempts += 1
+        var actions: [DispatchAction] = []
+        if let event = destinations.record(result, for: Destination(claimed.job.url), probe: probes.remove(token) != nil, now: now) {
+            actions.append(.destinationChanged(event))
+        }
         switch records.attemptEnded(claimed, result: result, milliseconds: milliseconds, sends: sends, ending: ending, at: now) {
         case .file(let filing):
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
-            return [.file(filing)]
+            actions.append(.file(filing))
         case .defer(let deferral):
             summary.deferred += 1
-            return [.deferJob(deferral)]
+            actions.append(.deferJob(deferral))
         }
+        return actions
     }
 
     /// The deferred job now waits in deferred/ as `target`, due at `due`.
@@ -316,6 +336,7 @@ struct DispatchCore {
         records = OutcomeRecords(policy: policy)
         window = ClaimWindow(concurrency: settings.concurrency)
         hostLoad.limit = settings.perHostConcurrency
+        destinations.update(rules: CircuitRules(settings))
     }
 
     // MARK: the end
@@ -350,6 +371,7 @@ struct DispatchCore {
     mutating func ending(abortedTokens: [Int]) -> [DispatchAction] {
         var actions: [DispatchAction] = []
         for token in abortedTokens {
+            probes.remove(token)
             if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
         }
         for claimed in ready { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }

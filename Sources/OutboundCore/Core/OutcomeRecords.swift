@@ -54,6 +54,17 @@ struct OutcomeRecords {
         return failure(claimed, .transferSetup, "the transfer could not be set up: \(error)", record: record)
     }
 
+    /// A job to a destination that is down, set aside until `until` without an attempt
+    /// (contract 13): its attempt count and age unchanged.
+    func setAside(_ claimed: ClaimedJob, until: Double, at now: Double) -> Deferral {
+        var record = record(.deferred, claimed, at: now)
+        record.reason = "destination_down"
+        record.message = "\(Destination(claimed.job.url)) is down; not attempted before the next probe"
+        record.nextAttemptAt = until
+        let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode)
+        return Deferral(name: claimed.name, state: state, record: record)
+    }
+
     /// What an attempt's end means for the job (its `attempts` already counts the attempt):
     /// a filing for delivered or failed, or a deferral until the retry is due.
     func attemptEnded(_ claimed: ClaimedJob, result: AttemptResult, milliseconds: Int, sends: Int = 1,

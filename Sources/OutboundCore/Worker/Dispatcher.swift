@@ -36,6 +36,8 @@ public final class Dispatcher {
     let spoolFiler: SpoolFiler
     let directories = DirectorySyncer()
     var moves = MoveBatch()
+    /// This process's destinations that are down, as `status` reads them.
+    private let downDestinations: DownDestinationsFile
     var auditFailure: String?
     /// How the loop ended, once it has.
     private var ending: DispatchSummary.Ending?
@@ -67,6 +69,7 @@ public final class Dispatcher {
             throw StartError.spool(error)
         }
         stateStore = JobStateStore(spool: spool)
+        downDestinations = DownDestinationsFile(spool: spool, process: area.name)
         engine = try TransferEngine(maxConnections: settings.concurrency)
         self.signals = signals
         // Only `run` watches incoming/ with inotify. A drain finds late arrivals all the same:
@@ -259,6 +262,9 @@ public final class Dispatcher {
             case .file(let filing): file(filing)
             case .deferJob(let deferral): deferJob(deferral)
             case .putBack(let name, let folder): putBack(name, to: folder)
+            case .destinationChanged(let event):
+                audit.append(event.auditRecord(at: clock.now()))
+                downDestinations.write(core.destinations.down)
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
@@ -300,6 +306,7 @@ public final class Dispatcher {
             try? audit.flush()
         }
         audit.stop()
+        downDestinations.remove()
         try? FileSystem.syncDirectory(spool.path(.incoming))
         area.dissolve()
         if progress != nil { reportProgress(force: true) }

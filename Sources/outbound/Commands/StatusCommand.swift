@@ -10,8 +10,9 @@ enum StatusCommand: CommandDefinition {
     static let help = """
     Usage: outbound status [--json] [--spool DIR] [--config DIR]
 
-    For each spool folder: how many jobs and how old the oldest is; then the
-    environment and client records Config holds.
+    For each spool folder: how many jobs and how old the oldest is; destinations
+    that running processes see as down (circuit open); then the environment and
+    client records Config holds.
 
     Options:
       --json          one JSON object instead of a table
@@ -30,7 +31,20 @@ enum StatusCommand: CommandDefinition {
         } catch {
             configProblem = "\(error)"
         }
+        let down = DownDestinationsFile.read(spool: Spool(root: invocation.spool))
         if invocation.has("--json") {
+            var downList: [UInt8] = [UInt8(ascii: "[")]
+            for (index, entry) in down.enumerated() {
+                var item = JSONObjectWriter()
+                item.add("destination", entry.destination)
+                item.addTimestamp("until", entry.until)
+                item.add("failures", entry.failures)
+                item.add("cooldownMs", entry.cooldownMs)
+                item.add("process", entry.process)
+                if index > 0 { downList.append(UInt8(ascii: ",")) }
+                downList += item.finish()
+            }
+            downList.append(UInt8(ascii: "]"))
             var folders = JSONObjectWriter()
             for entry in census.entries {
                 var folder = JSONObjectWriter()
@@ -45,6 +59,7 @@ enum StatusCommand: CommandDefinition {
             top.add("clients", configuration?.registry.count)
             top.add("activeClients", configuration?.registry.activeCount)
             top.add("configError", configProblem)
+            top.addRaw("destinationsDown", json: downList)
             print(String(decoding: top.finish(), as: UTF8.self))
             return .ok
         }
@@ -53,6 +68,10 @@ enum StatusCommand: CommandDefinition {
         for entry in census.entries {
             print(TextTable.pad(entry.folder.rawValue, 10) + TextTable.pad(String(entry.count), 8, right: true) + "  "
                 + (entry.oldestAgeSeconds.map(TextTable.describeAge) ?? "-"))
+        }
+        for entry in down {
+            let when = entry.until.map { "until \(Timestamp.format($0))" } ?? "probing now"
+            print("destination \(entry.destination) is DOWN (\(entry.failures) failures in a row; \(when); seen by \(entry.process))")
         }
         if let configuration {
             print("config \(invocation.config): environment \(configuration.settings.environment.rawValue), "
