@@ -6,6 +6,8 @@ struct ClaimedJob {
     let name: String
     let job: Job
     let inode: UInt64
+    /// What the byte budget holds for it (its file's size), released when it leaves.
+    let bytes: Int
     /// Where it was claimed from, and where it goes back if the process stops first.
     let origin: SpoolFolder
     /// Attempts already made, over the job's whole life (restored from its state file).
@@ -19,10 +21,11 @@ struct ClaimedJob {
     /// Its pass through the gate, while the configuration that made it is in force.
     var gatePass: GatePass?
 
-    init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
+    init(name: String, job: Job, inode: UInt64, bytes: Int, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name
         self.job = job
         self.inode = inode
+        self.bytes = bytes
         self.origin = origin
         self.attempts = attempts
         self.firstClaimedAt = firstClaimedAt

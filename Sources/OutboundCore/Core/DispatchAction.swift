@@ -16,8 +16,9 @@ enum DispatchAction {
     case deferJob(Deferral)
     /// A destination went down or came back up: its audit line, and `status`'s view of it.
     case destinationChanged(DestinationEvent)
-    /// Return a claim to the folder it came from (a stop, an end, an audit failure).
-    case putBack(name: String, to: SpoolFolder)
+    /// Return a claim to the folder it came from (a stop, an end, an audit failure); its
+    /// `bytes` leave the byte budget.
+    case putBack(name: String, to: SpoolFolder, bytes: Int)
     /// Ask the intake thread for a fresh pass over incoming/.
     case requestIntakePass
     /// Put back the claims of processes that are gone.
@@ -36,6 +37,8 @@ struct Filing {
     let sidecar: ReasonSidecar?
     /// Whether the job's `.state/` file goes when it leaves.
     let clearsState: Bool
+    /// What the byte budget held for the job (0 when nothing: a corrupt file's bytes went at once).
+    var bytes = 0
 }
 
 /// A job on its way to `deferred/`: the state saved for its next attempt and its line.
@@ -44,4 +47,6 @@ struct Deferral {
     let name: String
     let state: JobState
     let record: AuditRecord
+    /// What the byte budget held for the job.
+    var bytes = 0
 }

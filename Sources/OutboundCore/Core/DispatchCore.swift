@@ -136,8 +136,8 @@ struct DispatchCore {
         var actions: [DispatchAction] = []
         for result in results {
             switch result {
-            case .job(let name, let job, let inode, let state, let pass, let acceptedLine):
-                actions += admit(name, job: job, inode: inode, state: state, origin: .incoming, pass: pass,
+            case .job(let name, let job, let inode, let bytes, let state, let pass, let acceptedLine):
+                actions += admit(name, job: job, inode: inode, bytes: bytes, state: state, origin: .incoming, pass: pass,
                                  acceptedLine: acceptedLine, now: now)
             case .corrupt(let name, let reason, let message):
                 actions += corruptFound(name, reason, message, now: now)
@@ -166,8 +166,8 @@ struct DispatchCore {
     }
 
     /// A retry claimed from deferred/ and read: to the gate, keeping its attempts and age.
-    mutating func retryClaimed(_ name: String, job: Job, inode: UInt64, state: JobState?, now: Double) -> [DispatchAction] {
-        admit(name, job: job, inode: inode, state: state, origin: .deferred, pass: nil, acceptedLine: 0, now: now)
+    mutating func retryClaimed(_ name: String, job: Job, inode: UInt64, bytes: Int = 0, state: JobState?, now: Double) -> [DispatchAction] {
+        admit(name, job: job, inode: inode, bytes: bytes, state: state, origin: .deferred, pass: nil, acceptedLine: 0, now: now)
     }
 
     /// A retry whose name is taken in the claim area by its namesake from incoming/: again in a second.
@@ -186,9 +186,9 @@ struct DispatchCore {
     /// Gate-checks a decoded job; an allowed one waits in `ready` for a transfer slot. A job
     /// from `incoming/` normally comes with its `accepted` line queued by the intake thread;
     /// one without (the intake's gate said no, a reload since says yes) gets it now.
-    private mutating func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder,
+    private mutating func admit(_ name: String, job: Job, inode: UInt64, bytes: Int, state: JobState?, origin: SpoolFolder,
                                 pass: GatePass?, acceptedLine: Int, now: Double) -> [DispatchAction] {
-        var claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
+        var claimed = ClaimedJob(name: name, job: job, inode: inode, bytes: bytes, origin: origin,
                                  attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now,
                                  hasSavedState: state != nil)
         switch gateDecision(on: job, pass: pass) {
@@ -324,7 +324,7 @@ struct DispatchCore {
     mutating func stopRequested(now: Double) -> [DispatchAction] {
         guard isRunning else { return [] }
         lifecycle = .stopping(deadline: now + mode.graceSeconds)
-        let actions = ready.map { DispatchAction.putBack(name: $0.name, to: $0.origin) }
+        let actions = ready.map { DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes) }
         ready.removeAll()
         return actions
     }
@@ -372,12 +372,12 @@ struct DispatchCore {
         var actions: [DispatchAction] = []
         for token in abortedTokens {
             probes.remove(token)
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
-        for claimed in ready { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+        for claimed in ready { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         ready.removeAll()
         for token in inFlight.keys.sorted() {
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
         return actions
     }

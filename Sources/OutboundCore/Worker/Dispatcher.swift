@@ -48,6 +48,7 @@ public final class Dispatcher {
     public init(spoolRoot: String, configuration: Configuration, mode: Mode, signals: SignalWatcher?,
                 clock: any WallClock = SystemClock(), jitter: any JitterSource = RandomJitter(),
                 progress: ((DispatchSummary, Int) -> Void)? = nil) throws {
+        MemoryTuning.returnLargeBlocksToTheSystem()
         spool = Spool(root: spoolRoot)
         self.clock = clock
         self.jitter = jitter
@@ -88,7 +89,7 @@ public final class Dispatcher {
         filingWorker = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
-                              maxJobBytes: settings.maxJobBytes, gate: configuration.gate, gateGeneration: 0, audit: audit,
+                              maxJobBytes: settings.maxJobBytes, maxClaimedBytes: settings.maxClaimedBytes, gate: configuration.gate, gateGeneration: 0, audit: audit,
                               clock: clock, wake: engine.wakeUp)
     }
 
@@ -182,23 +183,37 @@ public final class Dispatcher {
     private func claimDueRetries() {
         let now = clock.now()
         for name in core.retriesToClaim(now: now, reservedByIntake: intake.reservedCount) {
+            // Room in the byte budget first, by the file's size, so a retry is never claimed
+            // only to wait for memory.
+            let size = FileSystem.size(of: spool.path(.deferred, name)) ?? 0
+            guard intake.reserveBytes(size) else {
+                core.retryNameInUse(name, now: now)
+                continue
+            }
             do {
                 switch try area.claim(name, from: .deferred) {
                 case .claimed: break
-                case .gone: continue
+                case .gone:
+                    intake.releaseBytes(size)
+                    continue
                 case .nameInUse:
+                    intake.releaseBytes(size)
                     core.retryNameInUse(name, now: now)
                     continue
                 }
             } catch {
+                intake.releaseBytes(size)
                 reportSpoolError(error)
                 continue
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
-            case .job(let job, let inode):
-                perform(core.retryClaimed(name, job: job, inode: inode, state: stateStore.load(name, inode: inode), now: now))
+            case .job(let job, let inode, _):
+                perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: stateStore.load(name, inode: inode), now: now))
             case .corrupt(let reason, let message, _):
+                intake.releaseBytes(size)
                 perform(core.corruptFound(name, reason, message, now: now))
+            case .waitForBytes:
+                preconditionFailure("a retry's bytes are reserved before it is read")
             }
         }
     }
@@ -259,9 +274,15 @@ public final class Dispatcher {
                 }
             case .queueAcceptedLine(let name, let job):
                 core.acceptedLineQueued(audit.append(.accepted(at: clock.now(), file: name, job: job)), forJobNamed: name)
-            case .file(let filing): file(filing)
-            case .deferJob(let deferral): deferJob(deferral)
-            case .putBack(let name, let folder): putBack(name, to: folder)
+            case .file(let filing):
+                file(filing)
+                if filing.bytes > 0 { intake.releaseBytes(filing.bytes) }
+            case .deferJob(let deferral):
+                deferJob(deferral)
+                if deferral.bytes > 0 { intake.releaseBytes(deferral.bytes) }
+            case .putBack(let name, let folder, let bytes):
+                putBack(name, to: folder)
+                if bytes > 0 { intake.releaseBytes(bytes) }
             case .destinationChanged(let event):
                 audit.append(event.auditRecord(at: clock.now()))
                 downDestinations.write(core.destinations.down)
@@ -289,11 +310,7 @@ public final class Dispatcher {
         // What the committer handed on is filed before the end; claims the intake thread made
         // that nobody took go back.
         filingWorker.stop()
-        for result in intake.stop() {
-            switch result {
-            case .job(let name, _, _, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
-            }
-        }
+        for name in intake.stop() { putBack(name, to: .incoming) }
         let stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
         core.ended(ending, unclaimable: unclaimable, stillDeferred: stillDeferred)
         if auditFailure == nil {

@@ -39,6 +39,11 @@ final class IntakeWorker: @unchecked Sendable {
         var passes = IntakePasses()
         /// How many files in incoming/ could not be claimed, as of the last batch.
         var unclaimableNow = 0
+        /// Job bytes held in memory by this process (`maxClaimedBytes`): reserved here before
+        /// a file is read, released by the loop when the job leaves it.
+        var budget: ByteBudget
+        /// Releases so far: claimed files waiting for room are tried again after one.
+        var releases = 0
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.
@@ -56,8 +61,13 @@ final class IntakeWorker: @unchecked Sendable {
     /// and none holds a drain open, since retrying at once would only fail again.
     private var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
+    /// Claimed files the byte budget had no room for yet, in claim order: read before
+    /// anything new is claimed.
+    private var waitingForBytes: [String] = []
+    /// `Shared.releases` when `waitingForBytes` was last tried.
+    private var releasesSeen = 0
 
-    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
+    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int, maxClaimedBytes: Int,
          gate: Gate, gateGeneration: Int, audit: AuditCommitter<FileMove>,
          clock: any WallClock, wake: @escaping @Sendable () -> Void) {
         self.spool = spool
@@ -66,7 +76,8 @@ final class IntakeWorker: @unchecked Sendable {
         self.audit = audit
         self.clock = clock
         self.wake = wake
-        shared = ThreadCondition(Shared(decoder: decoder, gate: gate, gateGeneration: gateGeneration, maxJobBytes: maxJobBytes))
+        shared = ThreadCondition(Shared(decoder: decoder, gate: gate, gateGeneration: gateGeneration, maxJobBytes: maxJobBytes,
+                                        budget: ByteBudget(limit: maxClaimedBytes)))
         thread = OnDemandThread(named: "outbound-intake", signal: shared)
         queue = IncomingQueue(folder: spool.path(.incoming))
     }
@@ -116,6 +127,24 @@ final class IntakeWorker: @unchecked Sendable {
         }
     }
 
+    /// Reserves `bytes` for a job the loop is about to read (a retry); false when the budget
+    /// has no room now.
+    func reserveBytes(_ bytes: Int) -> Bool {
+        shared.withLock { $0.budget.reserve(bytes) == .granted }
+    }
+
+    /// A job's bytes left memory (it was filed, deferred or put back).
+    func releaseBytes(_ bytes: Int) {
+        shared.withLock { state in
+            state.budget.release(bytes)
+            state.releases += 1
+        }
+        shared.signal()
+    }
+
+    /// Bytes held now, for tests and progress.
+    var heldBytes: Int { shared.withLock { $0.budget.held } }
+
     /// Everything found since the last call.
     func takeResults() -> [IntakeResult] {
         shared.withLock { state in
@@ -144,15 +173,20 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.passes.answeredRequests }
     }
 
-    /// Stops claiming, ends the thread and waits for it; returns results
-    /// it produced but nobody took.
-    func stop() -> [IntakeResult] {
+    /// Stops claiming, ends the thread and waits for it; returns the names of the claims it
+    /// holds that nobody took (results, and files that waited for room in the budget).
+    func stop() -> [String] {
         thread.stop()
-        return shared.withLock { state in
+        let left = shared.withLock { state in
             let left = state.results
             state.results.removeAll()
             return left
         }
+        return left.map { result in
+            switch result {
+            case .job(let name, _, _, _, _, _, _), .corrupt(let name, _, _): return name
+            }
+        } + waitingForBytes
     }
 
     // MARK: the intake thread
@@ -185,6 +219,24 @@ final class IntakeWorker: @unchecked Sendable {
                     }
                 }
                 let room = held.state.credit - held.state.results.count
+                if !waitingForBytes.isEmpty {
+                    // Claimed files wait for room in the byte budget; nothing new is claimed
+                    // meanwhile. They are tried again after each release.
+                    guard room > 0, held.state.releases != releasesSeen else {
+                        held.wait(seconds: 1)
+                        continue
+                    }
+                    releasesSeen = held.state.releases
+                    held.state.busy = true
+                    let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                    let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
+                    held.state.busy = false
+                    if !found.isEmpty {
+                        held.state.results.append(contentsOf: found)
+                        wake()
+                    }
+                    continue
+                }
                 guard room >= held.state.batchThreshold, queue.hasPending else {
                     let nextLater = laterFiles.values.min() ?? now + 1
                     held.wait(seconds: min(nextLater, now + 1) - now)
@@ -209,6 +261,22 @@ final class IntakeWorker: @unchecked Sendable {
             }
             thread.markFinished()
         }
+    }
+
+    /// Files that waited for room in the byte budget, read in claim order while it has room.
+    private func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
+        var found: [IntakeResult] = []
+        let waiting = waitingForBytes
+        waitingForBytes.removeAll()
+        for (index, name) in waiting.enumerated() {
+            if found.count >= room || !waitingForBytes.isEmpty {
+                waitingForBytes.append(contentsOf: waiting[index...])
+                break
+            }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+        }
+        if !found.isEmpty { audit.commit(handing: []) }
+        return found
     }
 
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
@@ -271,8 +339,22 @@ final class IntakeWorker: @unchecked Sendable {
 
     /// Reads and decodes one claimed file; nil when it was put back to age.
     private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> IntakeResult? {
-        switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) {
-        case .job(let job, let inode):
+        // Once one file waits for room, the rest of the batch waits behind it (claim order).
+        if !waitingForBytes.isEmpty {
+            waitingForBytes.append(name)
+            return nil
+        }
+        var reserved = 0
+        let outcome = JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
+            guard reserveBytes(size) else { return false }
+            reserved = size
+            return true
+        }
+        switch outcome {
+        case .waitForBytes:
+            waitingForBytes.append(name)
+            return nil
+        case .job(let job, let inode, let bytes):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             var pass: GatePass?
             var acceptedLine = 0
@@ -280,8 +362,10 @@ final class IntakeWorker: @unchecked Sendable {
                 pass = GatePass(generation: gateGeneration, client: client)
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
-            return .job(name: name, job: job, inode: inode, state: state, pass: pass, acceptedLine: acceptedLine)
+            return .job(name: name, job: job, inode: inode, bytes: bytes, state: state, pass: pass, acceptedLine: acceptedLine)
         case .corrupt(let reason, let message, let modified):
+            // Nothing of a file that is not a job stays in memory.
+            if reserved > 0 { releaseBytes(reserved) }
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
