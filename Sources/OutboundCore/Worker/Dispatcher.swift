@@ -264,6 +264,10 @@ public final class Dispatcher {
     // MARK: carrying out actions
 
     func perform(_ actions: [DispatchAction]) {
+        guard !actions.isEmpty else { return }
+        // Bytes of the jobs these actions let go, given back to the budget at once.
+        var released = (bytes: 0, jobs: 0)
+        defer { if released.jobs > 0 { intake.releaseBytes(released.bytes, jobs: released.jobs) } }
         for action in actions {
             switch action {
             case .startTransfer(let token, let claimed, let client):
@@ -276,13 +280,13 @@ public final class Dispatcher {
                 core.acceptedLineQueued(audit.append(.accepted(at: clock.now(), file: name, job: job)), forJobNamed: name)
             case .file(let filing):
                 file(filing)
-                if filing.bytes > 0 { intake.releaseBytes(filing.bytes) }
+                if filing.bytes > 0 { released = (released.bytes + filing.bytes, released.jobs + 1) }
             case .deferJob(let deferral):
                 deferJob(deferral)
-                if deferral.bytes > 0 { intake.releaseBytes(deferral.bytes) }
+                if deferral.bytes > 0 { released = (released.bytes + deferral.bytes, released.jobs + 1) }
             case .putBack(let name, let folder, let bytes):
                 putBack(name, to: folder)
-                if bytes > 0 { intake.releaseBytes(bytes) }
+                if bytes > 0 { released = (released.bytes + bytes, released.jobs + 1) }
             case .destinationChanged(let event):
                 audit.append(event.auditRecord(at: clock.now()))
                 downDestinations.write(core.destinations.down)

@@ -44,6 +44,8 @@ final class IntakeWorker: @unchecked Sendable {
         var budget: ByteBudget
         /// Releases so far: claimed files waiting for room are tried again after one.
         var releases = 0
+        /// Claimed files wait for room: only then does a release wake the intake thread.
+        var waitingForRoom = false
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.
@@ -133,13 +135,14 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.budget.reserve(bytes) == .granted }
     }
 
-    /// A job's bytes left memory (it was filed, deferred or put back).
-    func releaseBytes(_ bytes: Int) {
-        shared.withLock { state in
-            state.budget.release(bytes)
+    /// Jobs' bytes left memory (filed, deferred or put back): `bytes` in all, of `jobs` jobs.
+    func releaseBytes(_ bytes: Int, jobs: Int = 1) {
+        let wake = shared.withLock { state in
+            state.budget.release(bytes, jobs: jobs)
             state.releases += 1
+            return state.waitingForRoom
         }
-        shared.signal()
+        if wake { shared.signal() }
     }
 
     /// Bytes held now, for tests and progress.
@@ -227,10 +230,12 @@ final class IntakeWorker: @unchecked Sendable {
                         continue
                     }
                     releasesSeen = held.state.releases
+                    held.state.waitingForRoom = false
                     held.state.busy = true
                     let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
                     let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
                     held.state.busy = false
+                    held.state.waitingForRoom = !waitingForBytes.isEmpty
                     if !found.isEmpty {
                         held.state.results.append(contentsOf: found)
                         wake()
@@ -251,6 +256,7 @@ final class IntakeWorker: @unchecked Sendable {
                     claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit)
                 }
                 held.state.passes.claiming(attempted)
+                held.state.waitingForRoom = !waitingForBytes.isEmpty
                 held.state.busy = false
                 held.state.batchLimit = 0
                 held.state.unclaimableNow = unclaimable.count
