@@ -109,3 +109,24 @@ extension FileIdentity {
         isRegular = info.st_mode & S_IFMT == S_IFREG
     }
 }
+
+extension FileSystem {
+    /// poll(2) for one descriptor: true when it is readable within `timeoutMs`.
+    /// https://man7.org/linux/man-pages/man2/poll.2.html
+    public static func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, timeoutMs) > 0 && entry.revents & Int16(POLLIN) != 0
+    }
+
+    /// lseek(2) to the end: the offset, which is where a follower starts.
+    public static func seekToEnd(_ fd: Int32, path: String) throws -> Int {
+        Int(try systemCall("seek", path: path) { lseek(fd, 0, SEEK_END) })
+    }
+}
+
+extension FileSystem {
+    /// Writes bytes to standard output at once, bypassing stdio's buffer.
+    public static func writeStandardOutput(_ bytes: [UInt8]) {
+        try? writeAll(1, bytes, path: "standard output")
+    }
+}
