@@ -109,10 +109,15 @@ final class AuditChainUnitTests: XCTestCase {
         deferred.ms = 2
         var refused = AuditRecord(.refused, at: 0)
         refused.reason = "inactive_client"
-        registry.observe([delivered, deferred, refused, AuditRecord(.accepted, at: 0)])
+        var down = AuditRecord(.destinationDown, at: 0)
+        down.destination = "https://acme.example:443"
+        var up = AuditRecord(.destinationUp, at: 0)
+        up.destination = "https://other.example:443"
+        registry.observe([delivered, deferred, refused, AuditRecord(.accepted, at: 0), down, up])
         let snapshot = registry.snapshot()
         XCTAssertEqual(snapshot.attempts, ["2xx": 1, "connect": 1])
         XCTAssertEqual(snapshot.outcomes.count, 3)
+        XCTAssertEqual(snapshot.destinationsOpen, ["https://acme.example:443": 1, "https://other.example:443": 0])
         XCTAssertEqual(snapshot.durationCount, 2)
         XCTAssertEqual(snapshot.durationCounts[MetricsRegistry.durationBuckets.firstIndex(of: 0.05)!], 2)
         XCTAssertEqual(snapshot.durationCounts[0], 1, "2 ms is within the 5 ms bucket, 30 ms is not")

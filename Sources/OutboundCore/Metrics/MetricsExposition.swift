@@ -6,10 +6,14 @@ public struct MetricsExposition {
     /// nil for `status --prometheus`: a process that delivers nothing has no counters, so the
     /// counter families are printed with their HELP and TYPE and no samples.
     public let counters: MetricsRegistry.Snapshot?
+    /// `outbound_destination_open`: from the process's own audit lines (its counters), or,
+    /// for `status`, what the running processes record as down in `.state/destinations/`.
+    public let destinationsOpen: [String: Int]
 
-    public init(census: SpoolCensus, counters: MetricsRegistry.Snapshot?) {
+    public init(census: SpoolCensus, counters: MetricsRegistry.Snapshot?, destinationsOpen: [String: Int]? = nil) {
         self.census = census
         self.counters = counters
+        self.destinationsOpen = destinationsOpen ?? counters?.destinationsOpen ?? [:]
     }
 
     public func text() -> String {
@@ -44,8 +48,11 @@ public struct MetricsExposition {
         }
         family(&out, "outbound_transfers_in_flight", "gauge", "Transfers this process has on the wire.")
         if let counters { out += "outbound_transfers_in_flight \(counters.transfersInFlight)\n" }
-        // No source yet: the circuit breaker (section 13) and OAuth (section 12) come later.
-        family(&out, "outbound_destination_open", "gauge", "1 while a destination's circuit is open.")
+        family(&out, "outbound_destination_open", "gauge", "1 while a destination's circuit is open (scheme://host:port).")
+        for (destination, open) in destinationsOpen.sorted(by: { $0.key < $1.key }) {
+            out += "outbound_destination_open{destination=\"\(Self.escape(destination))\"} \(open)\n"
+        }
+        // No source yet: OAuth (section 12) comes later.
         family(&out, "outbound_token_requests_total", "counter", "OAuth token requests, by client and result.")
         return out
     }

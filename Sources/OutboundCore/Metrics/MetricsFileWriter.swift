@@ -2,17 +2,13 @@
 /// (left in place), as a temporary file renamed over it, the node_exporter textfile
 /// collector's convention. Runs on a thread of its own: a census of the spool reads every
 /// folder, which the dispatcher's loop must not wait for.
-///
-/// `@unchecked Sendable`: `stopRequested` is touched only while holding `condition`; the
-/// rest is immutable or Sendable.
-public final class MetricsFileWriter: @unchecked Sendable {
+public final class MetricsFileWriter: Sendable {
     public let path: String
     private let spool: Spool
     private let registry: MetricsRegistry
     private let interval: Double
-    private let condition = ThreadCondition()
-    private var stopRequested = false
-    private var finished = false
+    /// Whether a stop was asked for, and whether the thread has ended.
+    private let state = ThreadCondition((stopRequested: false, finished: false))
 
     public init(path: String, spool: Spool, registry: MetricsRegistry, interval: Double = 10) {
         self.path = path
@@ -30,11 +26,11 @@ public final class MetricsFileWriter: @unchecked Sendable {
 
     /// Ends the thread and writes the file a last time.
     public func stop() {
-        condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
+        state.withLockHeld { held in
+            held.state.stopRequested = true
+            state.broadcast()
+            while !held.state.finished { held.wait() }
+        }
         try? writeOnce()
     }
 
@@ -44,16 +40,16 @@ public final class MetricsFileWriter: @unchecked Sendable {
     }
 
     private func run() {
-        condition.lock()
-        while !stopRequested {
-            condition.wait(seconds: interval)
-            if stopRequested { break }
-            condition.unlock()
-            do { try writeOnce() } catch { FileSystem.writeStandardError("outbound: metrics file: \(error)\n") }
-            condition.lock()
+        state.withLockHeld { held in
+            while !held.state.stopRequested {
+                held.wait(seconds: interval)
+                if held.state.stopRequested { break }
+                held.unlocked {
+                    do { try writeOnce() } catch { FileSystem.writeStandardError("outbound: metrics file: \(error)\n") }
+                }
+            }
+            held.state.finished = true
+            state.broadcast()
         }
-        finished = true
-        condition.broadcast()
-        condition.unlock()
     }
 }

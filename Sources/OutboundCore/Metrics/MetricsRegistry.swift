@@ -21,6 +21,9 @@ public final class MetricsRegistry: @unchecked Sendable {
         public var durationSum = 0.0
         public var durationCount = 0
         public var transfersInFlight = 0
+        /// `outbound_destination_open` by destination (`scheme://host:port`, no path): 1 after
+        /// a `destination_down` line, 0 after its `destination_up`.
+        public var destinationsOpen: [String: Int] = [:]
     }
 
     public struct OutcomeKey: Hashable, Sendable, Comparable {
@@ -43,6 +46,9 @@ public final class MetricsRegistry: @unchecked Sendable {
         for record in records {
             switch record.event {
             case .delivered, .deferred, .failed, .refused, .corrupt: break
+            case .destinationDown, .destinationUp:
+                if let destination = record.destination { counters.destinationsOpen[destination] = record.event == .destinationDown ? 1 : 0 }
+                continue
             default: continue
             }
             counters.outcomes[OutcomeKey(outcome: record.event.rawValue, reason: record.reason ?? "none"), default: 0] += 1

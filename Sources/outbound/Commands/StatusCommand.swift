@@ -27,7 +27,10 @@ enum StatusCommand: CommandDefinition {
         let now = SystemClock().now()
         let census = SpoolCensus(spool: Spool(root: invocation.spool), now: now)
         if invocation.has("--prometheus") {
-            FileSystem.writeStandardOutput(Array(MetricsExposition(census: census, counters: nil).text().utf8))
+            var open: [String: Int] = [:]
+            for entry in DownDestinationsFile.read(spool: Spool(root: invocation.spool)) { open[entry.destination] = 1 }
+            let exposition = MetricsExposition(census: census, counters: nil, destinationsOpen: open)
+            FileSystem.writeStandardOutput(Array(exposition.text().utf8))
             return .ok
         }
         var configuration: Configuration?
