@@ -175,6 +175,22 @@ final class AuditChainTests: IntegrationTestCase {
         assertBroken(try audit(["verify", "--anchor", wrong]), naming: ["\(name):4", "anchor"])
     }
 
+    func testARotationIsNoticedByARunningWriterEvenBeforeItsSIGHUP() throws {
+        try makeSandbox()
+        let runner = try sandbox.startRun()
+        defer { runner.signal(SIGKILL); runner.wait(timeout: 5) }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 })
+        let rotated = sandbox.spool.appendingPathComponent("audit.jsonl.1")
+        try FileManager.default.moveItem(at: sandbox.auditLog, to: rotated)
+        try sandbox.drop("late.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/late"))
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered").count == 1 })
+        XCTAssertEqual(sandbox.audit("delivered").count, 1, "the new lines went to a new file at the log's path, not the rotated one")
+        XCTAssertFalse(try String(contentsOf: rotated, encoding: .utf8).contains("\"delivered\""))
+        runner.signal(SIGTERM)
+        XCTAssertEqual(runner.wait(timeout: 30), 0, runner.standardError)
+        XCTAssertEqual(try audit(["verify", rotated.path, sandbox.auditLog.path]).status, 0)
+    }
+
     func testAMissingRotatedFileInTheMiddleIsNamed() throws {
         let rotated = try writeLogWithRotation()
         // Rotate once more, with a drain after it: audit.jsonl.1.gz, audit.jsonl.2, audit.jsonl.
