@@ -232,6 +232,19 @@ final class AuditChainTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.audit("delivered").count, 2)
     }
 
+    func testALogFromBeforeTheChainGetsAChainStartingAtSeqOne() throws {
+        try makeSandbox()
+        try Data("{\"ts\":\"2026-01-01T00:00:00.000Z\",\"event\":\"stopped\"}\n".utf8).write(to: sandbox.auditLog)
+        try drain()
+        let lines = try lines(of: sandbox.auditLog)
+        XCTAssertEqual(member("seq", of: lines[1]) as? Int, 1)
+        XCTAssertEqual(member("prev", of: lines[1]) as? String, String(repeating: "0", count: 64))
+        assertBroken(try audit(["verify"]), naming: ["\(sandbox.auditLog.path):1", "not a chained"])
+        let since = sandbox.root.appendingPathComponent("since-upgrade.jsonl")
+        try write(Array(lines.dropFirst()), to: since)
+        XCTAssertEqual(try audit(["verify", since.path]).status, 0, "the lines written since verify")
+    }
+
     func testVerifyOfAMillionLinesWrittenWithTheDocumentedScheme() throws {
         try makeSandbox()
         // Written by an independent implementation of the README's scheme (Python's hashlib).
@@ -253,6 +266,10 @@ final class AuditChainTests: IntegrationTestCase {
         XCTAssertEqual(result.status, 0, result.standardError)
         XCTAssertTrue(result.standardOutput.contains("1000000 lines, seq 1 to 1000000"), result.standardOutput)
         let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        print("audit verify of 1,000,000 lines (\(size / 1_000_000) MB): \(String(format: "%.2f", seconds)) s (target <= 5 s)")
+        // Printed, not asserted: a timing on a shared machine is no verdict. The target (5 s) is
+        // for the release build; the tests run the debug build, several times slower.
+        let build = OutboundProcess.binaryURL.path.contains("/release/") ? "release" : "debug"
+        print("audit verify of 1,000,000 lines (\(size / 1_000_000) MB) with the \(build) build: \(String(format: "%.2f", seconds)) s "
+            + "(target <= 5 s for the release build)")
     }
 }

@@ -145,8 +145,9 @@ public final class AuditLog {
             start.tornBytes = log.size - end.completeBytes
             start.log = try FileSystem.identity(of: fd, path: path)
         }
-        if let last = end.lastLine {
-            let seq = last.withUnsafeBytes { AuditLink(in: $0)?.seq } ?? 0
+        // A last line without a link was written before the chain existed (an upgrade): the
+        // chain starts afresh after it, at seq 1 with prev of 64 zeros.
+        if let last = end.lastLine, let seq = last.withUnsafeBytes({ AuditLink(in: $0)?.seq }) {
             start.previous = AuditHead(seq: seq, sha256: last.withUnsafeBytes { AuditChain.hash(of: $0) })
             // Lines cut off the end of this very file: numbering goes on after the head, so
             // the gap stays visible to `audit verify` instead of being written over.
