@@ -6,6 +6,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     /// A destination's circuit opened or closed (contract section 13).
     case destinationDown = "destination_down"
     case destinationUp = "destination_up"
+    /// An incomplete last line, left by a write that was cut off, was removed (section 10).
+    case auditRepaired = "audit_repaired"
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
