@@ -1,5 +1,3 @@
-import Glibc
-
 /// The spool side of the shell: filing, deferring and putting back jobs, committing the audit
 /// lines that describe those moves before the moves are made, recovery and the deferred/ scan.
 extension Dispatcher {
@@ -74,7 +72,7 @@ extension Dispatcher {
     /// sidecars written for them go too.
     func rollBackUnrecordedOutcomes() {
         for move in audit.takeUnhanded() + moves.take() {
-            if move.sidecar != nil { unlink(spool.path(move.to, "\(move.target).reason")) }
+            if move.sidecar != nil { try? FileSystem.remove(spool.path(move.to, "\(move.target).reason")) }
             putBack(move.name, to: .incoming)
         }
     }
