@@ -39,6 +39,11 @@ final class IntakeWorker: @unchecked Sendable {
         var passes = IntakePasses()
         /// How many files in incoming/ could not be claimed, as of the last batch.
         var unclaimableNow = 0
+        /// Whether this process owns the ordered lanes; if not, jobs with an `orderingKey`
+        /// are read before the claim and left in incoming/ (contract 14).
+        var ownsLanes = false
+        /// Names to leave alone until a set time (jobs handed back to the lane owner).
+        var later: [(name: String, due: Double)] = []
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.
@@ -98,6 +103,20 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.arrivals.append(contentsOf: names) }
         shared.signal()
     }
+
+    /// This process became the lane owner: jobs with an `orderingKey` are claimed from now on.
+    func setOwnsLanes(_ owns: Bool) {
+        shared.withLock { $0.ownsLanes = owns }
+    }
+
+    /// Leave `names` in incoming/ alone for `seconds` (handed back to the lane owner).
+    func retryLater(_ names: [String], after seconds: Double) {
+        let due = clock.now() + seconds
+        shared.withLock { $0.later += names.map { ($0, due) } }
+    }
+
+    /// How long a job handed back to the lane owner is left alone.
+    static let laneYieldSeconds = 1.0
 
     /// Asks for a fresh pass over `incoming/` (start, rescan timer, inotify overflow, recovery).
     func requestPass() {
@@ -161,6 +180,8 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLockHeld { held in
             while !thread.isStopRequested {
                 let now = clock.now()
+                for entry in held.state.later { laterFiles[entry.name] = entry.due }
+                held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     held.state.arrivals.append(name)
@@ -195,8 +216,9 @@ final class IntakeWorker: @unchecked Sendable {
                 held.state.batchLimit = batchSize
                 held.state.passes.claiming(0)
                 let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                let ownsLanes = held.state.ownsLanes
                 let (attempted, found) = held.unlocked {
-                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit)
+                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes)
                 }
                 held.state.passes.claiming(attempted)
                 held.state.busy = false
@@ -214,17 +236,23 @@ final class IntakeWorker: @unchecked Sendable {
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
-                              limit: Int) -> (attempted: Int, found: [IntakeResult]) {
+                              limit: Int, ownsLanes: Bool) -> (attempted: Int, found: [IntakeResult]) {
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
             if laterFiles[name] != nil { continue }
             candidates.append(name)
         }
         var found: [IntakeResult] = []
+        // Not the lane owner: learn each job's lane before the claim, so a lane job is never
+        // in this process's hands while the owner might send a later one (contract 14).
+        let readFirst = ownsLanes ? [:] : readBeforeClaim(&candidates, decoder: decoder, limit: limit)
         let claimed = claimAll(candidates)
         if !claimed.isEmpty { stateIndex.refresh() }
         for name in claimed {
-            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+            let early = readFirst[name].flatMap { $0.inode == FileSystem.inode(of: area.path(of: name)) ? $0 : nil }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early) {
+                found.append(result)
+            }
         }
         // The batch's accepted lines start for the disk now.
         if !found.isEmpty { audit.commit(handing: []) }
@@ -269,9 +297,33 @@ final class IntakeWorker: @unchecked Sendable {
     /// How long a file whose claim failed waits before it is tried again.
     static let failedClaimRetrySeconds = 5.0
 
-    /// Reads and decodes one claimed file; nil when it was put back to age.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> IntakeResult? {
-        switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) {
+    /// Reads the candidates in incoming/ before any claim: jobs with an `orderingKey` leave the
+    /// list and are looked at again later (the lane owner takes them meanwhile). Returns the
+    /// jobs read, by name, to be used once the claimed file proves the same (its inode).
+    private func readBeforeClaim(_ candidates: inout [String], decoder: JobDecoder, limit: Int) -> [String: (job: Job, inode: UInt64)] {
+        var read: [String: (job: Job, inode: UInt64)] = [:]
+        let retryAt = clock.now() + Self.laneYieldSeconds
+        candidates.removeAll { name in
+            guard case .job(let job, let inode) = JobFileReader.read(name, in: area.folders[.incoming], decoder: decoder, limit: limit) else {
+                return false
+            }
+            if job.orderingKey != nil {
+                laterFiles[name] = retryAt
+                return true
+            }
+            read[name] = (job, inode)
+            return false
+        }
+        return read
+    }
+
+    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
+    /// back to age.
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
+                      early: (job: Job, inode: UInt64)? = nil) -> IntakeResult? {
+        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode) }
+            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit)
+        switch outcome {
         case .job(let job, let inode):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             var pass: GatePass?
