@@ -88,15 +88,28 @@ final class OrderedLaneTests: IntegrationTestCase {
     }
 
     func testThreeRunProcessesOnOneSpoolKeepEveryLanesOrder() throws {
-        try makeSandbox(serverHandler: Self.jittery, settings: ["concurrency": 16])
+        // Slower and more uneven answers than `jittery`: two processes sending one lane's jobs
+        // side by side would be caught.
+        try makeSandbox(serverHandler: { _ in
+            usleep(UInt32.random(in: 0...6000))
+            return .respond(status: 204)
+        }, settings: ["concurrency": 16])
         let runners = try (0..<3).map { _ in try sandbox.startRun() }
         defer { for runner in runners { runner.signal(SIGKILL); runner.wait(timeout: 5) } }
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 3 })
+        // Written in tmp/ first, then renamed into incoming/ in event order in one burst, so
+        // each lane has several jobs in incoming/ at once for the three processes to race for.
+        var names: [String] = []
         for sequence in 0..<600 {
             let (name, job) = laneJob(sequence, lane: sequence % 30)
-            try sandbox.drop(name, job: job)
-            if sequence % 3 == 0 { try sandbox.drop("free-\(sequence).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/free")) }
+            try stage(name, job: job)
+            names.append(name)
+            if sequence % 3 == 0 {
+                try stage("free-\(sequence).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/free"))
+                names.append("free-\(sequence).json")
+            }
         }
+        for name in names { try publish(name) }
         XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 60) { self.sandbox.jobs(in: "delivered").count == 800 },
                       "delivered \(sandbox.jobs(in: "delivered").count) of 800")
         for runner in runners { runner.signal(SIGTERM) }
@@ -137,6 +150,15 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(Set(lanes.values.flatMap { $0 }).count, 300)
         assertInOrder(lanes, collapsingRepeats: true)
         XCTAssertGreaterThan(sandbox.audit("recovered").count, 0, "the killed owner's claims were put back")
+    }
+
+    private func stage(_ name: String, job: [String: Any]) throws {
+        try JSONSerialization.data(withJSONObject: job).write(to: sandbox.spool.appendingPathComponent("tmp/\(name)"))
+    }
+
+    private func publish(_ name: String) throws {
+        try FileManager.default.moveItem(at: sandbox.spool.appendingPathComponent("tmp/\(name)"),
+                                         to: sandbox.spool.appendingPathComponent("incoming/\(name)"))
     }
 
     private func holdsJobs(_ area: URL) -> Bool {
