@@ -152,6 +152,32 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertGreaterThan(sandbox.audit("recovered").count, 0, "the killed owner's claims were put back")
     }
 
+    func testARetryingHeadKeepsHoldingItsLaneAfterItsOwnerIsKilled() throws {
+        let gate = NSLock()
+        nonisolated(unsafe) var answered = 0
+        try makeSandbox(serverHandler: { request in
+            gate.lock()
+            defer { gate.unlock() }
+            answered += 1
+            return answered == 1 ? .respond(status: 503) : .respond(status: 204)
+        }, settings: ["retry": ["maxAttempts": 5, "baseDelayMs": 2500, "maxDelayMs": 2500, "maxAgeSeconds": 3600]])
+        let owner = try sandbox.startRun()
+        defer { owner.signal(SIGKILL); owner.wait(timeout: 5) }
+        for sequence in [1, 2] {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+        let head = Self.name(1, lane: 0)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred") == ["\(head).json"] }, "the head waits for its retry")
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "active").contains(Self.name(2, lane: 0) + ".json") },
+                      "the next job waits behind it in the owner's claims")
+        owner.signal(SIGKILL)
+        owner.wait(timeout: 5)
+        // The taker finds job 2 put back in incoming/ and the head in deferred/: the head goes first.
+        try drain()
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], [head, head, Self.name(2, lane: 0)])
+    }
+
     private func stage(_ name: String, job: [String: Any]) throws {
         try JSONSerialization.data(withJSONObject: job).write(to: sandbox.spool.appendingPathComponent("tmp/\(name)"))
     }

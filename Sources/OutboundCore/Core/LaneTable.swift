@@ -72,7 +72,7 @@ struct LaneTable {
     /// The last name sent in each lane, to tell a job that arrives after later ones were sent.
     /// Bounded: forgotten wholesale past `rememberedLimit` lanes (only the note is lost).
     private var lastSent: [LaneKey: String] = [:]
-    static let rememberedLimit = 100_000
+    static let rememberedLimit = 20_000
     /// Jobs waiting behind heads, in all lanes.
     private(set) var waitingCount = 0
 
