@@ -14,7 +14,7 @@ final class DispatchCoreLaneTests: XCTestCase {
     private func laneJob(_ name: String, key: String? = "p1", line: Int = 1, core: DispatchCore) throws -> IntakeResult {
         let job = try Fixture.job(url: "https://acme.example/a", id: name, orderingKey: key)
         let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["https://acme.example/"]))
-        return .job(name: "\(name).json", job: job, inode: 7, state: nil, pass: pass, acceptedLine: line)
+        return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: nil, pass: pass, acceptedLine: line)
     }
 
     private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
@@ -103,7 +103,7 @@ final class DispatchCoreLaneTests: XCTestCase {
         var core = try makeCore()
         core.laneOwnershipChanged(owns: false)
         let actions = core.intakeDelivered([try laneJob("1", core: core), try laneJob("u", key: nil, core: core)], now: 1000)
-        guard case .yieldToLaneOwner(let name, let folder)? = actions.first else { return XCTFail("expected a yield: \(actions)") }
+        guard case .yieldToLaneOwner(let name, let folder, _)? = actions.first else { return XCTFail("expected a yield: \(actions)") }
         XCTAssertEqual(name, "1.json")
         XCTAssertEqual(folder, .incoming)
         XCTAssertEqual(started(core.tick(now: 1000, durableLines: 10)).map(\.name), ["u.json"])

@@ -18,7 +18,7 @@ final class DispatchCoreTests: XCTestCase {
                            core: DispatchCore, clientId: String = Fixture.clientId) throws -> IntakeResult {
         let job = try Fixture.job(url: url, clientId: clientId, id: name)
         let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["https://acme.example/", "https://other.example/"]))
-        return .job(name: "\(name).json", job: job, inode: 7, state: state, pass: pass, acceptedLine: line)
+        return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: state, pass: pass, acceptedLine: line)
     }
 
     private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
@@ -47,7 +47,7 @@ final class DispatchCoreTests: XCTestCase {
     func testAJobAdmittedWithoutALineWaitsForTheLineItAsksFor() throws {
         var core = try makeCore()
         let job = try Fixture.job(url: "https://acme.example/a", id: "late")
-        let actions = core.intakeDelivered([.job(name: "late.json", job: job, inode: 1, state: nil, pass: nil, acceptedLine: 0)], now: 1000)
+        let actions = core.intakeDelivered([.job(name: "late.json", job: job, inode: 1, bytes: 100, state: nil, pass: nil, acceptedLine: 0)], now: 1000)
         guard case .queueAcceptedLine(let name, _)? = actions.first else { return XCTFail("expected an accepted line to be asked for: \(actions)") }
         XCTAssertEqual(name, "late.json")
         XCTAssertTrue(started(core.tick(now: 1000, durableLines: 1_000_000)).isEmpty, "no line number reported yet")
@@ -189,15 +189,16 @@ final class DispatchCoreTests: XCTestCase {
         _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core), try intakeJob("b", line: 2, core: core)], now: 1000)
         let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 2)).first?.token)
         let stop = core.stopRequested(now: 1000)
-        guard case .putBack(let name, let folder)? = stop.first, stop.count == 1 else { return XCTFail("\(stop)") }
+        guard case .putBack(let name, let folder, let bytes)? = stop.first, stop.count == 1 else { return XCTFail("\(stop)") }
         XCTAssertEqual(name, "b.json")
         XCTAssertEqual(folder, .incoming)
+        XCTAssertEqual(bytes, 100, "its bytes leave the budget")
         XCTAssertEqual(core.intakeCredit(now: 1000), 0, "nothing new is claimed")
         let facts = DispatchCore.ShellFacts(intakeIdle: false, auditSettled: false, answeredPasses: 0)
         XCTAssertEqual(core.endDecision(now: 1002, facts: facts), .keepGoing, "a transfer is in flight within the grace")
         XCTAssertEqual(core.endDecision(now: 1003, facts: facts), .end(.stopped))
         let rollback = core.ending(abortedTokens: [token])
-        guard case .putBack(let aborted, .incoming)? = rollback.first else { return XCTFail("\(rollback)") }
+        guard case .putBack(let aborted, .incoming, _)? = rollback.first else { return XCTFail("\(rollback)") }
         XCTAssertEqual(aborted, "a.json")
         XCTAssertTrue(core.inFlight.isEmpty)
     }
@@ -207,7 +208,7 @@ final class DispatchCoreTests: XCTestCase {
         _ = core.retryClaimed("r.json", job: try Fixture.job(url: "https://acme.example/r", id: "r"), inode: 7,
                               state: JobState(attempts: 1, firstClaimedAt: 999, nextAttemptAt: 999, inode: 7), now: 1000)
         let rollback = core.ending(abortedTokens: [])
-        guard case .putBack("r.json", .deferred)? = rollback.first else { return XCTFail("\(rollback)") }
+        guard case .putBack("r.json", .deferred, _)? = rollback.first else { return XCTFail("\(rollback)") }
     }
 
     // MARK: destinations that are down (contract 13)

@@ -8,7 +8,7 @@ final class LaneTableTests: XCTestCase {
 
     private func claimed(_ name: String, key: String = "patient-1") throws -> ClaimedJob {
         ClaimedJob(name: name, job: try Fixture.job(url: "https://acme.example/a", clientId: "c", orderingKey: key),
-                   inode: 1, origin: .incoming, attempts: 0, firstClaimedAt: 0, hasSavedState: false)
+                   inode: 1, bytes: 100, origin: .incoming, attempts: 0, firstClaimedAt: 0, hasSavedState: false)
     }
 
     private func goes(_ admission: LaneTable.Admission) -> String? {

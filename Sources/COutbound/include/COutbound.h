@@ -15,6 +15,12 @@
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <malloc.h>
+
+/** mallopt(M_MMAP_THRESHOLD, bytes): malloc.h is not in Glibc's Swift module. */
+static inline int outbound_set_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
 
 /* ---- curl_easy_setopt, one function per argument type ---------------------- */
 
@@ -41,6 +47,22 @@ static inline CURLcode outbound_easy_setopt_slist(CURL *easy, CURLoption option,
 /** A curl_off_t option (CURLOPT_POSTFIELDSIZE_LARGE). */
 static inline CURLcode outbound_easy_setopt_off(CURL *easy, CURLoption option, curl_off_t value) {
     return curl_easy_setopt(easy, option, value);
+}
+
+/**
+ * A request body streamed from memory the caller owns (large bodies are not copied): libcurl
+ * calls `read` for the next bytes (CURLOPT_READFUNCTION) and `seek` to rewind before it sends
+ * the request again (CURLOPT_SEEKFUNCTION), both with `userdata`.
+ */
+typedef size_t (*outbound_read_function)(char *buffer, size_t size, size_t count, void *userdata);
+typedef int (*outbound_seek_function)(void *userdata, curl_off_t offset, int origin);
+static inline CURLcode outbound_easy_install_body_stream(CURL *easy, outbound_read_function read,
+                                                         outbound_seek_function seek, void *userdata) {
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_READFUNCTION, read);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_READDATA, userdata);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_SEEKDATA, userdata);
+    return code;
 }
 
 /* ---- per-transfer meter: sends and response bytes ----------------------------- */

@@ -41,10 +41,10 @@ public struct ByteBudget: Sendable, Equatable {
     }
 
     /// Gives back a reservation of `bytes` (the job was filed, or its bytes dropped).
-    public mutating func release(_ bytes: Int) {
-        precondition(holders > 0 && bytes >= 0 && bytes <= held, "released more than was reserved")
+    public mutating func release(_ bytes: Int, jobs: Int = 1) {
+        precondition(holders >= jobs && bytes >= 0 && bytes <= held, "released more than was reserved")
         held -= bytes
-        holders -= 1
+        holders -= jobs
     }
 
     /// The largest file the intake may claim and read now: the room left, or any size at all

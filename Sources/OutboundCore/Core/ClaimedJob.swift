@@ -6,6 +6,8 @@ struct ClaimedJob {
     let name: String
     let job: Job
     let inode: UInt64
+    /// What the byte budget holds for it (its file's size), released when it leaves.
+    let bytes: Int
     /// Where it was claimed from, and where it goes back if the process stops first.
     let origin: SpoolFolder
     /// Attempts already made, over the job's whole life (restored from its state file).
@@ -23,10 +25,11 @@ struct ClaimedJob {
     /// Sent after a later job of its lane had been sent: its outcome line says so.
     var lateInLane = false
 
-    init(name: String, job: Job, inode: UInt64, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
+    init(name: String, job: Job, inode: UInt64, bytes: Int, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name
         self.job = job
         self.inode = inode
+        self.bytes = bytes
         self.origin = origin
         self.attempts = attempts
         self.firstClaimedAt = firstClaimedAt

@@ -16,8 +16,9 @@ enum DispatchAction {
     case deferJob(Deferral)
     /// A destination went down or came back up: its audit line, and `status`'s view of it.
     case destinationChanged(DestinationEvent)
-    /// Return a claim to the folder it came from (a stop, an end, an audit failure).
-    case putBack(name: String, to: SpoolFolder)
+    /// Return a claim to the folder it came from (a stop, an end, an audit failure); its
+    /// `bytes` leave the byte budget.
+    case putBack(name: String, to: SpoolFolder, bytes: Int)
     /// Ask the intake thread for a fresh pass over incoming/.
     case requestIntakePass
     /// Put back the claims of processes that are gone.
@@ -27,7 +28,7 @@ enum DispatchAction {
     // Ordered lanes (contract 14):
     /// A job of a lane this process does not own: back to `folder` for the owner, and not
     /// claimed again here for a while.
-    case yieldToLaneOwner(name: String, to: SpoolFolder)
+    case yieldToLaneOwner(name: String, to: SpoolFolder, bytes: Int)
     /// `lane` is blocked by the job `byJob`: write its marker and `record`, before the holds.
     case laneBlocked(LaneKey, byJob: String, record: AuditRecord)
     /// A job of a blocked lane goes to hold/ (`filing`), unless the lane's marker is gone (the
@@ -47,6 +48,8 @@ struct Filing {
     let sidecar: ReasonSidecar?
     /// Whether the job's `.state/` file goes when it leaves.
     let clearsState: Bool
+    /// What the byte budget held for the job (0 when nothing: a corrupt file's bytes went at once).
+    var bytes = 0
 }
 
 /// A job on its way to `deferred/`: the state saved for its next attempt and its line.
@@ -55,4 +58,6 @@ struct Deferral {
     let name: String
     let state: JobState
     let record: AuditRecord
+    /// What the byte budget held for the job.
+    var bytes = 0
 }

@@ -4,7 +4,7 @@ extension DispatchCore {
     /// A claimed job of `lane`: it goes now if it is the lane's head, waits behind the head, or
     /// goes to hold/ if the lane is blocked. A process that does not own the lanes hands it back.
     mutating func admitToLane(_ claimed: ClaimedJob, _ lane: LaneKey, now: Double) -> [DispatchAction] {
-        guard ownsLanes else { return [.yieldToLaneOwner(name: claimed.name, to: claimed.origin)] }
+        guard ownsLanes else { return [.yieldToLaneOwner(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)] }
         switch lanes.admit(claimed, in: lane) {
         case .go(let head): return enterReady(head, now: now)
         case .resumes(let head): return [.laneUnblocked(lane)] + enterReady(head, now: now)

@@ -17,26 +17,6 @@ struct DispatchCore {
         case stopping(deadline: Double)
     }
 
-    /// What the shell's threads know that the core cannot see, for the end decision.
-    struct ShellFacts {
-        /// The intake's last full pass over incoming/ found nothing and it holds nothing.
-        var intakeIdle: Bool
-        /// Every audit line is on disk and every move they describe has been made.
-        var auditSettled: Bool
-        /// How many requested intake passes have been answered.
-        var answeredPasses: Int
-    }
-
-    /// Whether the loop should go on after this pass.
-    enum EndDecision: Equatable {
-        case keepGoing
-        /// Nothing is scheduled: look in deferred/ (`deferredFound`) and ask again.
-        case scanDeferredFolderFirst
-        /// Ask the intake for one last full pass, then ask again once it is answered.
-        case requestLastPass
-        case end(DispatchSummary.Ending)
-    }
-
     static let recoveryInterval = 5.0
     static let rescanInterval = 2.0
 
@@ -142,8 +122,8 @@ struct DispatchCore {
         var actions: [DispatchAction] = []
         for result in results {
             switch result {
-            case .job(let name, let job, let inode, let state, let pass, let acceptedLine):
-                actions += admit(name, job: job, inode: inode, state: state, origin: .incoming, pass: pass,
+            case .job(let name, let job, let inode, let bytes, let state, let pass, let acceptedLine):
+                actions += admit(name, job: job, inode: inode, bytes: bytes, state: state, origin: .incoming, pass: pass,
                                  acceptedLine: acceptedLine, now: now)
             case .corrupt(let name, let reason, let message):
                 actions += corruptFound(name, reason, message, now: now)
@@ -172,8 +152,8 @@ struct DispatchCore {
     }
 
     /// A retry claimed from deferred/ and read: to the gate, keeping its attempts and age.
-    mutating func retryClaimed(_ name: String, job: Job, inode: UInt64, state: JobState?, now: Double) -> [DispatchAction] {
-        admit(name, job: job, inode: inode, state: state, origin: .deferred, pass: nil, acceptedLine: 0, now: now)
+    mutating func retryClaimed(_ name: String, job: Job, inode: UInt64, bytes: Int = 0, state: JobState?, now: Double) -> [DispatchAction] {
+        admit(name, job: job, inode: inode, bytes: bytes, state: state, origin: .deferred, pass: nil, acceptedLine: 0, now: now)
     }
 
     /// A retry whose name is taken in the claim area by its namesake from incoming/: again in a second.
@@ -193,9 +173,9 @@ struct DispatchCore {
     /// from `incoming/` normally comes with its `accepted` line queued by the intake thread;
     /// one without (the intake's gate said no, a reload since says yes) gets it now. A job of
     /// an ordered lane first takes its place in the lane.
-    private mutating func admit(_ name: String, job: Job, inode: UInt64, state: JobState?, origin: SpoolFolder,
+    private mutating func admit(_ name: String, job: Job, inode: UInt64, bytes: Int, state: JobState?, origin: SpoolFolder,
                                 pass: GatePass?, acceptedLine: Int, now: Double) -> [DispatchAction] {
-        var claimed = ClaimedJob(name: name, job: job, inode: inode, origin: origin,
+        var claimed = ClaimedJob(name: name, job: job, inode: inode, bytes: bytes, origin: origin,
                                  attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now,
                                  hasSavedState: state != nil)
         claimed.gatePass = pass
@@ -345,7 +325,7 @@ struct DispatchCore {
     mutating func stopRequested(now: Double) -> [DispatchAction] {
         guard isRunning else { return [] }
         lifecycle = .stopping(deadline: now + mode.graceSeconds)
-        let actions = (ready + lanes.takeAllWaiting()).map { DispatchAction.putBack(name: $0.name, to: $0.origin) }
+        let actions = (ready + lanes.takeAllWaiting()).map { DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes) }
         ready.removeAll()
         return actions
     }
@@ -394,12 +374,12 @@ struct DispatchCore {
         var actions: [DispatchAction] = []
         for token in abortedTokens {
             probes.remove(token)
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
-        for claimed in ready + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+        for claimed in ready + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         ready.removeAll()
         for token in inFlight.keys.sorted() {
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin)) }
+            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
         return actions
     }

@@ -16,7 +16,8 @@ struct OutcomeRecords {
         record.message = message
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: now, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts)
-        return Filing(name: claimed.name, folder: .refused, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState)
+        return Filing(name: claimed.name, folder: .refused, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState,
+                      bytes: claimed.bytes)
     }
 
     /// Not a valid job: `corrupt/`, with the reason.
@@ -38,7 +39,8 @@ struct OutcomeRecords {
         record.message = message
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts, status: record.status, error: record.error)
-        return Filing(name: claimed.name, folder: .failed, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState)
+        return Filing(name: claimed.name, folder: .failed, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState,
+                      bytes: claimed.bytes)
     }
 
     /// The deadline passed before the job could be sent again.
@@ -63,7 +65,7 @@ struct OutcomeRecords {
         record.nextAttemptAt = until
         let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode,
                              lane: claimed.lane)
-        return Deferral(name: claimed.name, state: state, record: record)
+        return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes)
     }
 
     /// What an attempt's end means for the job (its `attempts` already counts the attempt):
@@ -85,14 +87,15 @@ struct OutcomeRecords {
         if claimed.lateInLane { record.message = Self.lateNote }
         switch outcome {
         case .delivered:
-            return .file(Filing(name: claimed.name, folder: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState))
+            return .file(Filing(name: claimed.name, folder: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState,
+                                bytes: claimed.bytes))
         case .retry(let delayMs):
             let due = now + Double(delayMs) / 1000
             record.event = .deferred
             record.nextAttemptAt = due
             let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: due, inode: claimed.inode,
                                  lane: claimed.lane)
-            return .defer(Deferral(name: claimed.name, state: state, record: record))
+            return .defer(Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes))
         case .failed(let reason):
             let what = record.status.map { "HTTP \($0)" } ?? record.error ?? "no response"
             let message: String
@@ -114,7 +117,7 @@ struct OutcomeRecords {
         var record = record(.laneBlocked, claimed, at: now)
         record.blockedBy = byJob
         record.message = "its lane is blocked by \(byJob), which ended in failed/ or refused/; held until that job is requeued or purged and this one released"
-        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false)
+        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes)
     }
 
     /// The line that says a lane is now blocked by `claimed` (the job at fault).

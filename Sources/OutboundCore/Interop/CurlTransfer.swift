@@ -57,14 +57,27 @@ final class CurlTransfer {
     private struct Shape: Equatable {
         let method: HTTPMethod
         let hasBody: Bool
+        /// The body is read from the job's own bytes through callbacks rather than copied.
+        let streamsBody: Bool
         let tls: TLSOptions
     }
+
+    /// Bodies from this size on are streamed from the job's own bytes instead of copied next
+    /// to the header list: a copy would hold every in-flight job's body twice, which the byte
+    /// budget (`maxClaimedBytes`) does not count. Smaller ones are copied: one allocation and
+    /// no callbacks is the faster path for the common few-kilobyte job.
+    static let streamedBodyBytes = 256 * 1024
+
+    /// The body being streamed and how far libcurl has read it.
+    private var streamedBody: [UInt8] = []
+    private var streamedOffset = 0
 
     private var shape: Shape?
 
     /// Sets every option for `request`.
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
-        let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls)
+        let streams = (request.body?.count ?? 0) >= Self.streamedBodyBytes
+        let wanted = Shape(method: request.method, hasBody: request.body != nil, streamsBody: streams, tls: request.tls)
         releaseMemory()
         outbound_meter_reset(meter)
         if wanted != shape {
@@ -76,11 +89,16 @@ final class CurlTransfer {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
         try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
-        let memory = RequestMemory(headerLines: request.headerLines, body: request.body)
+        let memory = RequestMemory(headerLines: request.headerLines, body: streams ? nil : request.body)
         self.memory = memory
         if let body = request.body {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
-            try set(CURLOPT_POSTFIELDS, pointer: memory.body)
+            if streams {
+                streamedBody = body
+                streamedOffset = 0
+            } else {
+                try set(CURLOPT_POSTFIELDS, pointer: memory.body)
+            }
         }
         try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, memory.headerList), "CURLOPT_HTTPHEADER")
     }
@@ -109,6 +127,17 @@ final class CurlTransfer {
             try set(CURLOPT_POST, long: 1)
         case .put, .patch, .delete:
             try set(CURLOPT_CUSTOMREQUEST, string: shape.method.rawValue)
+        }
+        if shape.streamsBody {
+            // A body from the read callback goes as a POST body with its Content-Length
+            // (CURLOPT_POSTFIELDSIZE_LARGE), under the job's method name when not POST.
+            if shape.method != .post { try set(CURLOPT_POST, long: 1) }
+            let userdata = Unmanaged.passUnretained(self).toOpaque()
+            try check(outbound_easy_install_body_stream(easy, { buffer, size, count, userdata in
+                Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue().readBody(into: buffer!, capacity: size * count)
+            }, { userdata, offset, origin in
+                Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue().seekBody(to: offset, origin: origin)
+            }, userdata), "CURLOPT_READFUNCTION, CURLOPT_SEEKFUNCTION")
         }
         if !shape.hasBody && (shape.method == .post || shape.method == .put || shape.method == .patch) {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
@@ -228,6 +257,25 @@ final class CurlTransfer {
     /// Drops the header list and body once the transfer is over.
     func finish() {
         releaseMemory()
+        streamedBody = []
+    }
+
+    /// CURLOPT_READFUNCTION: the next bytes of the streamed body.
+    private func readBody(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let count = min(capacity, streamedBody.count - streamedOffset)
+        guard count > 0 else { return 0 }
+        streamedBody.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + streamedOffset, byteCount: count)
+        }
+        streamedOffset += count
+        return count
+    }
+
+    /// CURLOPT_SEEKFUNCTION: libcurl rewinds before sending the request again.
+    private func seekBody(to offset: curl_off_t, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, offset >= 0, Int(offset) <= streamedBody.count else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        streamedOffset = Int(offset)
+        return Int32(CURL_SEEKFUNC_OK)
     }
 
     private func set(_ option: CURLoption, long value: Int) throws(CurlSetupError) {

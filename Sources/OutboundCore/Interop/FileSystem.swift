@@ -62,6 +62,13 @@ public enum FileSystem {
         return UInt64(info.st_ino)
     }
 
+    /// A file's size without following a symlink; nil when it cannot be looked at.
+    public static func size(of path: String) -> Int? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
     /// rename(2): atomic within one file system, replacing nothing only if asked.
     public static func rename(_ from: String, to: String, replacing: Bool = true) throws {
         try systemCall("rename '\(from)' to", path: to) {
@@ -89,6 +96,8 @@ public enum FileSystem {
         case contents([UInt8], modified: Double, inode: UInt64)
         case tooLarge(size: Int, modified: Double)
         case notRegularFile
+        /// The caller's `admit` said no to a file of this size: nothing was read.
+        case notAdmitted(size: Int)
     }
 
     /// Reads a whole regular file with one open and (usually) one read, without following a
@@ -99,7 +108,9 @@ public enum FileSystem {
 
     /// The same, with the file opened by `openFile` (which must not follow a symlink and must
     /// not block); `path` names it in errors and is only built for one.
-    static func readRegularFile(path: @autoclosure () -> String, limit: Int, openFile: () -> Int32) throws -> ReadResult {
+    /// `admit` is asked with the file's size before its bytes are read (the byte budget).
+    static func readRegularFile(path: @autoclosure () -> String, limit: Int, admit: (Int) -> Bool = { _ in true },
+                                openFile: () -> Int32) throws -> ReadResult {
         var fd: Int32
         repeat { fd = openFile() } while fd < 0 && errno == EINTR
         if fd < 0 {
@@ -117,6 +128,7 @@ public enum FileSystem {
         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         let size = Int(info.st_size)
         if size > limit { return .tooLarge(size: size, modified: modified) }
+        guard admit(size) else { return .notAdmitted(size: size) }
         // Read to end of file rather than trusting st_size: a writer may still be appending.
         var buffer = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
@@ -150,6 +162,7 @@ public enum FileSystem {
             case .contents(let bytes, _, _): return bytes
             case .tooLarge: throw SystemError("read", path: path, code: EFBIG)
             case .notRegularFile: throw SystemError("read", path: path, code: EINVAL)
+            case .notAdmitted: preconditionFailure("no admit check was asked for")
             }
         } catch let error as SystemError where error.isNotFound {
             return nil

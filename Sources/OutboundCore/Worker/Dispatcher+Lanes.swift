@@ -4,8 +4,8 @@ extension Dispatcher {
     /// Carries out a lane action of the core.
     func performLaneAction(_ action: DispatchAction) {
         switch action {
-        case .yieldToLaneOwner(let name, let folder):
-            if folder == .incoming { intake.retryLater([name], after: IntakeWorker.laneYieldSeconds) }
+        case .yieldToLaneOwner(let name, let folder, let bytes):
+            defer { if bytes > 0 { intake.releaseBytes(bytes) } }
             do {
                 let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
                 if folder == .deferred { core.deferralFiled(as: target, due: clock.now() + IntakeWorker.laneYieldSeconds) }
@@ -20,6 +20,7 @@ extension Dispatcher {
                 perform(core.laneUnblockedOnDisk(claimed, now: clock.now()))
             } else {
                 file(filing)
+                if filing.bytes > 0 { intake.releaseBytes(filing.bytes) }
             }
         case .laneUnblocked(let lane):
             laneMarkers.unblock(lane)

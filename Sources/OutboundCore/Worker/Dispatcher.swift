@@ -51,6 +51,7 @@ public final class Dispatcher {
     public init(spoolRoot: String, configuration: Configuration, mode: Mode, signals: SignalWatcher?,
                 clock: any WallClock = SystemClock(), jitter: any JitterSource = RandomJitter(),
                 progress: ((DispatchSummary, Int) -> Void)? = nil) throws {
+        MemoryTuning.returnLargeBlocksToTheSystem()
         spool = Spool(root: spoolRoot)
         self.clock = clock
         self.jitter = jitter
@@ -94,7 +95,7 @@ public final class Dispatcher {
         filingWorker = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
-                              maxJobBytes: settings.maxJobBytes, gate: configuration.gate, gateGeneration: 0, audit: audit,
+                              maxJobBytes: settings.maxJobBytes, maxClaimedBytes: settings.maxClaimedBytes, gate: configuration.gate, gateGeneration: 0, audit: audit,
                               clock: clock, wake: engine.wakeUp)
     }
 
@@ -188,25 +189,38 @@ public final class Dispatcher {
     private func claimDueRetries() {
         let now = clock.now()
         for name in core.retriesToClaim(now: now, reservedByIntake: intake.reservedCount) {
+            // Room in the byte budget first, by the file's size, so a retry is never claimed
+            // only to wait for memory.
+            let size = FileSystem.size(of: spool.path(.deferred, name)) ?? 0
+            guard intake.reserveBytes(size) else {
+                core.retryNameInUse(name, now: now)
+                continue
+            }
             do {
                 switch try area.claim(name, from: .deferred) {
                 case .claimed: break
                 case .gone:
+                    intake.releaseBytes(size)
                     perform(core.retryGone(name, now: now))
                     continue
                 case .nameInUse:
+                    intake.releaseBytes(size)
                     core.retryNameInUse(name, now: now)
                     continue
                 }
             } catch {
+                intake.releaseBytes(size)
                 reportSpoolError(error)
                 continue
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
-            case .job(let job, let inode):
-                perform(core.retryClaimed(name, job: job, inode: inode, state: stateStore.load(name, inode: inode), now: now))
+            case .job(let job, let inode, _):
+                perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: stateStore.load(name, inode: inode), now: now))
             case .corrupt(let reason, let message, _):
+                intake.releaseBytes(size)
                 perform(core.corruptFound(name, reason, message, now: now))
+            case .waitForBytes:
+                preconditionFailure("a retry's bytes are reserved before it is read")
             }
         }
     }
@@ -257,6 +271,10 @@ public final class Dispatcher {
     // MARK: carrying out actions
 
     func perform(_ actions: [DispatchAction]) {
+        guard !actions.isEmpty else { return }
+        // Bytes of the jobs these actions let go, given back to the budget at once.
+        var released = (bytes: 0, jobs: 0)
+        defer { if released.jobs > 0 { intake.releaseBytes(released.bytes, jobs: released.jobs) } }
         for action in actions {
             switch action {
             case .startTransfer(let token, let claimed, let client):
@@ -267,9 +285,15 @@ public final class Dispatcher {
                 }
             case .queueAcceptedLine(let name, let job):
                 core.acceptedLineQueued(audit.append(.accepted(at: clock.now(), file: name, job: job)), forJobNamed: name)
-            case .file(let filing): file(filing)
-            case .deferJob(let deferral): deferJob(deferral)
-            case .putBack(let name, let folder): putBack(name, to: folder)
+            case .file(let filing):
+                file(filing)
+                if filing.bytes > 0 { released = (released.bytes + filing.bytes, released.jobs + 1) }
+            case .deferJob(let deferral):
+                deferJob(deferral)
+                if deferral.bytes > 0 { released = (released.bytes + deferral.bytes, released.jobs + 1) }
+            case .putBack(let name, let folder, let bytes):
+                putBack(name, to: folder)
+                if bytes > 0 { released = (released.bytes + bytes, released.jobs + 1) }
             case .destinationChanged(let event):
                 audit.append(event.auditRecord(at: clock.now()))
                 downDestinations.write(core.destinations.down)
@@ -298,11 +322,7 @@ public final class Dispatcher {
         // What the committer handed on is filed before the end; claims the intake thread made
         // that nobody took go back.
         filingWorker.stop()
-        for result in intake.stop() {
-            switch result {
-            case .job(let name, _, _, _, _, _), .corrupt(let name, _, _): putBack(name, to: .incoming)
-            }
-        }
+        for name in intake.stop() { putBack(name, to: .incoming) }
         let stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
         core.ended(ending, unclaimable: unclaimable, stillDeferred: stillDeferred)
         if auditFailure == nil {

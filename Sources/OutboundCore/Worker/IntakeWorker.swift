@@ -22,34 +22,6 @@ final class IntakeWorker: @unchecked Sendable {
     private let shared: ThreadCondition<Shared>
     private let thread: OnDemandThread
 
-    /// What the loop and the intake thread share.
-    private struct Shared {
-        var decoder: JobDecoder
-        var gate: Gate
-        /// The dispatcher's generation number of the configuration `gate` belongs to.
-        var gateGeneration: Int
-        var maxJobBytes: Int
-        var credit = 0
-        var results: [IntakeResult] = []
-        /// The most the batch being claimed and read right now can add to `results`.
-        var batchLimit = 0
-        var arrivals: [String] = []
-        var passRequested = false
-        var busy = false
-        var passes = IntakePasses()
-        /// How many files in incoming/ could not be claimed, as of the last batch.
-        var unclaimableNow = 0
-        /// Whether this process owns the ordered lanes; if not, jobs with an `orderingKey`
-        /// are read before the claim and left in incoming/ (contract 14).
-        var ownsLanes = false
-        /// Names to leave alone until a set time (jobs handed back to the lane owner).
-        var later: [(name: String, due: Double)] = []
-
-        /// The room that makes a round of claiming worth waking for: claiming in batches
-        /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.
-        var batchThreshold: Int { max(1, min(16, credit / 4)) }
-    }
-
     // The intake thread's own.
     private let queue: IncomingQueue
     /// Names to look at again at a set time: files that did not decode and may still be being
@@ -61,8 +33,13 @@ final class IntakeWorker: @unchecked Sendable {
     /// and none holds a drain open, since retrying at once would only fail again.
     private var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
+    /// Claimed files the byte budget had no room for yet, in claim order: read before
+    /// anything new is claimed.
+    private var waitingForBytes: [String] = []
+    /// `Shared.releases` when `waitingForBytes` was last tried.
+    private var releasesSeen = 0
 
-    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
+    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int, maxClaimedBytes: Int,
          gate: Gate, gateGeneration: Int, audit: AuditCommitter<FileMove>,
          clock: any WallClock, wake: @escaping @Sendable () -> Void) {
         self.spool = spool
@@ -71,7 +48,8 @@ final class IntakeWorker: @unchecked Sendable {
         self.audit = audit
         self.clock = clock
         self.wake = wake
-        shared = ThreadCondition(Shared(decoder: decoder, gate: gate, gateGeneration: gateGeneration, maxJobBytes: maxJobBytes))
+        shared = ThreadCondition(Shared(decoder: decoder, gate: gate, gateGeneration: gateGeneration, maxJobBytes: maxJobBytes,
+                                        budget: ByteBudget(limit: maxClaimedBytes)))
         thread = OnDemandThread(named: "outbound-intake", signal: shared)
         queue = IncomingQueue(folder: spool.path(.incoming))
     }
@@ -109,13 +87,7 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.ownsLanes = owns }
     }
 
-    /// Leave `names` in incoming/ alone for `seconds` (handed back to the lane owner).
-    func retryLater(_ names: [String], after seconds: Double) {
-        let due = clock.now() + seconds
-        shared.withLock { $0.later += names.map { ($0, due) } }
-    }
-
-    /// How long a job handed back to the lane owner is left alone.
+    /// How long a lane job is left in incoming/ for the lane owner before another look.
     static let laneYieldSeconds = 1.0
 
     /// Asks for a fresh pass over `incoming/` (start, rescan timer, inotify overflow, recovery).
@@ -134,6 +106,25 @@ final class IntakeWorker: @unchecked Sendable {
             state.maxJobBytes = maxJobBytes
         }
     }
+
+    /// Reserves `bytes` for a job the loop is about to read (a retry); false when the budget
+    /// has no room now.
+    func reserveBytes(_ bytes: Int) -> Bool {
+        shared.withLock { $0.budget.reserve(bytes) == .granted }
+    }
+
+    /// Jobs' bytes left memory (filed, deferred or put back): `bytes` in all, of `jobs` jobs.
+    func releaseBytes(_ bytes: Int, jobs: Int = 1) {
+        let wake = shared.withLock { state in
+            state.budget.release(bytes, jobs: jobs)
+            state.releases += 1
+            return state.waitingForRoom
+        }
+        if wake { shared.signal() }
+    }
+
+    /// Bytes held now, for tests and progress.
+    var heldBytes: Int { shared.withLock { $0.budget.held } }
 
     /// Everything found since the last call.
     func takeResults() -> [IntakeResult] {
@@ -163,15 +154,20 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.passes.answeredRequests }
     }
 
-    /// Stops claiming, ends the thread and waits for it; returns results
-    /// it produced but nobody took.
-    func stop() -> [IntakeResult] {
+    /// Stops claiming, ends the thread and waits for it; returns the names of the claims it
+    /// holds that nobody took (results, and files that waited for room in the budget).
+    func stop() -> [String] {
         thread.stop()
-        return shared.withLock { state in
+        let left = shared.withLock { state in
             let left = state.results
             state.results.removeAll()
             return left
         }
+        return left.map { result in
+            switch result {
+            case .job(let name, _, _, _, _, _, _), .corrupt(let name, _, _): return name
+            }
+        } + waitingForBytes
     }
 
     // MARK: the intake thread
@@ -180,8 +176,6 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLockHeld { held in
             while !thread.isStopRequested {
                 let now = clock.now()
-                for entry in held.state.later { laterFiles[entry.name] = entry.due }
-                held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     held.state.arrivals.append(name)
@@ -206,6 +200,26 @@ final class IntakeWorker: @unchecked Sendable {
                     }
                 }
                 let room = held.state.credit - held.state.results.count
+                if !waitingForBytes.isEmpty {
+                    // Claimed files wait for room in the byte budget; nothing new is claimed
+                    // meanwhile. They are tried again after each release.
+                    guard room > 0, held.state.releases != releasesSeen else {
+                        held.wait(seconds: 1)
+                        continue
+                    }
+                    releasesSeen = held.state.releases
+                    held.state.waitingForRoom = false
+                    held.state.busy = true
+                    let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                    let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
+                    held.state.busy = false
+                    held.state.waitingForRoom = !waitingForBytes.isEmpty
+                    if !found.isEmpty {
+                        held.state.results.append(contentsOf: found)
+                        wake()
+                    }
+                    continue
+                }
                 guard room >= held.state.batchThreshold, queue.hasPending else {
                     let nextLater = laterFiles.values.min() ?? now + 1
                     held.wait(seconds: min(nextLater, now + 1) - now)
@@ -221,6 +235,7 @@ final class IntakeWorker: @unchecked Sendable {
                     claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes)
                 }
                 held.state.passes.claiming(attempted)
+                held.state.waitingForRoom = !waitingForBytes.isEmpty
                 held.state.busy = false
                 held.state.batchLimit = 0
                 held.state.unclaimableNow = unclaimable.count
@@ -233,6 +248,22 @@ final class IntakeWorker: @unchecked Sendable {
         }
     }
 
+    /// Files that waited for room in the byte budget, read in claim order while it has room.
+    private func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
+        var found: [IntakeResult] = []
+        let waiting = waitingForBytes
+        waitingForBytes.removeAll()
+        for (index, name) in waiting.enumerated() {
+            if found.count >= room || !waitingForBytes.isEmpty {
+                waitingForBytes.append(contentsOf: waiting[index...])
+                break
+            }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+        }
+        if !found.isEmpty { audit.commit(handing: []) }
+        return found
+    }
+
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
@@ -243,17 +274,20 @@ final class IntakeWorker: @unchecked Sendable {
             candidates.append(name)
         }
         var found: [IntakeResult] = []
-        // Not the lane owner: learn each job's lane before the claim, so a lane job is never
-        // in this process's hands while the owner might send a later one (contract 14).
-        let readFirst = ownsLanes ? [:] : readBeforeClaim(&candidates, decoder: decoder, limit: limit)
+        // Not the lane owner: lane jobs stay in incoming/ (contract 14; see LaneScreen).
+        let screen = ownsLanes ? nil : LaneScreen(folder: area.folders[.incoming], decoder: decoder, limit: limit,
+                                                  reserve: reserveBytes, release: { self.releaseBytes($0) })
+        let now = clock.now()
+        screen?.screen(&candidates) { laterFiles[$0] = now + ($1 == .lane ? Self.laneYieldSeconds : Self.nameInUseRetrySeconds) }
         let claimed = claimAll(candidates)
         if !claimed.isEmpty { stateIndex.refresh() }
         for name in claimed {
-            let early = readFirst[name].flatMap { $0.inode == FileSystem.inode(of: area.path(of: name)) ? $0 : nil }
+            let early = screen?.take(name, claimedAt: area.path(of: name))
             if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early) {
                 found.append(result)
             }
         }
+        screen?.releaseUntaken()
         // The batch's accepted lines start for the disk now.
         if !found.isEmpty { audit.commit(handing: []) }
         return (candidates.count, found)
@@ -297,34 +331,27 @@ final class IntakeWorker: @unchecked Sendable {
     /// How long a file whose claim failed waits before it is tried again.
     static let failedClaimRetrySeconds = 5.0
 
-    /// Reads the candidates in incoming/ before any claim: jobs with an `orderingKey` leave the
-    /// list and are looked at again later (the lane owner takes them meanwhile). Returns the
-    /// jobs read, by name, to be used once the claimed file proves the same (its inode).
-    private func readBeforeClaim(_ candidates: inout [String], decoder: JobDecoder, limit: Int) -> [String: (job: Job, inode: UInt64)] {
-        var read: [String: (job: Job, inode: UInt64)] = [:]
-        let retryAt = clock.now() + Self.laneYieldSeconds
-        candidates.removeAll { name in
-            guard case .job(let job, let inode) = JobFileReader.read(name, in: area.folders[.incoming], decoder: decoder, limit: limit) else {
-                return false
-            }
-            if job.orderingKey != nil {
-                laterFiles[name] = retryAt
+    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
+    /// back to age or waits for room in the byte budget.
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
+                      early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
+        // Once one file waits for room, the rest of the batch waits behind it (claim order).
+        if early == nil && !waitingForBytes.isEmpty {
+            waitingForBytes.append(name)
+            return nil
+        }
+        var reserved = early?.bytes ?? 0
+        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode, bytes: $0.bytes) }
+            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
+                guard reserveBytes(size) else { return false }
+                reserved = size
                 return true
             }
-            read[name] = (job, inode)
-            return false
-        }
-        return read
-    }
-
-    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
-    /// back to age.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
-                      early: (job: Job, inode: UInt64)? = nil) -> IntakeResult? {
-        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode) }
-            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit)
         switch outcome {
-        case .job(let job, let inode):
+        case .waitForBytes:
+            waitingForBytes.append(name)
+            return nil
+        case .job(let job, let inode, let bytes):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             var pass: GatePass?
             var acceptedLine = 0
@@ -332,8 +359,10 @@ final class IntakeWorker: @unchecked Sendable {
                 pass = GatePass(generation: gateGeneration, client: client)
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
-            return .job(name: name, job: job, inode: inode, state: state, pass: pass, acceptedLine: acceptedLine)
+            return .job(name: name, job: job, inode: inode, bytes: bytes, state: state, pass: pass, acceptedLine: acceptedLine)
         case .corrupt(let reason, let message, let modified):
+            // Nothing of a file that is not a job stays in memory.
+            if reserved > 0 { releaseBytes(reserved) }
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
