@@ -131,4 +131,25 @@ final class DispatchCoreLaneTests: XCTestCase {
         _ = ok(&core, token)
         XCTAssertEqual(core.endDecision(now: 1001, facts: facts), .keepGoing, "2 is still to go")
     }
+
+    func testARetryingHeadThatLeftDeferredByOtherHandsFreesItsLane() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try laneJob("1", core: core), try laneJob("2", core: core)], now: 1000)
+        let token = started(core.tick(now: 1000, durableLines: 10))[0].token
+        _ = ok(&core, token, status: 503)
+        core.deferralFiled(as: "1~1.json", due: 1005, lane: LaneKey(clientId: Fixture.clientId, orderingKey: "p1"))
+        XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty)
+        XCTAssertTrue(core.retryGone("other.json", now: 1006).isEmpty, "not a lane's head")
+        _ = core.retryGone("1~1.json", now: 1006)
+        XCTAssertEqual(started(core.tick(now: 1006, durableLines: 10)).map(\.name), ["2.json"], "the head is known by its name in deferred/")
+    }
+
+    func testAJobOfALaneUnblockedOnDiskIsAdmittedInsteadOfHeld() throws {
+        var core = try makeCore()
+        core.blockedLanesFound([(LaneKey(clientId: Fixture.clientId, orderingKey: "p1"), "1.json")])
+        let actions = core.intakeDelivered([try laneJob("2", core: core)], now: 1000)
+        guard case .holdInBlockedLane(_, let claimed)? = actions.first else { return XCTFail("expected a hold: \(actions)") }
+        _ = core.laneUnblockedOnDisk(claimed, now: 1000)
+        XCTAssertEqual(started(core.tick(now: 1000, durableLines: 10)).map(\.name), ["2.json"])
+    }
 }
