@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -105,6 +106,27 @@ void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]) {
         hex[2 * i + 1] = digits[digest[i] & 0x0f];
     }
     hex[64] = '\0';
+}
+
+void *outbound_gz_open(const char *path) {
+    gzFile file = gzopen(path, "rb");
+    if (file != NULL) {
+        gzbuffer(file, 256 * 1024);
+    }
+    return file;
+}
+
+int outbound_gz_read(void *file, void *buffer, unsigned length) {
+    return gzread((gzFile)file, buffer, length);
+}
+
+const char *outbound_gz_error(void *file) {
+    int code = 0;
+    return gzerror((gzFile)file, &code);
+}
+
+void outbound_gz_close(void *file) {
+    gzclose((gzFile)file);
 }
 
 const char *outbound_x509_verify_error_text(long result) {

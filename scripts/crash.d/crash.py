@@ -598,13 +598,19 @@ def run_trial(args, work, index, seed, kill_ms):
                 fail("after the drain active/ still holds %s" % entry)
         if after.tmp:
             fail("after the drain tmp/ holds %s" % ", ".join(after.tmp[:5]))
-        state_left = sorted(os.listdir(os.path.join(spool, ".state"))) if os.path.isdir(os.path.join(spool, ".state")) else []
+        # audit.head is the audit chain's head, not job state: it stays.
+        state_left = sorted(n for n in os.listdir(os.path.join(spool, ".state")) if n != "audit.head") \
+            if os.path.isdir(os.path.join(spool, ".state")) else []
         if state_left:
             fail("after the drain .state/ holds %s" % ", ".join(state_left[:5]))
         for problem in final_log.problems:
             fail(problem)
         if final_log.torn:
             fail("after the drain the audit log does not end with a newline")
+        # The audit chain survives a SIGKILL at any moment.
+        verify = subprocess.run(outbound_args(args.bin, "audit", root, ["verify"]), capture_output=True, text=True)
+        if verify.returncode != 0:
+            fail("after the drain outbound audit verify says: %s" % (verify.stderr.strip() or verify.stdout.strip()))
         for note in final_log.notes:
             (fail if args.strict else result.notes.append)(note)
         recovered_files = sorted(r.get("file", "") for r in audit if r.get("event") == "recovered")

@@ -156,6 +156,23 @@ void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]);
  */
 const char *outbound_x509_verify_error_text(long result);
 
+/* ---- reading gzip files (zlib) --------------------------------------------- */
+
+/**
+ * Opens a file for reading through zlib: a gzip file is decompressed, any other file read
+ * as it is (rotated audit logs may be either). NULL with errno on error.
+ * https://zlib.net/manual.html#Gzip
+ */
+void *outbound_gz_open(const char *path);
+
+/** Reads up to `length` bytes: the count read, 0 at end of file, -1 on error. */
+int outbound_gz_read(void *file, void *buffer, unsigned length);
+
+/** zlib's text for the last error on `file` (a damaged gzip stream, an I/O error). */
+const char *outbound_gz_error(void *file);
+
+void outbound_gz_close(void *file);
+
 /* ---- Linux calls Glibc's Swift module leaves out ---------------------------- */
 
 /**

@@ -6,6 +6,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     /// A destination's circuit opened or closed (contract section 13).
     case destinationDown = "destination_down"
     case destinationUp = "destination_up"
+    /// An incomplete last line, left by a write that was cut off, was removed (section 10).
+    case auditRepaired = "audit_repaired"
     /// A job of an ordered lane was held because the lane is blocked, or blocked it (contract 14).
     case laneBlocked = "lane_blocked"
 }

@@ -18,6 +18,7 @@ public final class Dispatcher {
     let clock: any WallClock
     private let jitter: any JitterSource
     private let progress: ((DispatchSummary, Int) -> Void)?
+    private let metrics: MetricsRegistry?
     var configuration: Configuration
     private var decoder: JobDecoder
     private var builder: RequestBuilder
@@ -50,12 +51,13 @@ public final class Dispatcher {
     /// caller before any thread starts; pass nil to ignore signals (tests of the library).
     public init(spoolRoot: String, configuration: Configuration, mode: Mode, signals: SignalWatcher?,
                 clock: any WallClock = SystemClock(), jitter: any JitterSource = RandomJitter(),
-                progress: ((DispatchSummary, Int) -> Void)? = nil) throws {
+                progress: ((DispatchSummary, Int) -> Void)? = nil, metrics: MetricsRegistry? = nil) throws {
         MemoryTuning.returnLargeBlocksToTheSystem()
         spool = Spool(root: spoolRoot)
         self.clock = clock
         self.jitter = jitter
         self.progress = progress
+        self.metrics = metrics
         self.configuration = configuration
         let settings = configuration.settings
         decoder = JobDecoder(clientIdHeader: settings.clientIdHeader, idempotencyHeader: settings.idempotencyHeader)
@@ -93,7 +95,7 @@ public final class Dispatcher {
         spoolFiler = SpoolFiler(folders: folders, area: area, stateStore: stateStore)
         let filing = FilingWorker(filer: spoolFiler, wake: engine.wakeUp)
         filingWorker = filing
-        audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp)
+        audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp, observe: metrics.map { $0.observe })
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
                               maxJobBytes: settings.maxJobBytes, maxClaimedBytes: settings.maxClaimedBytes, gate: configuration.gate, gateGeneration: 0, audit: audit,
                               clock: clock, wake: engine.wakeUp)
@@ -146,6 +148,7 @@ public final class Dispatcher {
             }
             commit()
             if auditFailure == nil { perform(core.tick(now: clock.now(), durableLines: audit.durableLines)) }
+            metrics?.setTransfersInFlight(engine.inFlight)
             if shouldEnd() { break }
             reportProgress()
             var descriptors: [Int32] = []

@@ -16,15 +16,29 @@ enum Dispatching {
         let isDrain: Bool
         if case .drain = mode { isDrain = true } else { isDrain = false }
         let progress: ((DispatchSummary, Int) -> Void)? = showProgress ? { printProgress($0, $1) } : nil
+        let metricsFile = invocation.value("--metrics-file")
+        let metrics = metricsFile.map { _ in MetricsRegistry() }
         let dispatcher: Dispatcher
         do {
             dispatcher = try Dispatcher(spoolRoot: invocation.spool, configuration: configuration, mode: mode,
-                                        signals: context.signals, progress: progress)
+                                        signals: context.signals, progress: progress, metrics: metrics)
         } catch Dispatcher.StartError.auditLog(let error) {
             throw CommandFailure(code: .ioError, message: "cannot open the audit log '\(configuration.settings.auditLogPath)': \(error)")
         } catch {
             throw CommandFailure(code: .cantCreate, message: "spool '\(invocation.spool)': \(error)")
         }
+        var metricsWriter: MetricsFileWriter?
+        if let metricsFile, let metrics {
+            let writer = MetricsFileWriter(path: metricsFile, spool: Spool(root: invocation.spool), registry: metrics)
+            do {
+                try writer.start()
+            } catch {
+                throw CommandFailure(code: .cantCreate, message: "--metrics-file: \(error); name a writable folder's file")
+            }
+            metricsWriter = writer
+        }
+        // Written a last time, and left in place, however the run ends.
+        defer { metricsWriter?.stop() }
         let summary: DispatchSummary
         do {
             summary = try dispatcher.run()

@@ -4,11 +4,11 @@ import OutboundCore
 /// configuration in force.
 enum StatusCommand: CommandDefinition {
     static let summary = "show how many jobs are in each folder and the loaded configuration"
-    static let options: [OptionSpec] = [.flag("--json")]
+    static let options: [OptionSpec] = [.flag("--json"), .flag("--prometheus")]
     static let takesOperands = false
 
     static let help = """
-    Usage: outbound status [--json] [--spool DIR] [--config DIR]
+    Usage: outbound status [--json | --prometheus] [--spool DIR] [--config DIR]
 
     For each spool folder: how many jobs and how old the oldest is; destinations
     that running processes see as down (circuit open); ordered lanes that are
@@ -17,6 +17,8 @@ enum StatusCommand: CommandDefinition {
 
     Options:
       --json          one JSON object instead of a table
+      --prometheus    the spool's gauges in Prometheus text format (the counters
+                      belong to a run process: see run --metrics-file)
     \(HelpText.common)
 
     Exit status: 0.
@@ -25,6 +27,13 @@ enum StatusCommand: CommandDefinition {
     static func execute(_ invocation: Invocation, context: CommandContext) throws(CommandFailure) -> ExitCode {
         let now = SystemClock().now()
         let census = SpoolCensus(spool: Spool(root: invocation.spool), now: now)
+        if invocation.has("--prometheus") {
+            var open: [String: Int] = [:]
+            for entry in DownDestinationsFile.read(spool: Spool(root: invocation.spool)) { open[entry.destination] = 1 }
+            let exposition = MetricsExposition(census: census, counters: nil, destinationsOpen: open)
+            FileSystem.writeStandardOutput(Array(exposition.text().utf8))
+            return .ok
+        }
         var configuration: Configuration?
         var configProblem: String?
         do {
