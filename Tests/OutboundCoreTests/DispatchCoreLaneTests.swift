@@ -54,12 +54,19 @@ final class DispatchCoreLaneTests: XCTestCase {
                                              result: .response(status: 503, retryAfter: nil), milliseconds: 1, now: 1001)
         guard case .deferJob(let saved)? = deferral.first else { return XCTFail("expected a deferral: \(deferral)") }
         XCTAssertEqual(saved.state.lane, LaneKey(clientId: Fixture.clientId, orderingKey: "p1"), "the lane is in the job's state")
+        guard case .parkBehindRetry(let parked, let folder, _, let until)? = deferral.last else { return XCTFail("2 is parked: \(deferral)") }
+        XCTAssertEqual([parked, folder.rawValue], ["2.json", "incoming"])
+        XCTAssertEqual(until, saved.state.nextAttemptAt, "until its head is due")
+        XCTAssertEqual(core.intakeCredit(now: 1001), 64 * 8 - 1, "a parked job holds no room in the window; only x is in flight")
         core.deferralFiled(as: "1.json", due: saved.state.nextAttemptAt, lane: saved.state.lane)
-        XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty, "2 waits for 1's retry")
+        XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty)
+        let back = core.intakeDelivered([try laneJob("2", core: core)], now: 1001.5)
+        guard case .parkBehindRetry? = back.first else { return XCTFail("back before its head: parked again: \(back)") }
         _ = core.retryClaimed("1.json", job: try Fixture.job(url: "https://acme.example/a", id: "1", orderingKey: "p1"), inode: 7,
                               state: saved.state, now: 1002)
+        _ = core.intakeDelivered([try laneJob("2", core: core)], now: 1002)
         let retry = started(core.tick(now: 1002, durableLines: 10))
-        XCTAssertEqual(retry.map(\.name), ["1.json"])
+        XCTAssertEqual(retry.map(\.name), ["1.json"], "2 came back and waits behind its head")
         _ = ok(&core, retry[0].token)
         XCTAssertEqual(started(core.tick(now: 1002, durableLines: 10)).map(\.name), ["2.json"])
     }
@@ -141,6 +148,7 @@ final class DispatchCoreLaneTests: XCTestCase {
         XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty)
         XCTAssertTrue(core.retryGone("other.json", now: 1006).isEmpty, "not a lane's head")
         _ = core.retryGone("1~1.json", now: 1006)
+        _ = core.intakeDelivered([try laneJob("2", core: core)], now: 1006)
         XCTAssertEqual(started(core.tick(now: 1006, durableLines: 10)).map(\.name), ["2.json"], "the head is known by its name in deferred/")
     }
 

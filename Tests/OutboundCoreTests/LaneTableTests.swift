@@ -41,15 +41,19 @@ final class LaneTableTests: XCTestCase {
     func testARetryingHeadHoldsTheLaneUntilItComesBack() throws {
         var table = LaneTable(policy: .block)
         _ = table.admit(try claimed("1.json"), in: lane)
-        table.headDeferred(as: "1.json", in: lane)
-        XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)), "the lane waits for its retry")
+        _ = table.admit(try claimed("2.json"), in: lane)
+        XCTAssertEqual(table.headDeferred(as: "1.json", due: 1005, in: lane).map(\.name), ["2.json"], "what waited is parked")
+        XCTAssertEqual(table.waitingCount, 0)
+        guard case .parks(let until) = table.admit(try claimed("2.json"), in: lane) else { return XCTFail("the lane waits for its retry") }
+        XCTAssertEqual(until, 1005)
         XCTAssertEqual(goes(table.admit(try claimed("1.json"), in: lane)), "1.json", "the retry itself goes")
+        XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)), "back from its parking, 2 waits behind 1")
         XCTAssertEqual(table.headDelivered(in: lane)?.name, "2.json")
     }
 
     func testARetryFoundInDeferredHoldsItsLaneAfterATakeover() throws {
         var table = LaneTable(policy: .block)
-        table.retryFound("1.json", in: lane)
+        table.retryFound("1.json", due: 1005, in: lane)
         XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)))
         XCTAssertEqual(goes(table.admit(try claimed("1.json"), in: lane)), "1.json")
     }

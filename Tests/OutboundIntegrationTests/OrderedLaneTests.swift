@@ -169,13 +169,36 @@ final class OrderedLaneTests: IntegrationTestCase {
         }
         let head = Self.name(1, lane: 0)
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred") == ["\(head).json"] }, "the head waits for its retry")
-        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "active").contains(Self.name(2, lane: 0) + ".json") },
-                      "the next job waits behind it in the owner's claims")
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "incoming") == [Self.name(2, lane: 0) + ".json"] },
+                      "the next job is parked in incoming/ until the head is due")
         owner.signal(SIGKILL)
         owner.wait(timeout: 5)
         // The taker finds job 2 put back in incoming/ and the head in deferred/: the head goes first.
         try drain()
         XCTAssertEqual(arrivals()["/hooks/lane-0"], [head, head, Self.name(2, lane: 0)])
+    }
+
+    func testJobsWithoutOrderingKeyAreNotHeldUpByLanesWaitingForRetries() throws {
+        // A claim window of 16 (concurrency 2): twenty lanes whose heads keep getting 503 have
+        // sixty jobs behind them, enough to fill it many times if they waited in memory.
+        try makeSandbox(serverHandler: { request in
+            request.target.hasSuffix("/down") ? .respond(status: 503) : .respond(status: 204)
+        }, settings: ["concurrency": 2, "perHostConcurrency": 2,
+                      "retry": ["maxAttempts": 100, "baseDelayMs": 1000, "maxDelayMs": 1000, "maxAgeSeconds": 3600]])
+        for sequence in 0..<80 {
+            try sandbox.drop(Self.name(sequence, lane: sequence % 20) + ".json",
+                             job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/down", extra: ["orderingKey": "patient-\(sequence % 20)"]))
+        }
+        let runner = try sandbox.startRun()
+        defer { runner.signal(SIGKILL); runner.wait(timeout: 5) }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred").count == 20 }, "every lane's head waits for a retry")
+        for index in 0..<40 { try sandbox.drop("free-\(index).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/free")) }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 15) { self.sandbox.jobs(in: "delivered").count == 40 },
+                      "delivered \(sandbox.jobs(in: "delivered").count) of 40 jobs without orderingKey")
+        XCTAssertEqual(server.requests.filter { $0.target.hasSuffix("/down") }.map { $0.header("Idempotency-Key") ?? "" }
+                        .filter { Int($0.dropFirst(2).prefix(5))! >= 20 }, [], "no lane sent past its retrying head")
+        runner.signal(SIGTERM)
+        XCTAssertEqual(runner.wait(timeout: 30), 0, runner.standardError)
     }
 
     private func stage(_ name: String, job: [String: Any]) throws {

@@ -9,6 +9,9 @@ extension DispatchCore {
         case .go(let head): return enterReady(head, now: now)
         case .resumes(let head): return [.laneUnblocked(lane)] + enterReady(head, now: now)
         case .waits: return []
+        case .parks(let until):
+            // Not before a moment from now: a job back early would only be parked again.
+            return [.parkBehindRetry(name: claimed.name, to: claimed.origin, bytes: claimed.bytes, until: max(until, now + 0.25))]
         case .blocked(let byJob): return [.holdInBlockedLane(records.laneHold(claimed, byJob: byJob, at: now), claimed: claimed)]
         }
     }
@@ -31,6 +34,15 @@ extension DispatchCore {
         return actions
     }
 
+    /// A lane's head is deferred: the jobs that waited behind it are parked until it is due.
+    mutating func laneAfterDeferral(_ claimed: ClaimedJob, _ deferral: Deferral) -> [DispatchAction] {
+        guard let lane = claimed.lane, ownsLanes else { return [] }
+        let due = deferral.state.nextAttemptAt
+        return lanes.headDeferred(as: claimed.name, due: due, in: lane).map {
+            .parkBehindRetry(name: $0.name, to: $0.origin, bytes: $0.bytes, until: due)
+        }
+    }
+
     /// A job of a blocked lane was about to go to hold/, but the lane's marker is gone: the
     /// operator unblocked it. The lane accepts jobs again, this one first.
     mutating func laneUnblockedOnDisk(_ claimed: ClaimedJob, now: Double) -> [DispatchAction] {
@@ -40,8 +52,8 @@ extension DispatchCore {
     }
 
     /// A retry of `lane` found in deferred/ (at start or after a takeover) holds its lane.
-    mutating func laneRetryFound(_ name: String, in lane: LaneKey) {
-        lanes.retryFound(name, in: lane)
+    mutating func laneRetryFound(_ name: String, due: Double, in lane: LaneKey) {
+        lanes.retryFound(name, due: due, in: lane)
     }
 
     /// Lanes found blocked on disk (their markers), when this process becomes the lane owner.

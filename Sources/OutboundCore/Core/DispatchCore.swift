@@ -253,8 +253,8 @@ struct DispatchCore {
                 if case .setAside(let until) = verdict {
                     // Its deadline still runs: it comes back by then, to fail `expired`.
                     let deadline = policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt)
-                    actions.append(.deferJob(records.setAside(claimed, until: min(until, deadline + 0.001), at: now)))
-                    if let lane = claimed.lane { lanes.headDeferred(as: claimed.name, in: lane) }
+                    let deferral = records.setAside(claimed, until: min(until, deadline + 0.001), at: now)
+                    actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
                     continue
                 }
                 var claimed = claimed
@@ -299,8 +299,7 @@ struct DispatchCore {
             actions += laneAfterFiling(claimed, delivered: filing.folder == .delivered, now: now)
         case .defer(let deferral):
             summary.deferred += 1
-            actions.append(.deferJob(deferral))
-            if let lane = claimed.lane { lanes.headDeferred(as: claimed.name, in: lane) }
+            actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
         }
         return actions
     }
@@ -309,7 +308,7 @@ struct DispatchCore {
     /// its lane under that name.
     mutating func deferralFiled(as target: String, due: Double, lane: LaneKey? = nil) {
         schedule.insert(target, due: due)
-        if let lane, ownsLanes { lanes.headDeferred(as: target, in: lane) }
+        if let lane, ownsLanes { _ = lanes.headDeferred(as: target, due: due, in: lane) }
     }
 
     private mutating func takeInFlight(_ token: Int) -> ClaimedJob? {

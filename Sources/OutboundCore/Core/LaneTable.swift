@@ -25,6 +25,8 @@ struct LaneTable {
         /// first moves an index, not the whole list (a long lane's list fills the window).
         var queue: [ClaimedJob] = []
         var start = 0
+        /// While the head is retrying: when it is due (later arrivals are parked until then).
+        var retryDue = 0.0
 
         var waiting: ArraySlice<ClaimedJob> { queue[start...] }
         var isEmpty: Bool { start == queue.count }
@@ -63,6 +65,9 @@ struct LaneTable {
         case resumes(ClaimedJob)
         /// It waits behind the head.
         case waits
+        /// The head waits in deferred/ for a retry due at `until`: the job goes back to its
+        /// folder until then, so jobs behind a retry never fill the claim window.
+        case parks(until: Double)
         /// The lane is blocked by `byJob`: the job goes to hold/.
         case blocked(byJob: String)
     }
@@ -103,7 +108,9 @@ struct LaneTable {
             guard job.name == byJob else { return .blocked(byJob: byJob) }
             lane.head = .active(job.name)
             return .resumes(job)
-        case .active, .retrying:
+        case .retrying:
+            return .parks(until: lane.retryDue)
+        case .active:
             lane.insert(job)
             waitingCount += 1
             return .waits
@@ -134,11 +141,16 @@ struct LaneTable {
         return next
     }
 
-    /// The head waits in deferred/ under `name` for a retry; the lane waits with it.
-    mutating func headDeferred(as name: String, in key: LaneKey) {
+    /// The head waits in deferred/ under `name` for a retry due at `due`; the lane waits with
+    /// it. Returns the jobs that waited behind it, to be parked until then.
+    mutating func headDeferred(as name: String, due: Double, in key: LaneKey) -> [ClaimedJob] {
         var lane = lanes[key] ?? Lane()
         lane.head = .retrying(name)
+        lane.retryDue = due
+        let parked = lane.takeAll()
+        waitingCount -= parked.count
         store(lane, key)
+        return parked
     }
 
     /// The head `name` ended in failed/ or refused/. Under `block`: the lane is blocked and its
@@ -154,9 +166,12 @@ struct LaneTable {
     }
 
     /// A retry found in deferred/ holds its lane (after a takeover, or at start).
-    mutating func retryFound(_ name: String, in key: LaneKey) {
+    mutating func retryFound(_ name: String, due: Double, in key: LaneKey) {
         var lane = lanes[key] ?? Lane()
-        if lane.head == .none { lane.head = .retrying(name) }
+        if lane.head == .none {
+            lane.head = .retrying(name)
+            lane.retryDue = due
+        }
         store(lane, key)
     }
 

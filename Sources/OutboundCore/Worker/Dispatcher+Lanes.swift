@@ -12,6 +12,16 @@ extension Dispatcher {
             } catch {
                 reportSpoolError(error)
             }
+        case .parkBehindRetry(let name, let folder, let bytes, let until):
+            defer { if bytes > 0 { intake.releaseBytes(bytes) } }
+            // Told before the move, so the intake never claims it again at once.
+            if folder == .incoming { intake.lookLater(at: name, after: until) }
+            do {
+                let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+                if folder == .deferred { core.deferralFiled(as: target, due: until) }
+            } catch {
+                reportSpoolError(error)
+            }
         case .laneBlocked(let lane, let byJob, let record):
             do { try laneMarkers.block(lane, byJob: byJob, at: record.at) } catch { reportSpoolError(error) }
             audit.append(record)

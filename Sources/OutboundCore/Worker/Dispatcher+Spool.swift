@@ -112,7 +112,7 @@ extension Dispatcher {
             if let lane = state?.lane {
                 // A lane's retry holds its lane; only the lane owner takes it (contract 14).
                 guard laneOwnership.isOwner else { continue }
-                core.laneRetryFound(name, in: lane)
+                core.laneRetryFound(name, due: state?.nextAttemptAt ?? now, in: lane)
             }
             found.append((name, state?.nextAttemptAt ?? now))
         }

@@ -303,7 +303,7 @@ public final class Dispatcher {
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
-            case .yieldToLaneOwner, .laneBlocked, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
+            case .yieldToLaneOwner, .parkBehindRetry, .laneBlocked, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
             }
         }
     }

@@ -25,6 +25,8 @@ extension IntakeWorker {
         var waitingForRoom = false
         /// Whether this process owns the ordered lanes (else `LaneScreen` keeps lane jobs out).
         var ownsLanes = false
+        /// Names to leave in incoming/ until a set time (parked behind a lane's retry).
+        var later: [(name: String, due: Double)] = []
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.

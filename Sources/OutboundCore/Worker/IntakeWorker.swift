@@ -87,6 +87,11 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.ownsLanes = owns }
     }
 
+    /// Leave `name` in incoming/ alone until `time` (a job parked behind its lane's retry).
+    func lookLater(at name: String, after time: Double) {
+        shared.withLock { $0.later.append((name, time)) }
+    }
+
     /// How long a lane job is left in incoming/ for the lane owner before another look.
     static let laneYieldSeconds = 1.0
 
@@ -176,6 +181,8 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLockHeld { held in
             while !thread.isStopRequested {
                 let now = clock.now()
+                for (name, due) in held.state.later { laterFiles[name] = due }
+                held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     held.state.arrivals.append(name)
