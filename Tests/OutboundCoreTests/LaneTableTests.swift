@@ -53,7 +53,10 @@ final class LaneTableTests: XCTestCase {
 
     func testARetryFoundInDeferredHoldsItsLaneAfterATakeover() throws {
         var table = LaneTable(policy: .block)
+        table.retryFound("3.json", due: 1004, in: lane)
         table.retryFound("1.json", due: 1005, in: lane)
+        table.retryFound("2.json", due: 1003, in: lane)
+        XCTAssertEqual(table.head(of: lane), .retrying("1.json"), "the earliest name found is the head")
         XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)))
         XCTAssertEqual(goes(table.admit(try claimed("1.json"), in: lane)), "1.json")
     }

@@ -165,10 +165,13 @@ struct LaneTable {
         return (held, nil)
     }
 
-    /// A retry found in deferred/ holds its lane (after a takeover, or at start).
+    /// A retry found in deferred/ holds its lane (after a takeover, or at start); of two found
+    /// for one lane, the earlier name is the head.
     mutating func retryFound(_ name: String, due: Double, in key: LaneKey) {
         var lane = lanes[key] ?? Lane()
-        if lane.head == .none {
+        var earlier = lane.head == .none
+        if case .retrying(let current) = lane.head { earlier = name.bytePrecedes(current) }
+        if earlier {
             lane.head = .retrying(name)
             lane.retryDue = due
         }
