@@ -8,6 +8,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case destinationUp = "destination_up"
     /// An incomplete last line, left by a write that was cut off, was removed (section 10).
     case auditRepaired = "audit_repaired"
+    /// A job of an ordered lane was held because the lane is blocked, or blocked it (contract 14).
+    case laneBlocked = "lane_blocked"
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
@@ -44,6 +46,8 @@ public struct AuditRecord: Sendable {
     public var failures: Int?
     /// On `destination_down`: how long it stays down before one probe, in milliseconds.
     public var cooldownMs: Int?
+    /// On `lane_blocked`: the file name of the job whose failure or refusal blocks the lane.
+    public var blockedBy: String?
 
     public init(_ event: AuditEvent, at: Double) {
         self.event = event
@@ -103,6 +107,7 @@ public struct AuditRecord: Sendable {
             writer.add("destination", destination)
             writer.add("failures", failures)
             writer.add("cooldownMs", cooldownMs)
+            writer.add("blockedBy", blockedBy)
         }
     }
 }

@@ -20,6 +20,10 @@ struct ClaimedJob {
     var acceptedLine = 0
     /// Its pass through the gate, while the configuration that made it is in force.
     var gatePass: GatePass?
+    /// Its ordered lane (contract 14), nil without `orderingKey`: worked out once.
+    let lane: LaneKey?
+    /// Sent after a later job of its lane had been sent: its outcome line says so.
+    var lateInLane = false
 
     init(name: String, job: Job, inode: UInt64, bytes: Int, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name
@@ -30,6 +34,7 @@ struct ClaimedJob {
         self.attempts = attempts
         self.firstClaimedAt = firstClaimedAt
         self.hasSavedState = hasSavedState
+        lane = LaneKey(job)
     }
 
     /// The destination whose per-host limit the job counts against.

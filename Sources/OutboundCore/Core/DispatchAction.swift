@@ -25,6 +25,20 @@ enum DispatchAction {
     case recoverOrphans
     /// Add jobs in deferred/ the schedule does not know yet (`DispatchCore.deferredFound`).
     case scanDeferredFolder
+    // Ordered lanes (contract 14):
+    /// A job of a lane this process does not own: back to `folder` for the owner, and not
+    /// claimed again here for a while.
+    case yieldToLaneOwner(name: String, to: SpoolFolder, bytes: Int)
+    /// A job behind a lane's retrying head: back to `folder`, not to be claimed here before
+    /// `until` (when the head is due), so it holds no room in the claim window meanwhile.
+    case parkBehindRetry(name: String, to: SpoolFolder, bytes: Int, until: Double)
+    /// `lane` is blocked by the job `byJob`: write its marker and `record`, before the holds.
+    case laneBlocked(LaneKey, byJob: String, record: AuditRecord)
+    /// A job of a blocked lane goes to hold/ (`filing`), unless the lane's marker is gone (the
+    /// operator unblocked it): then `DispatchCore.laneUnblockedOnDisk(_:now:)` with `claimed`.
+    case holdInBlockedLane(Filing, claimed: ClaimedJob)
+    /// The job at fault came back (requeued): the lane's marker goes.
+    case laneUnblocked(LaneKey)
 }
 
 /// A finished job on its way to `delivered/`, `failed/`, `refused/` or `corrupt/`.

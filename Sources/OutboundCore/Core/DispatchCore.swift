@@ -17,26 +17,6 @@ struct DispatchCore {
         case stopping(deadline: Double)
     }
 
-    /// What the shell's threads know that the core cannot see, for the end decision.
-    struct ShellFacts {
-        /// The intake's last full pass over incoming/ found nothing and it holds nothing.
-        var intakeIdle: Bool
-        /// Every audit line is on disk and every move they describe has been made.
-        var auditSettled: Bool
-        /// How many requested intake passes have been answered.
-        var answeredPasses: Int
-    }
-
-    /// Whether the loop should go on after this pass.
-    enum EndDecision: Equatable {
-        case keepGoing
-        /// Nothing is scheduled: look in deferred/ (`deferredFound`) and ask again.
-        case scanDeferredFolderFirst
-        /// Ask the intake for one last full pass, then ask again once it is answered.
-        case requestLastPass
-        case end(DispatchSummary.Ending)
-    }
-
     static let recoveryInterval = 5.0
     static let rescanInterval = 2.0
 
@@ -50,13 +30,18 @@ struct DispatchCore {
     /// Counts the configurations loaded (the first is 0): a gate pass made under an earlier
     /// one no longer stands.
     private(set) var generation = 0
-    private var records: OutcomeRecords
+    private(set) var records: OutcomeRecords
     private var policy: RetryPolicy { records.policy }
     /// Per-destination circuits (contract 13): jobs to a destination that is down are set
     /// aside without an attempt.
     private(set) var destinations: DestinationTable
     /// Tokens of transfers sent as a down destination's one probe.
     private var probes: Set<Int> = []
+    /// Ordered lanes (contract 14): one job of a lane out at a time, in name order.
+    /// Changed only by the core (its lane events are in DispatchCore+Lanes.swift).
+    var lanes: LaneTable
+    /// Whether this process owns the spool's lanes (the shell holds the lane-owner lock).
+    var ownsLanes = true
 
     /// Claimed, gate-checked jobs waiting for a transfer slot (or for their accepted line).
     private(set) var ready: [ClaimedJob] = []
@@ -77,14 +62,15 @@ struct DispatchCore {
         self.gate = gate
         records = OutcomeRecords(policy: policy)
         destinations = DestinationTable(rules: CircuitRules(settings))
+        lanes = LaneTable(policy: settings.laneOnFailure)
         nextRecoveryAt = now + Self.recoveryInterval
         nextRescanAt = now + Self.rescanInterval
     }
 
     private var isRunning: Bool { lifecycle == .running }
 
-    /// Jobs the loop holds: ready and in flight.
-    private var heldByLoop: Int { ready.count + inFlight.count }
+    /// Jobs the loop holds: ready, in flight, and waiting behind their lane's head.
+    private var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount }
 
     // MARK: queries
 
@@ -185,27 +171,33 @@ struct DispatchCore {
 
     /// Gate-checks a decoded job; an allowed one waits in `ready` for a transfer slot. A job
     /// from `incoming/` normally comes with its `accepted` line queued by the intake thread;
-    /// one without (the intake's gate said no, a reload since says yes) gets it now.
+    /// one without (the intake's gate said no, a reload since says yes) gets it now. A job of
+    /// an ordered lane first takes its place in the lane.
     private mutating func admit(_ name: String, job: Job, inode: UInt64, bytes: Int, state: JobState?, origin: SpoolFolder,
                                 pass: GatePass?, acceptedLine: Int, now: Double) -> [DispatchAction] {
         var claimed = ClaimedJob(name: name, job: job, inode: inode, bytes: bytes, origin: origin,
                                  attempts: state?.attempts ?? 0, firstClaimedAt: state?.firstClaimedAt ?? now,
                                  hasSavedState: state != nil)
-        switch gateDecision(on: job, pass: pass) {
+        claimed.gatePass = pass
+        claimed.acceptedLine = acceptedLine
+        if let lane = claimed.lane { return admitToLane(claimed, lane, now: now) }   // lanes (contract 14)
+        return enterReady(claimed, now: now)
+    }
+
+    /// Gate-checks a job allowed out and puts it in `ready`, with its `accepted` line.
+    mutating func enterReady(_ claimed: ClaimedJob, now: Double) -> [DispatchAction] {
+        var claimed = claimed
+        switch gateDecision(on: claimed.job, pass: claimed.gatePass) {
         case .refused(let reason, let message):
             summary.refused += 1
-            return [.file(records.refusal(claimed, reason, message, at: now))]
+            return [.file(records.refusal(claimed, reason, message, at: now))] + laneAfterFiling(claimed, delivered: false, now: now)
         case .allowed(let client):
             claimed.gatePass = GatePass(generation: generation, client: client)
             var actions: [DispatchAction] = []
-            if origin == .incoming {
-                if acceptedLine > 0 {
-                    claimed.acceptedLine = acceptedLine
-                } else {
-                    // Held back until the shell reports the line's number.
-                    claimed.acceptedLine = .max
-                    actions.append(.queueAcceptedLine(name: name, job: job))
-                }
+            if claimed.origin == .incoming && claimed.acceptedLine == 0 {
+                // Held back until the shell reports the line's number.
+                claimed.acceptedLine = .max
+                actions.append(.queueAcceptedLine(name: claimed.name, job: claimed.job))
             }
             ready.append(claimed)
             return actions
@@ -249,19 +241,24 @@ struct DispatchCore {
             case .refused(let reason, let message):
                 summary.refused += 1
                 actions.append(.file(records.refusal(claimed, reason, message, at: now)))
+                actions += laneAfterFiling(claimed, delivered: false, now: now)
             case .allowed(let client):
                 if now > policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt) {
                     summary.failed += 1
                     actions.append(.file(records.expiry(claimed, at: now)))
+                    actions += laneAfterFiling(claimed, delivered: false, now: now)
                     continue
                 }
                 let verdict = destinations.decide(for: Destination(claimed.job.url), now: now)
                 if case .setAside(let until) = verdict {
                     // Its deadline still runs: it comes back by then, to fail `expired`.
                     let deadline = policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt)
-                    actions.append(.deferJob(records.setAside(claimed, until: min(until, deadline + 0.001), at: now)))
+                    let deferral = records.setAside(claimed, until: min(until, deadline + 0.001), at: now)
+                    actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
                     continue
                 }
+                var claimed = claimed
+                if let lane = claimed.lane { claimed.lateInLane = lanes.sending(claimed.name, in: lane) }
                 let token = nextToken
                 nextToken += 1
                 inFlight[token] = claimed
@@ -281,7 +278,7 @@ struct DispatchCore {
         if probes.remove(token) != nil { destinations.abandonProbe(for: Destination(claimed.job.url), now: now) }
         claimed.attempts += 1
         summary.failed += 1
-        return [.file(records.setupFailure(claimed, error: error, at: now))]
+        return [.file(records.setupFailure(claimed, error: error, at: now))] + laneAfterFiling(claimed, delivered: false, now: now)
     }
 
     /// An attempt ended: file the job, or defer it with its attempts and age kept.
@@ -299,16 +296,19 @@ struct DispatchCore {
         case .file(let filing):
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
             actions.append(.file(filing))
+            actions += laneAfterFiling(claimed, delivered: filing.folder == .delivered, now: now)
         case .defer(let deferral):
             summary.deferred += 1
-            actions.append(.deferJob(deferral))
+            actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
         }
         return actions
     }
 
-    /// The deferred job now waits in deferred/ as `target`, due at `due`.
-    mutating func deferralFiled(as target: String, due: Double) {
+    /// The deferred job now waits in deferred/ as `target`, due at `due`; a lane's head holds
+    /// its lane under that name.
+    mutating func deferralFiled(as target: String, due: Double, lane: LaneKey? = nil) {
         schedule.insert(target, due: due)
+        if let lane, ownsLanes { _ = lanes.headDeferred(as: target, due: due, in: lane) }
     }
 
     private mutating func takeInFlight(_ token: Int) -> ClaimedJob? {
@@ -324,7 +324,7 @@ struct DispatchCore {
     mutating func stopRequested(now: Double) -> [DispatchAction] {
         guard isRunning else { return [] }
         lifecycle = .stopping(deadline: now + mode.graceSeconds)
-        let actions = ready.map { DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes) }
+        let actions = (ready + lanes.takeAllWaiting()).map { DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes) }
         ready.removeAll()
         return actions
     }
@@ -337,6 +337,7 @@ struct DispatchCore {
         window = ClaimWindow(concurrency: settings.concurrency)
         hostLoad.limit = settings.perHostConcurrency
         destinations.update(rules: CircuitRules(settings))
+        lanes.policy = settings.laneOnFailure
     }
 
     // MARK: the end
@@ -350,7 +351,7 @@ struct DispatchCore {
             return inFlight.isEmpty || now >= deadline ? .end(.stopped) : .keepGoing
         }
         guard case .drain(let maxWait) = mode else { return .keepGoing }
-        guard inFlight.isEmpty, ready.isEmpty, facts.intakeIdle, facts.auditSettled else { return .keepGoing }
+        guard inFlight.isEmpty, ready.isEmpty, lanes.waitingCount == 0, facts.intakeIdle, facts.auditSettled else { return .keepGoing }
         if schedule.isEmpty {
             if !deferredFolderScanned { return .scanDeferredFolderFirst }
             // A drain has no inotify: before it ends, the intake takes one more full pass over
@@ -374,7 +375,7 @@ struct DispatchCore {
             probes.remove(token)
             if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
-        for claimed in ready { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
+        for claimed in ready + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         ready.removeAll()
         for token in inFlight.keys.sorted() {
             if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }

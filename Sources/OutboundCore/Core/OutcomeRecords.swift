@@ -63,7 +63,8 @@ struct OutcomeRecords {
         record.reason = "destination_down"
         record.message = "\(Destination(claimed.job.url)) is down; not attempted before the next probe"
         record.nextAttemptAt = until
-        let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode)
+        let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode,
+                             lane: claimed.lane)
         return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes)
     }
 
@@ -83,6 +84,7 @@ struct OutcomeRecords {
         }
         if record.error == nil { record.error = ending?.description }
         record.sends = sends > 1 ? sends : nil
+        if claimed.lateInLane { record.message = Self.lateNote }
         switch outcome {
         case .delivered:
             return .file(Filing(name: claimed.name, folder: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState,
@@ -91,7 +93,8 @@ struct OutcomeRecords {
             let due = now + Double(delayMs) / 1000
             record.event = .deferred
             record.nextAttemptAt = due
-            let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: due, inode: claimed.inode)
+            let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: due, inode: claimed.inode,
+                                 lane: claimed.lane)
             return .defer(Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes))
         case .failed(let reason):
             let what = record.status.map { "HTTP \($0)" } ?? record.error ?? "no response"
@@ -104,6 +107,25 @@ struct OutcomeRecords {
             }
             return .file(failure(claimed, reason, message, record: record))
         }
+    }
+
+    /// The note on the outcome line of a job sent after later jobs of its lane (contract 14).
+    static let lateNote = "sent late: later jobs of its lane (same clientId and orderingKey) had already been sent"
+
+    /// A job of a blocked lane on its way to hold/ (contract 14), its line naming the job at fault.
+    func laneHold(_ claimed: ClaimedJob, byJob: String, at now: Double) -> Filing {
+        var record = record(.laneBlocked, claimed, at: now)
+        record.blockedBy = byJob
+        record.message = "its lane is blocked by \(byJob), which ended in failed/ or refused/; held until that job is requeued or purged and this one released"
+        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes)
+    }
+
+    /// The line that says a lane is now blocked by `claimed` (the job at fault).
+    func laneBlocked(by claimed: ClaimedJob, at now: Double) -> AuditRecord {
+        var record = record(.laneBlocked, claimed, at: now)
+        record.blockedBy = claimed.name
+        record.message = "this job ended in failed/ or refused/: later jobs of its lane go to hold/ until it is requeued or purged"
+        return record
     }
 
     /// The two things an attempt's end can lead to.

@@ -25,7 +25,7 @@ extension Dispatcher {
             moves.stateChanged = true
             audit.append(deferral.record)
             moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
-            core.deferralFiled(as: target, due: deferral.state.nextAttemptAt)
+            core.deferralFiled(as: target, due: deferral.state.nextAttemptAt, lane: deferral.state.lane)
         } catch {
             reportSpoolError(error)
         }
@@ -95,6 +95,7 @@ extension Dispatcher {
         } catch {
             reportSpoolError(error)
         }
+        if !laneOwnership.isOwner { takeLanesIfFree() }
     }
 
     /// Adds jobs in `deferred/` that the schedule does not know yet (at start, and jobs another
@@ -106,6 +107,11 @@ extension Dispatcher {
         while let name = stream.next() {
             guard Spool.isJobName(name), !core.isScheduled(name) else { continue }
             let state = stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))
+            if let lane = state?.lane {
+                // A lane's retry holds its lane; only the lane owner takes it (contract 14).
+                guard laneOwnership.isOwner else { continue }
+                core.laneRetryFound(name, due: state?.nextAttemptAt ?? now, in: lane)
+            }
             found.append((name, state?.nextAttemptAt ?? now))
         }
         core.deferredFound(found)

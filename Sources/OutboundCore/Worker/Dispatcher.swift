@@ -37,6 +37,9 @@ public final class Dispatcher {
     let spoolFiler: SpoolFiler
     let directories = DirectorySyncer()
     var moves = MoveBatch()
+    /// Whether this process works the ordered lanes, and their blocked markers (contract 14).
+    let laneOwnership: LaneOwnership
+    let laneMarkers: LaneMarkers
     /// This process's destinations that are down, as `status` reads them.
     private let downDestinations: DownDestinationsFile
     var auditFailure: String?
@@ -73,6 +76,9 @@ public final class Dispatcher {
         }
         stateStore = JobStateStore(spool: spool)
         downDestinations = DownDestinationsFile(spool: spool, process: area.name)
+        laneOwnership = LaneOwnership(spool: spool)
+        laneMarkers = LaneMarkers(spool: spool)
+        core.laneOwnershipChanged(owns: false)
         engine = try TransferEngine(maxConnections: settings.concurrency)
         self.signals = signals
         // Only `run` watches incoming/ with inotify. A drain finds late arrivals all the same:
@@ -198,6 +204,7 @@ public final class Dispatcher {
                 case .claimed: break
                 case .gone:
                     intake.releaseBytes(size)
+                    perform(core.retryGone(name, now: now))
                     continue
                 case .nameInUse:
                     intake.releaseBytes(size)
@@ -296,6 +303,7 @@ public final class Dispatcher {
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
+            case .yieldToLaneOwner, .parkBehindRetry, .laneBlocked, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
             }
         }
     }
@@ -331,6 +339,7 @@ public final class Dispatcher {
         }
         audit.stop()
         downDestinations.remove()
+        laneOwnership.release()
         try? FileSystem.syncDirectory(spool.path(.incoming))
         area.dissolve()
         if progress != nil { reportProgress(force: true) }

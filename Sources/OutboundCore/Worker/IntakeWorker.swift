@@ -22,36 +22,6 @@ final class IntakeWorker: @unchecked Sendable {
     private let shared: ThreadCondition<Shared>
     private let thread: OnDemandThread
 
-    /// What the loop and the intake thread share.
-    private struct Shared {
-        var decoder: JobDecoder
-        var gate: Gate
-        /// The dispatcher's generation number of the configuration `gate` belongs to.
-        var gateGeneration: Int
-        var maxJobBytes: Int
-        var credit = 0
-        var results: [IntakeResult] = []
-        /// The most the batch being claimed and read right now can add to `results`.
-        var batchLimit = 0
-        var arrivals: [String] = []
-        var passRequested = false
-        var busy = false
-        var passes = IntakePasses()
-        /// How many files in incoming/ could not be claimed, as of the last batch.
-        var unclaimableNow = 0
-        /// Job bytes held in memory by this process (`maxClaimedBytes`): reserved here before
-        /// a file is read, released by the loop when the job leaves it.
-        var budget: ByteBudget
-        /// Releases so far: claimed files waiting for room are tried again after one.
-        var releases = 0
-        /// Claimed files wait for room: only then does a release wake the intake thread.
-        var waitingForRoom = false
-
-        /// The room that makes a round of claiming worth waking for: claiming in batches
-        /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.
-        var batchThreshold: Int { max(1, min(16, credit / 4)) }
-    }
-
     // The intake thread's own.
     private let queue: IncomingQueue
     /// Names to look at again at a set time: files that did not decode and may still be being
@@ -111,6 +81,19 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.arrivals.append(contentsOf: names) }
         shared.signal()
     }
+
+    /// This process became the lane owner: jobs with an `orderingKey` are claimed from now on.
+    func setOwnsLanes(_ owns: Bool) {
+        shared.withLock { $0.ownsLanes = owns }
+    }
+
+    /// Leave `name` in incoming/ alone until `time` (a job parked behind its lane's retry).
+    func lookLater(at name: String, after time: Double) {
+        shared.withLock { $0.later.append((name, time)) }
+    }
+
+    /// How long a lane job is left in incoming/ for the lane owner before another look.
+    static let laneYieldSeconds = 1.0
 
     /// Asks for a fresh pass over `incoming/` (start, rescan timer, inotify overflow, recovery).
     func requestPass() {
@@ -198,6 +181,8 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLockHeld { held in
             while !thread.isStopRequested {
                 let now = clock.now()
+                for (name, due) in held.state.later { laterFiles[name] = due }
+                held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     held.state.arrivals.append(name)
@@ -252,8 +237,9 @@ final class IntakeWorker: @unchecked Sendable {
                 held.state.batchLimit = batchSize
                 held.state.passes.claiming(0)
                 let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                let ownsLanes = held.state.ownsLanes
                 let (attempted, found) = held.unlocked {
-                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit)
+                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes)
                 }
                 held.state.passes.claiming(attempted)
                 held.state.waitingForRoom = !waitingForBytes.isEmpty
@@ -288,18 +274,27 @@ final class IntakeWorker: @unchecked Sendable {
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
-                              limit: Int) -> (attempted: Int, found: [IntakeResult]) {
+                              limit: Int, ownsLanes: Bool) -> (attempted: Int, found: [IntakeResult]) {
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
             if laterFiles[name] != nil { continue }
             candidates.append(name)
         }
         var found: [IntakeResult] = []
+        // Not the lane owner: lane jobs stay in incoming/ (contract 14; see LaneScreen).
+        let screen = ownsLanes ? nil : LaneScreen(folder: area.folders[.incoming], decoder: decoder, limit: limit,
+                                                  reserve: reserveBytes, release: { self.releaseBytes($0) })
+        let now = clock.now()
+        screen?.screen(&candidates) { laterFiles[$0] = now + ($1 == .lane ? Self.laneYieldSeconds : Self.nameInUseRetrySeconds) }
         let claimed = claimAll(candidates)
         if !claimed.isEmpty { stateIndex.refresh() }
         for name in claimed {
-            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+            let early = screen?.take(name, claimedAt: area.path(of: name))
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early) {
+                found.append(result)
+            }
         }
+        screen?.releaseUntaken()
         // The batch's accepted lines start for the disk now.
         if !found.isEmpty { audit.commit(handing: []) }
         return (candidates.count, found)
@@ -343,19 +338,22 @@ final class IntakeWorker: @unchecked Sendable {
     /// How long a file whose claim failed waits before it is tried again.
     static let failedClaimRetrySeconds = 5.0
 
-    /// Reads and decodes one claimed file; nil when it was put back to age.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> IntakeResult? {
+    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
+    /// back to age or waits for room in the byte budget.
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
+                      early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
         // Once one file waits for room, the rest of the batch waits behind it (claim order).
-        if !waitingForBytes.isEmpty {
+        if early == nil && !waitingForBytes.isEmpty {
             waitingForBytes.append(name)
             return nil
         }
-        var reserved = 0
-        let outcome = JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
-            guard reserveBytes(size) else { return false }
-            reserved = size
-            return true
-        }
+        var reserved = early?.bytes ?? 0
+        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode, bytes: $0.bytes) }
+            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
+                guard reserveBytes(size) else { return false }
+                reserved = size
+                return true
+            }
         switch outcome {
         case .waitForBytes:
             waitingForBytes.append(name)

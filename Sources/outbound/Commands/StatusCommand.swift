@@ -11,7 +11,8 @@ enum StatusCommand: CommandDefinition {
     Usage: outbound status [--json | --prometheus] [--spool DIR] [--config DIR]
 
     For each spool folder: how many jobs and how old the oldest is; destinations
-    that running processes see as down (circuit open); then the environment and
+    that running processes see as down (circuit open); ordered lanes that are
+    blocked (client, orderingKey, the job at fault); then the environment and
     client records Config holds.
 
     Options:
@@ -41,6 +42,7 @@ enum StatusCommand: CommandDefinition {
             configProblem = "\(error)"
         }
         let down = DownDestinationsFile.read(spool: Spool(root: invocation.spool))
+        let blockedLanes = LaneMarkers(spool: Spool(root: invocation.spool)).all()
         if invocation.has("--json") {
             var downList: [UInt8] = [UInt8(ascii: "[")]
             for (index, entry) in down.enumerated() {
@@ -54,6 +56,17 @@ enum StatusCommand: CommandDefinition {
                 downList += item.finish()
             }
             downList.append(UInt8(ascii: "]"))
+            var laneList: [UInt8] = [UInt8(ascii: "[")]
+            for (index, entry) in blockedLanes.enumerated() {
+                var item = JSONObjectWriter()
+                item.add("clientId", entry.lane.clientId)
+                item.add("orderingKey", entry.lane.orderingKey)
+                item.add("blockedBy", entry.byJob)
+                item.addTimestamp("since", entry.at)
+                if index > 0 { laneList.append(UInt8(ascii: ",")) }
+                laneList += item.finish()
+            }
+            laneList.append(UInt8(ascii: "]"))
             var folders = JSONObjectWriter()
             for entry in census.entries {
                 var folder = JSONObjectWriter()
@@ -69,6 +82,7 @@ enum StatusCommand: CommandDefinition {
             top.add("activeClients", configuration?.registry.activeCount)
             top.add("configError", configProblem)
             top.addRaw("destinationsDown", json: downList)
+            top.addRaw("lanesBlocked", json: laneList)
             print(String(decoding: top.finish(), as: UTF8.self))
             return .ok
         }
@@ -81,6 +95,10 @@ enum StatusCommand: CommandDefinition {
         for entry in down {
             let when = entry.until.map { "until \(Timestamp.format($0))" } ?? "probing now"
             print("destination \(entry.destination) is DOWN (\(entry.failures) failures in a row; \(when); seen by \(entry.process))")
+        }
+        for entry in blockedLanes {
+            print("lane \(entry.lane.orderingKey) of client \(entry.lane.clientId) is BLOCKED by \(entry.byJob) "
+                + "(requeue or purge it, then release the lane's jobs in hold/)")
         }
         if let configuration {
             print("config \(invocation.config): environment \(configuration.settings.environment.rawValue), "
