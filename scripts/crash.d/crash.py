@@ -203,10 +203,13 @@ def make_spool(spool, port, jobs):
 
 
 def holds_nothing_but_empty_folders(path):
-    """True for a claim folder whose building a kill interrupted: no .lock, no job, at most
-    its empty bucket subfolders."""
+    """True for a claim folder whose building a kill interrupted: no job, at most its empty
+    bucket subfolders and its lock file (a kill between the lock file's creation and the
+    folder's rename into place leaves it, unlocked, since the kernel dropped the flock)."""
     for name in os.listdir(path):
         inner = os.path.join(path, name)
+        if name == ".lock" and os.path.isfile(inner) and not os.path.islink(inner):
+            continue
         if os.path.islink(inner) or not os.path.isdir(inner) or os.listdir(inner):
             return False
     return True
@@ -579,16 +582,16 @@ def run_trial(args, work, index, seed, kill_ms):
                  % (", ".join(outside[:5]), describe(at_kill.where.get(outside[0], []))))
 
         # (e) active/ empty; audit valid, a recovered line for each claim found
-        # An empty `.new-*` folder without a `.lock` is a claim folder whose building the
-        # kill interrupted (between its mkdir and the lock file's creation): it never held a
-        # job, and recovery deliberately leaves lock-less folders alone until they are 60 s
-        # old. A known leftover, reported as a note (a failure with --strict); anything else
+        # An empty `.new-*` folder is a claim folder whose building the kill interrupted
+        # (before its rename into place): it never held a job, and recovery deliberately
+        # leaves folders still being built alone until they are 60 s old (a live process's
+        # lock file exists a moment before it is locked). A known leftover, reported as a note (a failure with --strict); anything else
         # left in active/ fails the trial.
         for entry in after.active_areas:
             path = os.path.join(spool, "active", entry)
             if (entry.startswith(".new-") and os.path.isdir(path) and not os.path.islink(path)
                     and holds_nothing_but_empty_folders(path) and entry in at_kill.active_areas):
-                note = ("active/%s: an empty claim folder without .lock, left by a kill during the run's start-up; "
+                note = ("active/%s: an empty claim folder still being built, left by a kill during the run's start-up; "
                         "recovery leaves it for 60 s" % entry)
                 if args.strict:
                     fail("after the drain " + note)
