@@ -339,12 +339,12 @@ def estate(args):
         curl_config(curl_healthy, healthy, 'max-time = %g\n' % (timeout_ms / 1000))
         rates = {"outbound mixed": [], "outbound healthy": [], "curl mixed": [], "curl healthy": []}
 
-        def measure(name, cmd, spool_jobs=None):
+        def measure(name, cmd, spool_jobs=None, allowed=(0,)):
             if spool_jobs is not None:
                 make_spool(spool, spool_jobs)
             open(stamp_log, "w").close()
             m = run_measured(cmd, args.work)
-            if spool_jobs is not None and m.rc != 0:
+            if spool_jobs is not None and m.rc not in allowed:
                 raise VerificationError("%s: drain exited %d: %s" % (name, m.rc, m.stderr.decode(errors="replace")[-2000:]))
             count, last = answered(stamp_log, m.started)
             if name.startswith("outbound"):
@@ -363,9 +363,12 @@ def estate(args):
             return "%s %d in %.2f s = %.0f/s (run %.2f s%s)" % (name, count, last, rate, m.wall, spent)
 
         drain_cmd = [args.bin, "drain", "--quiet", "--spool", spool, "--config", config]
+        # With the hung host down (contract 13) its jobs wait in deferred/ for the next probe
+        # instead of failing: the mixed drain stops waiting for them after 10 s (exit 75).
+        mixed_drain_cmd = drain_cmd + ["--max-wait", "10"]
         curl_cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K"]
         for pair in range(1, args.pairs + 1):
-            parts = [measure("outbound mixed", drain_cmd, mixed), measure("outbound healthy", drain_cmd, healthy),
+            parts = [measure("outbound mixed", mixed_drain_cmd, mixed, allowed=(0, 75)), measure("outbound healthy", drain_cmd, healthy),
                      measure("curl mixed", curl_cmd + [curl_mixed]), measure("curl healthy", curl_cmd + [curl_healthy])]
             log("round %d: %s" % (pair, "; ".join(parts)))
         med = {name: median(values) for name, values in rates.items()}
