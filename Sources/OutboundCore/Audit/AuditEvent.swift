@@ -3,6 +3,9 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case started, stopped, recovered, accepted, refused, corrupt, delivered, deferred, failed
     case configReloaded = "config_reloaded"
     case configRejected = "config_rejected"
+    /// A spool system call failed while handling a job: the line names the call and the errno
+    /// (never a path) and where the job went (contract section 2's last rule).
+    case spoolError = "spool_error"
     /// A destination's circuit opened or closed (contract section 13).
     case destinationDown = "destination_down"
     case destinationUp = "destination_up"
@@ -109,5 +112,18 @@ public struct AuditRecord: Sendable {
             writer.add("cooldownMs", cooldownMs)
             writer.add("blockedBy", blockedBy)
         }
+    }
+}
+
+extension AuditRecord {
+    /// A `spool_error` line: `operation` failed with `error` while handling the job in `file`,
+    /// which went `whereTo` ("put back in incoming/ for a later pass").
+    public static func spoolError(at: Double, file: String?, error: SystemError, whereTo: String) -> AuditRecord {
+        var record = AuditRecord(.spoolError, at: at)
+        record.file = file
+        record.job = file.map(SpoolMover.originalStem(of:))
+        record.error = error.brief
+        record.message = whereTo
+        return record
     }
 }

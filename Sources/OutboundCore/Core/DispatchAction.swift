@@ -53,6 +53,8 @@ struct Filing {
     let clearsState: Bool
     /// What the byte budget held for the job (0 when nothing: a corrupt file's bytes went at once).
     var bytes = 0
+    /// Where the job came from: where it goes back if its filing cannot be made.
+    var origin = SpoolFolder.incoming
 }
 
 /// A job on its way to `deferred/`: the state saved for its next attempt and its line.
@@ -63,4 +65,6 @@ struct Deferral {
     let record: AuditRecord
     /// What the byte budget held for the job.
     var bytes = 0
+    /// Where the job came from: where it goes back if the deferral cannot be made.
+    var origin = SpoolFolder.incoming
 }

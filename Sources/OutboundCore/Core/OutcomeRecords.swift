@@ -17,7 +17,7 @@ struct OutcomeRecords {
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: now, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts)
         return Filing(name: claimed.name, folder: .refused, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState,
-                      bytes: claimed.bytes)
+                      bytes: claimed.bytes, origin: claimed.origin)
     }
 
     /// Not a valid job: `corrupt/`, with the reason.
@@ -40,7 +40,7 @@ struct OutcomeRecords {
         let sidecar = ReasonSidecar(reason: reason.rawValue, message: message, at: record.at, job: claimed.job.id,
                                     clientId: record.clientId, attempts: claimed.attempts, status: record.status, error: record.error)
         return Filing(name: claimed.name, folder: .failed, record: record, sidecar: sidecar, clearsState: claimed.hasSavedState,
-                      bytes: claimed.bytes)
+                      bytes: claimed.bytes, origin: claimed.origin)
     }
 
     /// The deadline passed before the job could be sent again.
@@ -65,7 +65,7 @@ struct OutcomeRecords {
         record.nextAttemptAt = until
         let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode,
                              lane: claimed.lane)
-        return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes)
+        return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes, origin: claimed.origin)
     }
 
     /// What an attempt's end means for the job (its `attempts` already counts the attempt):
@@ -88,14 +88,14 @@ struct OutcomeRecords {
         switch outcome {
         case .delivered:
             return .file(Filing(name: claimed.name, folder: .delivered, record: record, sidecar: nil, clearsState: claimed.hasSavedState,
-                                bytes: claimed.bytes))
+                                bytes: claimed.bytes, origin: claimed.origin))
         case .retry(let delayMs):
             let due = now + Double(delayMs) / 1000
             record.event = .deferred
             record.nextAttemptAt = due
             let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: due, inode: claimed.inode,
                                  lane: claimed.lane)
-            return .defer(Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes))
+            return .defer(Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes, origin: claimed.origin))
         case .failed(let reason):
             let what = record.status.map { "HTTP \($0)" } ?? record.error ?? "no response"
             let message: String
@@ -117,7 +117,7 @@ struct OutcomeRecords {
         var record = record(.laneBlocked, claimed, at: now)
         record.blockedBy = byJob
         record.message = "its lane is blocked by \(byJob), which ended in failed/ or refused/; held until that job is requeued or purged and this one released"
-        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes)
+        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes, origin: claimed.origin)
     }
 
     /// The line that says a lane is now blocked by `claimed` (the job at fault).

@@ -20,7 +20,38 @@ final class FileLock {
         self.fd = fd
     }
 
+    private init(fd: Int32) { self.fd = fd }
+
     deinit { close(fd) }
+
+    /// What `probe` found at a lock file.
+    enum Probe {
+        /// No lock file (ENOENT, the only error that means so).
+        case missing
+        /// Another process holds it.
+        case held
+        /// Nobody holds it: now this process does, until the value is gone.
+        case taken(FileLock)
+    }
+
+    /// Tries to take the lock at `path` without creating it. Any failure other than "no such
+    /// file" (out of descriptors, no memory, no permission) throws: it says nothing about
+    /// the owner, who may well be alive.
+    static func probe(_ path: String) throws(SystemError) -> Probe {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            if code == ENOENT { return .missing }
+            throw SystemError("open lock", path: path, code: code)
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return .held }
+            throw SystemError("lock", path: path, code: code)
+        }
+        return .taken(FileLock(fd: fd))
+    }
 }
 
 /// The machine's host name, as `gethostname(2)` gives it (empty when it cannot).

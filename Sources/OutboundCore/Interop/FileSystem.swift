@@ -177,13 +177,20 @@ public enum FileSystem {
         let fd = try systemCall("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
+        // The descriptor is closed exactly once, whatever fails: a second close could close a
+        // descriptor another thread has just been given. After a failed fsync it is not used
+        // again (the data may be gone, Rebello et al., ATC'20): the caller writes afresh.
         do {
+            defer { close(fd) }
             try writeAll(fd, bytes, path: temporary)
             try systemCall("fsync", path: temporary) { fsync(fd) }
-            close(fd)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
             try rename(temporary, to: path)
         } catch {
-            close(fd)
             unlink(temporary)
             throw error
         }

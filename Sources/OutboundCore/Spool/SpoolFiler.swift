@@ -19,8 +19,12 @@ struct SpoolFiler {
     let area: ClaimArea
     let stateStore: JobStateStore
 
-    func perform(_ moves: [FileMove], directories: DirectorySyncer) {
-        guard !moves.isEmpty else { return }
+    /// Returns the moves that failed (the job is still in the claim area, its line on disk):
+    /// the caller tries them again.
+    @discardableResult
+    func perform(_ moves: [FileMove], directories: DirectorySyncer) -> [FileMove] {
+        var failed: [FileMove] = []
+        guard !moves.isEmpty else { return [] }
         var touched: [SpoolFolder] = []
         folders.renameLock.withLock {
             for move in moves {
@@ -36,7 +40,8 @@ struct SpoolFiler {
                     if move.clearsState { stateStore.remove(move.name) }
                     if !touched.contains(move.to) { touched.append(move.to) }
                 } catch {
-                    FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+                    FileSystem.writeStandardError("outbound: spool error: \(error); the move is tried again\n")
+                    failed.append(move)
                 }
             }
         }
@@ -47,5 +52,6 @@ struct SpoolFiler {
         for folder in touched.map({ folders[$0].path }) {
             do { try directories.sync(folder) } catch { FileSystem.writeStandardError("outbound: spool error: \(error)\n") }
         }
+        return failed
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The spool side of the shell: filing, deferring and putting back jobs, committing the audit
 /// lines that describe those moves before the moves are made, recovery and the deferred/ scan.
 extension Dispatcher {
@@ -13,7 +15,8 @@ extension Dispatcher {
             moves.add(FileMove(name: filing.name, to: filing.folder, target: target, sidecar: filing.sidecar,
                                clearsState: filing.clearsState))
         } catch {
-            reportSpoolError(error)
+            core.outcomeNotRecorded(filing.folder)
+            spoolFault(error, claim: filing.name, origin: filing.origin)
         }
     }
 
@@ -27,7 +30,44 @@ extension Dispatcher {
             moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
             core.deferralFiled(as: target, due: deferral.state.nextAttemptAt, lane: deferral.state.lane)
         } catch {
+            core.outcomeNotRecorded(.deferred)
+            spoolFault(error, claim: deferral.name, origin: deferral.origin)
+        }
+    }
+
+    /// A job's outcome could not be written (a sidecar, a state file, a free name: ENOSPC,
+    /// EIO, EMFILE...). The outcome is dropped: the job goes back where it came from, a
+    /// `spool_error` line says so, and the process stops (exit 74) with its claims put back,
+    /// rather than go on with a spool that fails under it.
+    func spoolFault(_ error: Error, claim name: String, origin: SpoolFolder) {
+        reportSpoolError(error)
+        let systemError = error as? SystemError ?? SystemError("write", path: name, code: EIO)
+        if returnClaim(name, to: origin) {
+            audit.append(.spoolError(at: clock.now(), file: name, error: systemError,
+                                     whereTo: "put back in \(origin.rawValue)/; this process stops"))
+        }
+        stopForSpoolFailure("\(systemError.brief) while filing a job")
+    }
+
+    /// Stops taking work because the spool fails: claims go back, the run ends with exit 74.
+    func stopForSpoolFailure(_ why: String) {
+        if spoolFailure == nil { spoolFailure = why }
+        perform(core.stopRequested(now: clock.now()))
+        intake.setCredit(0)
+    }
+
+    /// Moves a claim back to `folder`; one that cannot be moved is kept in `strandedClaims`
+    /// and tried again at the end.
+    @discardableResult
+    func returnClaim(_ name: String, to folder: SpoolFolder) -> Bool {
+        do {
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+            if folder == .deferred { core.deferralFiled(as: target, due: clock.now()) }
+            return true
+        } catch {
             reportSpoolError(error)
+            strandedClaims.append((name, folder))
+            return false
         }
     }
 
@@ -59,13 +99,16 @@ extension Dispatcher {
 
     /// Returns a claim to its folder (at a stop, or after the audit log failed).
     func putBack(_ name: String, to folder: SpoolFolder) {
-        do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
-            if folder == .deferred { core.deferralFiled(as: target, due: clock.now()) }
-            core.claimPutBack()
-        } catch {
-            reportSpoolError(error)
-        }
+        if returnClaim(name, to: folder) { core.claimPutBack() }
+    }
+
+    /// Claims that could not be returned during the run, tried once more at its end; true
+    /// when none is left in this process's claim folder.
+    func returnStrandedClaims() -> Bool {
+        let stranded = strandedClaims
+        strandedClaims.removeAll()
+        for (name, folder) in stranded { putBack(name, to: folder) }
+        return strandedClaims.isEmpty
     }
 
     /// Outcomes that never reached the audit log: the jobs go back as if never tried, and the

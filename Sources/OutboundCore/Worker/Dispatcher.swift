@@ -43,6 +43,12 @@ public final class Dispatcher {
     /// This process's destinations that are down, as `status` reads them.
     private let downDestinations: DownDestinationsFile
     var auditFailure: String?
+    /// Why the spool made this process stop (a job's outcome could not be filed), if it did.
+    var spoolFailure: String?
+    /// Claims that could not be moved back out of the claim folder yet.
+    var strandedClaims: [(name: String, folder: SpoolFolder)] = []
+    /// Why `concurrency` was lowered at start (the open-file limit), for the `started` line.
+    private var descriptorNote: String?
     /// How the loop ended, once it has.
     private var ending: DispatchSummary.Ending?
     private var nextProgressAt: Double = 0
@@ -53,6 +59,16 @@ public final class Dispatcher {
                 clock: any WallClock = SystemClock(), jitter: any JitterSource = RandomJitter(),
                 progress: ((DispatchSummary, Int) -> Void)? = nil, metrics: MetricsRegistry? = nil) throws {
         MemoryTuning.returnLargeBlocksToTheSystem()
+        var configuration = configuration
+        let softLimit = DescriptorLimit.raiseSoftToHard()
+        let wanted = configuration.settings.concurrency
+        let allowed = DescriptorLimit.concurrency(wanted: wanted, softLimit: softLimit)
+        if allowed < wanted {
+            configuration.settings.concurrency = allowed
+            descriptorNote = "concurrency lowered from \(wanted) to \(allowed): the open-file limit is \(softLimit) "
+                + "(raise LimitNOFILE / ulimit -n to at least \(wanted + DescriptorLimit.ownUse))"
+            FileSystem.writeStandardError("outbound: \(descriptorNote!)\n")
+        }
         spool = Spool(root: spoolRoot)
         self.clock = clock
         self.jitter = jitter
@@ -126,6 +142,7 @@ public final class Dispatcher {
         started.pid = Int(getpid())
         started.version = RequestBuilder.version
         started.message = "environment \(settings.environment.rawValue), \(configuration.registry.count) client records"
+            + (descriptorNote.map { "; \($0)" } ?? "")
         audit.append(started)
         try audit.flush()
         perform(core.started())
@@ -222,6 +239,17 @@ public final class Dispatcher {
             case .corrupt(let reason, let message, _):
                 intake.releaseBytes(size)
                 perform(core.corruptFound(name, reason, message, now: now))
+            case .unreadable(let error):
+                // No verdict on a transient failure: back to deferred/, due again in a second.
+                intake.releaseBytes(size)
+                do {
+                    let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
+                    core.deferralFiled(as: target, due: now + 1)
+                    audit.append(.spoolError(at: now, file: name, error: error, whereTo: "put back in deferred/ to be read again"))
+                } catch {
+                    reportSpoolError(error)
+                    perform([.putBack(name: name, to: .deferred, bytes: 0)])
+                }
             case .waitForBytes:
                 preconditionFailure("a retry's bytes are reserved before it is read")
             }
@@ -281,8 +309,15 @@ public final class Dispatcher {
         let unclaimable = intake.unclaimableCount
         // What the committer handed on is filed before the end; claims the intake thread made
         // that nobody took go back.
-        filingWorker.stop()
+        let unfiled = filingWorker.stop()
+        if unfiled > 0 && spoolFailure == nil {
+            spoolFailure = "\(unfiled) job(s) whose outcome line is on disk could not be moved into their folder and are still claimed"
+        }
         for name in intake.stop() { putBack(name, to: .incoming) }
+        if !returnStrandedClaims() && spoolFailure == nil {
+            spoolFailure = "\(strandedClaims.count) claim(s) could not be moved back out of the claim folder"
+        }
+        if let spoolFailure, auditFailure == nil { ending = .spoolFailure(spoolFailure) }
         let stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
         core.ended(ending, unclaimable: unclaimable, stillDeferred: stillDeferred)
         if auditFailure == nil {

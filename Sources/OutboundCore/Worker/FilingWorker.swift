@@ -17,6 +17,8 @@ final class FilingWorker: @unchecked Sendable {
     // Guarded by `condition`.
     private var queued: [FileMove] = []
     private var filing = false
+    /// Moves that failed, tried again with the next batch and at the stop.
+    private var failed: [FileMove] = []
 
     /// `wake` is called whenever the queue runs empty (a drain may be waiting for that).
     init(filer: SpoolFiler, wake: @escaping @Sendable () -> Void) {
@@ -42,8 +44,17 @@ final class FilingWorker: @unchecked Sendable {
     }
 
     /// Files everything queued, then ends the thread and waits for it.
-    func stop() {
+    /// Files everything queued, tries failed moves once more, then ends the thread and waits
+    /// for it; returns how many moves still failed (their jobs stay claimed, lines on disk).
+    @discardableResult
+    func stop() -> Int {
         thread.stop()
+        condition.lock()
+        let retry = failed
+        failed.removeAll()
+        condition.unlock()
+        let stillFailing = filer.perform(retry, directories: directories)
+        return stillFailing.count
     }
 
     private func run() {
@@ -54,8 +65,16 @@ final class FilingWorker: @unchecked Sendable {
                 queued.removeAll(keepingCapacity: true)
                 filing = true
                 condition.unlock()
-                filer.perform(moves, directories: directories)
+                let failedNow = filer.perform(moves, directories: directories)
                 condition.lock()
+                // Tried again with the next batch (a full disk may have room by then).
+                if !failedNow.isEmpty {
+                    queued.append(contentsOf: failed)
+                    failed = failedNow
+                } else if !failed.isEmpty {
+                    queued.append(contentsOf: failed)
+                    failed.removeAll()
+                }
                 filing = false
                 if queued.isEmpty {
                     condition.broadcast()

@@ -367,12 +367,30 @@ final class IntakeWorker: @unchecked Sendable {
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
             return .job(name: name, job: job, inode: inode, bytes: bytes, state: state, pass: pass, acceptedLine: acceptedLine)
+        case .unreadable(let error):
+            if reserved > 0 { releaseBytes(reserved) }
+            return putBackUnreadable(name, error: error)
         case .corrupt(let reason, let message, let modified):
             // Nothing of a file that is not a job stays in memory.
             if reserved > 0 { releaseBytes(reserved) }
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
+    }
+
+    /// A claimed file that could not be read for a reason that may pass (EMFILE, ENOMEM, EIO):
+    /// no verdict. It goes back to `incoming/` to be read again a second later, with a
+    /// `spool_error` line; if even that fails it stays claimed and goes back at the stop.
+    private func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
+        do {
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
+            laterFiles[target] = clock.now() + 1.0
+            audit.append(.spoolError(at: clock.now(), file: name, error: error, whereTo: "put back in incoming/ to be read again"))
+        } catch {
+            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
+            waitingForBytes.append(name)
+        }
+        return nil
     }
 
     /// A file that does not decode yet but was written less than a second ago may still be

@@ -10,6 +10,9 @@ enum JobFileReader {
         /// Not a valid job. `modified` is the file's mtime when it was read (nil for files that
         /// were not read), for the 1-second grace given to files still being written.
         case corrupt(CorruptReason, message: String, modified: Double?)
+        /// Could not be read for a reason that may pass (`SystemError.isTransient`: out of
+        /// descriptors or memory, an I/O error): no verdict; it goes back to be read later.
+        case unreadable(SystemError)
     }
 
     /// `admit` reserves a file's size in the byte budget before its bytes are read.
@@ -18,6 +21,8 @@ enum JobFileReader {
         let contents: FileSystem.ReadResult
         do {
             contents = try folder.readRegularFile(fileName, limit: limit, admit: admit)
+        } catch let error as SystemError where error.isTransient {
+            return .unreadable(error)
         } catch {
             return .corrupt(.unsupportedFile, message: "the file cannot be read: \(error)", modified: nil)
         }

@@ -61,8 +61,9 @@ final class LaneScreen {
                 release(reserved)
                 later(name, .lane)
                 return true
-            case .corrupt:
-                // Claimed and read again like any file, to be filed (or aged) the usual way.
+            case .corrupt, .unreadable:
+                // Claimed and read again like any file, to be filed (or aged, or put back
+                // after a transient failure) the usual way.
                 if reserved > 0 { release(reserved) }
                 return false
             }

@@ -52,6 +52,9 @@ enum Dispatching {
         case .auditFailure(let why):
             throw CommandFailure(code: .ioError, message: "stopped: the audit log cannot be written (\(why)); "
                 + "claims were put back and nothing more was sent. Fix the audit log's folder and start again.")
+        case .spoolFailure(let why):
+            throw CommandFailure(code: .ioError, message: "stopped: the spool failed under a job (\(why)); its claims were put "
+                + "back (the audit log's spool_error lines say where). Free space or descriptors, check the disk, and start again.")
         case .transferEngineFailure(let why):
             throw CommandFailure(code: .software, message: "stopped: \(why); claims were put back. Start again; "
                 + "if it recurs, report it with the libcurl version (curl --version).")
