@@ -380,4 +380,45 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(registry.record(for: "c-1")?.status, .inactive)
         XCTAssertNil(registry.record(for: "c-2"))
     }
+
+    // MARK: the files themselves (issue 11: config through a symlink)
+
+    private func loadFolder() throws -> Configuration {
+        try ConfigLoader(directory: configPath, spoolDirectory: spoolPath).load()
+    }
+
+    private func folderError() -> String {
+        do {
+            _ = try loadFolder()
+            XCTFail("expected a configuration error")
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testConfigFilesMayBeSymlinks() throws {
+        let elsewhere = root.appendingPathComponent("etc")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try Data(#"{"environment":"non-production"}"#.utf8).write(to: elsewhere.appendingPathComponent("outbound.json"))
+        try Data(Self.goodClients.utf8).write(to: elsewhere.appendingPathComponent("clients.json"))
+        for name in ["outbound.json", "clients.json"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(configPath)/\(name)", withDestinationPath: elsewhere.appendingPathComponent(name).path)
+        }
+        XCTAssertEqual(try loadFolder().registry.count, 1)
+    }
+
+    func testEachFailureOfAConfigFileHasItsOwnMessage() throws {
+        try write("clients.json", Self.goodClients)
+        try FileManager.default.createSymbolicLink(atPath: "\(configPath)/outbound.json", withDestinationPath: "\(configPath)/nowhere.json")
+        XCTAssertTrue(folderError().contains("symlink whose target does not exist"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        try FileManager.default.createDirectory(atPath: "\(configPath)/outbound.json", withIntermediateDirectories: false)
+        XCTAssertTrue(folderError().contains("a folder, not a file"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        try Data(count: ConfigLoader.maxFileBytes + 1).write(to: URL(fileURLWithPath: "\(configPath)/outbound.json"))
+        XCTAssertTrue(folderError().contains("at most \(ConfigLoader.maxFileBytes)"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        XCTAssertTrue(folderError().contains("does not exist"), folderError())
+    }
 }

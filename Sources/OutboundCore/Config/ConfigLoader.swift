@@ -200,15 +200,35 @@ public struct ConfigLoader {
 
     // MARK: helpers
 
+    /// The largest configuration file read: a `clients.json` of tens of thousands of records
+    /// fits many times over; anything larger is a mistake, not a configuration.
+    public static let maxFileBytes = 16 << 20
+
     private func readObject(_ file: String) throws(ConfigError) -> [(key: String, value: JSONValue)] {
         let bytes: [UInt8]
         do {
-            guard let contents = try FileSystem.readSmallFile(file) else {
-                throw ConfigError(file: file, "the file does not exist; create it (see Config/ in the Outbound repository for a sample)")
+            switch try FileSystem.readFollowingLinks(file, limit: Self.maxFileBytes) {
+            case .contents(let contents, _, _):
+                bytes = contents
+            case .tooLarge(let size, _):
+                throw ConfigError(file: file, "the file has \(size) bytes or more; configuration files may have at most \(Self.maxFileBytes) (16 MiB)")
+            case .notRegularFile, .notAdmitted:
+                if FileSystem.isDirectory(file) {
+                    throw ConfigError(file: file, "a folder, not a file; it must be a JSON file or a symlink to one")
+                }
+                throw ConfigError(file: file, "not a regular file (a folder, a device or a FIFO); it must be a JSON file or a symlink to one")
             }
-            bytes = contents
         } catch let error as ConfigError {
             throw error
+        } catch let error as SystemError where error.isNotFound {
+            if FileSystem.isDanglingLink(file) {
+                throw ConfigError(file: file, "a symlink whose target does not exist; point it at the configuration file")
+            }
+            throw ConfigError(file: file, "the file does not exist; create it (see Config/ in the Outbound repository for a sample)")
+        } catch let error as SystemError where error.errno.name == "EISDIR" {
+            throw ConfigError(file: file, "a folder, not a file; it must be a JSON file or a symlink to one")
+        } catch let error as SystemError where error.errno.name == "EACCES" {
+            throw ConfigError(file: file, "cannot be read by this user (permission denied); make it readable by the user Outbound runs as")
         } catch {
             throw ConfigError(file: file, "\(error)")
         }

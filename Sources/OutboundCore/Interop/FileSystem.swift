@@ -155,6 +155,24 @@ public enum FileSystem {
         return .contents(buffer, modified: modified, inode: UInt64(info.st_ino))
     }
 
+    /// Reads a whole regular file, following symlinks (configuration files are the
+    /// administrator's, often installed as links; job files never are followed).
+    public static func readFollowingLinks(_ path: String, limit: Int) throws -> ReadResult {
+        try readRegularFile(path: path, limit: limit) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    }
+
+    /// Whether `path` (followed if a link) is a folder.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Whether `path` is a symlink whose target does not exist.
+    public static func isDanglingLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK && stat(path, &info) != 0
+    }
+
     /// Reads a small file whole (configuration, state); nil when it does not exist.
     public static func readSmallFile(_ path: String, limit: Int = 16 << 20) throws -> [UInt8]? {
         do {
