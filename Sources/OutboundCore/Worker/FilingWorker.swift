@@ -61,20 +61,16 @@ final class FilingWorker: @unchecked Sendable {
         condition.lock()
         while true {
             if !queued.isEmpty {
-                let moves = queued
+                // Moves that failed before go again with this batch, once each: a failing
+                // disk is retried as work arrives, never in a loop of its own.
+                let moves = failed + queued
+                failed.removeAll()
                 queued.removeAll(keepingCapacity: true)
                 filing = true
                 condition.unlock()
                 let failedNow = filer.perform(moves, directories: directories)
                 condition.lock()
-                // Tried again with the next batch (a full disk may have room by then).
-                if !failedNow.isEmpty {
-                    queued.append(contentsOf: failed)
-                    failed = failedNow
-                } else if !failed.isEmpty {
-                    queued.append(contentsOf: failed)
-                    failed.removeAll()
-                }
+                failed = failedNow
                 filing = false
                 if queued.isEmpty {
                     condition.broadcast()

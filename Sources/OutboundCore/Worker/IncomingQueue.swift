@@ -1,4 +1,5 @@
 import COutbound
+import Glibc
 
 /// Where the next candidate job name in `incoming/` comes from: names inotify reported
 /// first (the low-latency path, each batch in name order), then a pass over the folder (the
@@ -14,6 +15,8 @@ final class IncomingQueue {
     private var notified: [String] = []
     private var notifiedHead = 0
     private static let notifiedLimit = 65_536
+    /// Why the last pass could not list the folder (opendir or readdir failed), until taken.
+    private var listingFailure: SystemError?
 
     init(folder: String) {
         self.folder = folder
@@ -26,15 +29,36 @@ final class IncomingQueue {
         guard listingHead >= listing.count else { return }
         listing.removeAll(keepingCapacity: false)
         listingHead = 0
-        stream = try? DirectoryStream(folder)
+        do {
+            stream = try DirectoryStream(folder)
+        } catch {
+            listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
+        }
         while let stream {
             switch stream.nextEntry() {
-            case nil: self.stream = nil
+            case nil:
+                // readdir's NULL is the end or an error: only the stream's failure tells.
+                if let failure = stream.failure { listingFailure = failure }
+                self.stream = nil
             case .name(let name)?: if Spool.isJobName(name) { listing.append(name) }
             case .undecodable(let raw)?: if let name = renameUndecodable(raw) { listing.append(name) }
             }
         }
         listing.sort { $0.bytePrecedes($1) }
+        listed = true
+    }
+
+    /// A listing was made since the last `takeListingOutcome`.
+    private var listed = false
+
+    /// How the listings since the last call went: nil when none was made, `.success` when
+    /// the last saw the whole folder, `.failure` when one was cut short (opendir or readdir
+    /// failed: that pass did not see every file).
+    func takeListingOutcome() -> Result<Void, SystemError>? {
+        defer { listingFailure = nil; listed = false }
+        guard listed else { return nil }
+        if let listingFailure { return .failure(listingFailure) }
+        return .success(())
     }
 
     func noteArrivals(_ names: [String]) {

@@ -21,6 +21,8 @@ extension IntakeWorker {
         var budget: ByteBudget
         /// Releases so far: claimed files waiting for room are tried again after one.
         var releases = 0
+        /// The last listing of incoming/ failed (readdir or opendir).
+        var listingFailed = false
         /// Claimed files wait for room: only then does a release wake the intake thread.
         var waitingForRoom = false
         /// Whether this process owns the ordered lanes (else `LaneScreen` keeps lane jobs out).

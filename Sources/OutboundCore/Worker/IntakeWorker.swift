@@ -33,6 +33,8 @@ final class IntakeWorker: @unchecked Sendable {
     /// and none holds a drain open, since retrying at once would only fail again.
     private var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
+    /// Listings of incoming/ cut short by an error, one after the other.
+    private var listingFailuresInARow = 0
     /// Claimed files the byte budget had no room for yet, in claim order: read before
     /// anything new is claimed.
     private var waitingForBytes: [String] = []
@@ -148,9 +150,10 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.passes.sawEmptyPass && !$0.busy && $0.arrivals.isEmpty && !$0.passRequested && $0.results.isEmpty }
     }
 
-    /// Files in incoming/ whose claim failed with an error and that are still there.
+    /// Files in incoming/ whose claim failed with an error and that are still there, plus
+    /// one when the last listing of incoming/ failed (it may have hidden more).
     var unclaimableCount: Int {
-        shared.withLock { $0.unclaimableNow }
+        shared.withLock { $0.unclaimableNow + ($0.listingFailed ? 1 : 0) }
     }
 
     /// How many requested passes have been answered: each ended with a full pass over
@@ -195,6 +198,23 @@ final class IntakeWorker: @unchecked Sendable {
                 if !held.state.arrivals.isEmpty {
                     queue.noteArrivals(held.state.arrivals)
                     held.state.arrivals.removeAll(keepingCapacity: true)
+                }
+                let listingOutcome = queue.hasPending ? nil : queue.takeListingOutcome()
+                if case .failure(let failure)? = listingOutcome {
+                    // A listing cut short saw only part of incoming/: never "empty". Listed
+                    // again at once, a few times; a failure that persists settles the pass
+                    // as a failed one, so a drain ends (exit 74) instead of spinning.
+                    listingFailuresInARow += 1
+                    audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                             whereTo: "incoming/ could not be listed; listing it again"))
+                    held.state.listingFailed = true
+                    if listingFailuresInARow <= 3 {
+                        queue.startPass()
+                        continue
+                    }
+                } else if case .success? = listingOutcome {
+                    listingFailuresInARow = 0
+                    held.state.listingFailed = false
                 }
                 if !queue.hasPending {
                     let settled = laterFiles.keys.allSatisfy(unclaimable.contains)

@@ -64,6 +64,10 @@ enum Dispatching {
             // A drain stopped by a signal did not finish its work.
             return isDrain ? .temporaryFailure : .ok
         case .finished:
+            if isDrain && summary.requeued > 0 {
+                throw CommandFailure(code: .ioError, message: "\(summary.requeued) job(s) could not be worked on (the spool errors above "
+                    + "say why) and were put back where they came from. Drain again once the cause is fixed.")
+            }
             guard isDrain, summary.unclaimable > 0 else { return .ok }
             throw CommandFailure(code: .ioError, message: "\(summary.unclaimable) job file(s) could not be moved out of incoming/ "
                 + "(the errors above name them) and are still there. Fix the folder's permissions and drain again.")
