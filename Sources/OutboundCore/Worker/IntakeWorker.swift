@@ -420,7 +420,9 @@ final class IntakeWorker: @unchecked Sendable {
             let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
             laterFiles[target] = modified + 1.0
         } catch {
-            FileSystem.writeStandardError("outbound: spool error: \(error)\n")
+            // Kept with the claims that go back at the stop, never left in the claim folder.
+            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
+            waitingForBytes.append(name)
         }
         return nil
     }
