@@ -24,7 +24,7 @@ struct DispatchCore {
     let startedAt: Double
     private(set) var lifecycle = Lifecycle.running
     private(set) var summary = DispatchSummary()
-    private var window: ClaimWindow
+    private(set) var window: ClaimWindow
     private var hostLoad: HostLoad
     private var gate: Gate
     /// Counts the configurations loaded (the first is 0): a gate pass made under an earlier
@@ -49,8 +49,8 @@ struct DispatchCore {
     private(set) var inFlight: [Int: ClaimedJob] = [:]
     private var nextToken = 1
     private(set) var schedule = DeferredSchedule()
-    private var nextRecoveryAt: Double
-    private var nextRescanAt: Double
+    private(set) var nextRecoveryAt: Double
+    private(set) var nextRescanAt: Double
     /// The intake's answered-pass count when a drain asked for its last pass.
     private var lastPassMark: Int?
 
@@ -67,34 +67,10 @@ struct DispatchCore {
         nextRescanAt = now + Self.rescanInterval
     }
 
-    private var isRunning: Bool { lifecycle == .running }
+    var isRunning: Bool { lifecycle == .running }
 
     /// Jobs the loop holds: ready, in flight, and waiting behind their lane's head.
-    private var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount }
-
-    // MARK: queries
-
-    /// The room the intake thread may fill now (none once stopping).
-    func intakeCredit(now: Double) -> Int {
-        guard isRunning else { return 0 }
-        return window.intakeCredit(heldByLoop: heldByLoop, retriesDue: retriesAreDue(at: now))
-    }
-
-    /// Whether a job in deferred/ is due for its next attempt at `now`.
-    func retriesAreDue(at now: Double) -> Bool {
-        schedule.nextDue.map { $0 <= now } ?? false
-    }
-
-    /// How long the loop may sleep: until the next due retry, timer, stop deadline or
-    /// `--max-wait`, and never more than a second.
-    func sleepMilliseconds(now: Double) -> Int {
-        var wake = now + 1.0
-        if let due = schedule.nextDue { wake = min(wake, due) }
-        wake = min(wake, nextRecoveryAt, nextRescanAt)
-        if case .stopping(let deadline) = lifecycle { wake = min(wake, deadline) }
-        if case .drain(let maxWait?) = mode { wake = min(wake, startedAt + maxWait) }
-        return max(0, Int(((wake - now) * 1000).rounded(.up)))
-    }
+    var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount }
 
     // MARK: events: timers, intake, retries
 

@@ -13,12 +13,12 @@ import Glibc
 final class IntakeWorker: @unchecked Sendable {
     /// `@unchecked Sendable` above: the shared part is in `shared`; the stored `var`s below it
     /// are used by the intake thread only.
-    private let spool: Spool
-    private let area: ClaimArea
+    let spool: Spool
+    let area: ClaimArea
     private let stateStore: JobStateStore
-    private let clock: any WallClock
+    let clock: any WallClock
     private let wake: @Sendable () -> Void
-    private let audit: AuditCommitter<FileMove>
+    let audit: AuditCommitter<FileMove>
     private let shared: ThreadCondition<Shared>
     private let thread: OnDemandThread
 
@@ -27,7 +27,7 @@ final class IntakeWorker: @unchecked Sendable {
     /// Names to look at again at a set time: files that did not decode and may still be being
     /// written (a second after their mtime), namesakes of a job already in the claim area, and
     /// files whose claim failed.
-    private var laterFiles: [String: Double] = [:]
+    var laterFiles: [String: Double] = [:]
     /// Files whose claim failed with an error rather than a lost race (no permission to move
     /// them out of incoming/, say): each is reported once and tried again every few seconds,
     /// and none holds a drain open, since retrying at once would only fail again.
@@ -37,7 +37,7 @@ final class IntakeWorker: @unchecked Sendable {
     private var listingFailuresInARow = 0
     /// Claimed files the byte budget had no room for yet, in claim order: read before
     /// anything new is claimed.
-    private var waitingForBytes: [String] = []
+    var waitingForBytes: [String] = []
     /// `Shared.releases` when `waitingForBytes` was last tried.
     private var releasesSeen = 0
 
@@ -396,34 +396,5 @@ final class IntakeWorker: @unchecked Sendable {
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
-    }
-
-    /// A claimed file that could not be read for a reason that may pass (EMFILE, ENOMEM, EIO):
-    /// no verdict. It goes back to `incoming/` to be read again a second later, with a
-    /// `spool_error` line; if even that fails it stays claimed and goes back at the stop.
-    private func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
-        do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
-            laterFiles[target] = clock.now() + 1.0
-            audit.append(.spoolError(at: clock.now(), file: name, error: error, whereTo: "put back in incoming/ to be read again"))
-        } catch {
-            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
-            waitingForBytes.append(name)
-        }
-        return nil
-    }
-
-    /// A file that does not decode yet but was written less than a second ago may still be
-    /// being written: it goes back to `incoming/` and is looked at again when a second old.
-    private func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
-        do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
-            laterFiles[target] = modified + 1.0
-        } catch {
-            // Kept with the claims that go back at the stop, never left in the claim folder.
-            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
-            waitingForBytes.append(name)
-        }
-        return nil
     }
 }
