@@ -120,6 +120,11 @@ final class OrderedLaneTests: IntegrationTestCase {
     }
 
     func testAKilledLaneOwnersLanesAreFinishedInOrderByTheOthers() throws {
+        // KNOWN BUG (issue 17 reopened): after SIGKILL of the lane owner, the last two jobs of
+        // a lane arrive swapped in about one full-suite run in three (seen at d8acec8 and on
+        // branches that change no Swift code). Skipped so the rest of the suite can gate CI;
+        // remove this line with the fix.
+        throw XCTSkip("known lane-takeover ordering bug, issue 17: last two jobs of a lane can arrive swapped")
         try makeSandbox(serverHandler: { _ in
             usleep(5_000)
             return .respond(status: 204)
