@@ -24,17 +24,19 @@ not deliver what it should have.
 import argparse
 import json
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CLIENT_ID = "6c12f6ab-2a3e-4f0e-9d7c-1f2e3d4c5b6a"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import outbound_spool as spools  # noqa: E402
+from outbound_spool import audit_records as audit  # noqa: E402
+from processes import Nginx, ProcessError, free_port, run_measured, stop_group  # noqa: E402
+from receiver import HungListener, Receiver, Rule  # noqa: E402
+
+CLIENT_ID = spools.TEST_CLIENT_ID
 PARALLEL = 64
 MIB = 1024 * 1024
 
@@ -51,164 +53,10 @@ def verdict(met):
     return "met" if met else "NOT MET"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-# ---------------------------------------------------------------- receivers
-
-class Nginx:
-    """One nginx master with a server block per port, answering 204 to everything."""
-
-    def __init__(self, binary, folder):
-        self.binary = binary
-        self.folder = folder
-        self.proc = None
-
-    def start(self, ports, tls=None, stamp_log=None):
-        """With `stamp_log`, every request is logged there as "<msec> <status>" (when nginx
-        answered it), the one clock both senders are measured by."""
-        os.makedirs(self.folder, exist_ok=True)
-        os.chmod(os.path.dirname(self.folder), 0o711)
-        os.chmod(self.folder, 0o755)
-        lines = [
-            "daemon off;", "master_process on;", "worker_processes %s;" % os.environ.get("BENCH_NGINX_WORKERS", "1"),
-            "pid %s/nginx.pid;" % self.folder, "lock_file %s/nginx.lock;" % self.folder,
-            "error_log %s/error.log warn;" % self.folder, "events { worker_connections 4096; }", "http {",
-            "    access_log off;", "    server_tokens off;", "    client_body_temp_path %s/client_body;" % self.folder,
-            "    client_body_buffer_size 64k;", "    keepalive_requests 1000000;", "    keepalive_timeout 300s;",
-        ]
-        if stamp_log:
-            lines[lines.index("    access_log off;")] = "    log_format stamp '$msec $status';\n    access_log %s stamp;" % stamp_log
-        for module in ("proxy", "fastcgi", "uwsgi", "scgi"):
-            lines.append("    %s_temp_path %s/%s;" % (module, self.folder, module))
-        for port in ports:
-            lines.append("    server {")
-            if tls:
-                lines += ["        listen 127.0.0.1:%d ssl backlog=4096;" % port,
-                          "        ssl_certificate %s;" % tls[0], "        ssl_certificate_key %s;" % tls[1],
-                          "        ssl_protocols TLSv1.3;", "        ssl_session_cache shared:tls:10m;"]
-            else:
-                lines.append("        listen 127.0.0.1:%d backlog=4096;" % port)
-            lines += ["        location / { return 204; }", "    }"]
-        lines.append("}")
-        conf = os.path.join(self.folder, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        check = subprocess.run([self.binary, "-p", self.folder + "/", "-c", conf, "-e", self.folder + "/error.log", "-t", "-q"],
-                               capture_output=True, text=True)
-        if check.returncode != 0:
-            raise VerificationError("nginx rejected its config: %s" % check.stderr.strip())
-        self.proc = subprocess.Popen([self.binary, "-p", self.folder + "/", "-c", conf, "-e", self.folder + "/error.log"],
-                                     start_new_session=True)
-        deadline = time.monotonic() + 5
-        for port in ports:
-            while not port_answers(port):
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise VerificationError("nginx did not answer on port %d" % port)
-                time.sleep(0.05)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            stop_group(self.proc)
-
-
-def port_answers(port):
-    s = socket.socket()
-    s.settimeout(0.2)
-    try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-class HungListener:
-    """Accepts connections and never answers, holding them open until stopped."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4096)
-        self.port = self.sock.getsockname()[1]
-        self.held = []
-        self.accepted = 0
-        self.stopped = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.held.append(conn)
-
-    def stop(self):
-        self.stopped = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
-        self.held = []
-
-
-class SlowHandler(BaseHTTPRequestHandler):
-    """Reads the whole request body, waits `delay` seconds, answers 204."""
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        left = int(self.headers.get("Content-Length", "0"))
-        while left > 0:
-            chunk = self.rfile.read(min(left, 1 << 20))
-            if not chunk:
-                return
-            left -= len(chunk)
-        time.sleep(self.server.delay)
-        self.send_response(204)
-        self.end_headers()
-        with self.server.lock:
-            self.server.answered += 1
-
-    def log_message(self, *args):
-        pass
-
-
-class SlowReceiver(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-    def __init__(self, delay):
-        super().__init__(("127.0.0.1", 0), SlowHandler)
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.answered = 0
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
 # ---------------------------------------------------------------- config, jobs
 
 def write_config(folder, endpoints, settings):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "outbound.json"), "w") as f:
-        json.dump(dict({"environment": "non-production"}, **settings), f, indent=2)
-    clients = {"clients": [{"clientId": CLIENT_ID, "application": "Bench Estate", "environment": "non-production",
-                            "status": "active", "endpoints": endpoints}]}
-    with open(os.path.join(folder, "clients.json"), "w") as f:
-        json.dump(clients, f, indent=2)
+    spools.write_config(folder, endpoints, settings, application="Bench Estate")
 
 
 def small_body(n):
@@ -217,17 +65,8 @@ def small_body(n):
 
 def make_spool(root, jobs):
     """A fresh spool with `jobs` ([(url, body)]) in incoming/, built beside it and renamed in."""
-    staging = root + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(staging, "incoming"))
-    os.makedirs(os.path.join(staging, "tmp"))
-    for n, (url, body) in enumerate(jobs, 1):
-        with open(os.path.join(staging, "incoming", "job-%06d.json" % n), "w") as f:
-            json.dump({"clientId": CLIENT_ID, "url": url, "body": body}, f, separators=(",", ":"))
-    os.rename(staging, root)
-    os.sync()
-    time.sleep(0.5)
+    spools.make_spool(root, (("job-%06d.json" % n, spools.job(url, body)) for n, (url, body) in enumerate(jobs, 1)))
+    spools.settle()
 
 
 def curl_config(path, jobs, extra=""):
@@ -244,55 +83,6 @@ def curl_config(path, jobs, extra=""):
 
 
 # ---------------------------------------------------------------- running and reading
-
-def stop_group(proc):
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except OSError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-class Measured:
-    pass
-
-
-def run_measured(cmd, work):
-    """Runs `cmd` under GNU time: wall seconds, peak RSS (KiB), stdout, the start time."""
-    ru = os.path.join(work, "rusage")
-    m = Measured()
-    m.started = time.time()
-    start = time.monotonic()
-    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", ru] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        m.stdout, m.stderr = proc.communicate()
-    except BaseException:
-        stop_group(proc)
-        raise
-    m.wall = time.monotonic() - start
-    m.rc = proc.returncode
-    try:
-        with open(ru) as f:
-            m.maxrss_kib = int(f.read().split()[-1])
-    except (OSError, ValueError, IndexError):
-        m.maxrss_kib = float("nan")
-    return m
-
-
-def audit(spool):
-    lines = []
-    with open(os.path.join(spool, "audit.jsonl"), "rb") as f:
-        for line in f:
-            if line.strip():
-                lines.append(json.loads(line))
-    return lines
-
 
 def drain(args, spool, config):
     m = run_measured([args.bin, "drain", "--quiet", "--spool", spool, "--config", config], args.work)
@@ -463,7 +253,7 @@ def tls(args):
 # ---------------------------------------------------------------- --big
 
 def big(args):
-    receiver = SlowReceiver(delay=2.0)
+    receiver = Receiver(rules=[Rule(delay=2.0)])
     nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
     port = free_port()
     nginx.start([port])
@@ -499,7 +289,7 @@ def big(args):
             % (m.wall, peak_small, verdict(peak_small <= 64)))
     finally:
         nginx.stop()
-        receiver.shutdown()
+        receiver.stop()
 
 
 def rss_mib(pid):
@@ -554,7 +344,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, interrupted)
     try:
         {"estate": estate, "tls": tls, "big": big}[args.mode](args)
-    except VerificationError as error:
+    except (VerificationError, ProcessError, spools.AuditError) as error:
         log("bench: %s" % error)
         return 1
     return 0

@@ -14,69 +14,34 @@ Exit status 0 when every run verified (a missed target prints NOT MET), 1 otherw
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from estate import (CLIENT_ID, VerificationError, free_port, log, median, port_answers,  # noqa: E402
-                    run_measured, small_body, stop_group, verdict, write_config)
+import outbound_spool as spools  # noqa: E402
+from estate import CLIENT_ID, VerificationError, log, median, small_body, verdict, write_config  # noqa: E402
+from processes import Nginx, ProcessError, free_port, run_measured  # noqa: E402
 
 PARALLEL = 64
 
 
 def start_nginx(binary, folder, port, stamp_log):
-    os.makedirs(folder, exist_ok=True)
-    os.chmod(os.path.dirname(folder), 0o711)
-    os.chmod(folder, 0o755)
-    temp = "\n".join("    %s_temp_path %s/%s;" % (m, folder, m) for m in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    conf = os.path.join(folder, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""daemon off;
-master_process on;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-lock_file %(d)s/nginx.lock;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-    log_format stamp '$msec $http_idempotency_key';
-    access_log %(log)s stamp buffer=256k flush=1s;
-    server_tokens off;
-%(temp)s
-    client_body_buffer_size 64k;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    server { listen 127.0.0.1:%(port)d backlog=4096; location / { return 204; } }
-}
-""" % {"d": folder, "log": stamp_log, "temp": temp, "port": port})
-    proc = subprocess.Popen([binary, "-p", folder + "/", "-c", conf, "-e", folder + "/error.log"], start_new_session=True)
-    deadline = time.monotonic() + 5
-    while not port_answers(port):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise VerificationError("nginx did not answer on port %d" % port)
-        time.sleep(0.05)
-    return proc
+    """nginx answering 204 on `port`, logging "$msec $http_idempotency_key" per answer."""
+    nginx = Nginx(binary, folder)
+    nginx.start([port], stamp_log=stamp_log, log_format="$msec $http_idempotency_key",
+                log_buffer="buffer=256k flush=1s")
+    return nginx
 
 
 def make_spool(root, jobs):
     """`jobs`: [(name, job dict)], written in the order given (shuffle it for random order)."""
-    staging = root + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(staging, "incoming"))
-    os.makedirs(os.path.join(staging, "tmp"))
-    for name, job in jobs:
-        with open(os.path.join(staging, "incoming", name), "w") as f:
-            json.dump(job, f, separators=(",", ":"))
-    os.rename(staging, root)
-    os.sync()
-    time.sleep(0.5)
+    spools.make_spool(root, jobs)
+    spools.settle()
 
 
 def lane_jobs(port, count, lanes):
@@ -157,7 +122,7 @@ def lanes_mode(args):
         log("target  1,000 lanes >= 0.7x unordered:  %.2fx  %s" % (median(ratios), verdict(median(ratios) >= 0.7)))
         log("target  one lane >= 1,000 jobs/s:       %.0f  %s" % (median(single), verdict(median(single) >= 1000)))
     finally:
-        stop_group(nginx)
+        nginx.stop()
 
 
 def interrupted(signum, frame):
@@ -175,7 +140,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, interrupted)
     try:
         lanes_mode(args)
-    except VerificationError as error:
+    except (VerificationError, ProcessError) as error:
         log("bench: %s" % error)
         return 1
     return 0

@@ -25,9 +25,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CLIENT_ID = "6c12f6ab-2a3e-4f0e-9d7c-1f2e3d4c5b6a"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import outbound_spool as spools  # noqa: E402
+from receiver import Receiver, Rule  # noqa: E402
+
+CLIENT_ID = spools.TEST_CLIENT_ID
 TERMINAL = ("delivered", "failed", "refused", "corrupt")
 LIVE = ("incoming", "active", "deferred", "tmp", "hold")
 OUTCOMES = {"delivered", "failed", "refused", "corrupt"}
@@ -36,71 +39,18 @@ FAMILIES = ["open", "read", "write", "fsync", "rename", "link", "mkdir", "unlink
 TRANSIENT = ["EIO", "ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN"]
 
 
-class Receiver:
-    """127.0.0.1 HTTP/1.1: /ok/ answers 204, /retry/ 503 on a key's first request then 204,
-    /fail/ 400. Records the keys it answered 2xx."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.ok = set()
-        self.seen = set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                key = self.headers.get("Idempotency-Key") or ""
-                status = 204
-                with receiver.lock:
-                    if "/fail/" in self.path:
-                        status = 400
-                    elif "/retry/" in self.path and key not in receiver.seen:
-                        status = 503
-                    receiver.seen.add(key)
-                    if status < 300:
-                        receiver.ok.add(key)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                if status == 503:
-                    self.send_header("Retry-After", "0")
-                self.end_headers()
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 1024
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def delivered_ok(self, key):
-        with self.lock:
-            return key in self.ok
+def start_receiver():
+    """127.0.0.1 HTTP/1.1 (scripts/lib/receiver.py): /ok/ answers 204, /retry/ 503 on a key's
+    first request then 204, /fail/ 400. Records the keys it answered 2xx (delivered_ok)."""
+    return Receiver(rules=[Rule("/fail/", status=400), Rule("/retry/", fail_first=1, retry_after="0")])
 
 
 def write_config(folder, port):
     os.makedirs(folder)
-    settings = {
-        "environment": "non-production", "concurrency": 16, "perHostConcurrency": 16,
-        "connectTimeoutMs": 2000, "timeoutMs": 5000,
+    spools.write_config(folder, ["http://127.0.0.1:%d/" % port], {
+        "concurrency": 16, "perHostConcurrency": 16, "connectTimeoutMs": 2000, "timeoutMs": 5000,
         "retry": {"maxAttempts": 3, "baseDelayMs": 20, "maxDelayMs": 50, "maxAgeSeconds": 3600},
-    }
-    clients = {"clients": [{"clientId": CLIENT_ID, "application": "Fault campaign", "environment": "non-production",
-                            "status": "active", "endpoints": ["http://127.0.0.1:%d/" % port]}]}
-    with open(os.path.join(folder, "outbound.json"), "w") as f:
-        json.dump(settings, f)
-    with open(os.path.join(folder, "clients.json"), "w") as f:
-        json.dump(clients, f)
+    }, client_id=CLIENT_ID, application="Fault campaign")
 
 
 def make_spool(spool, port, run, jobs):
@@ -125,10 +75,7 @@ def make_spool(spool, port, run, jobs):
             job = {"id": jid, "clientId": CLIENT_ID, "url": "http://127.0.0.1:%d/%s/%s" % (port, kind, jid),
                    "body": json.dumps({"n": n})}
             data = json.dumps(job).encode()
-        name = jid + ".json"
-        with open(os.path.join(spool, "tmp", name), "wb") as f:
-            f.write(data)
-        os.rename(os.path.join(spool, "tmp", name), os.path.join(spool, "incoming", name))
+        spools.drop_job(spool, jid + ".json", data)
         ids.append(jid)
     # A corrupt file written "long ago", so the 1-second grace for young files does not wait.
     for name in os.listdir(os.path.join(spool, "incoming")):
@@ -272,7 +219,7 @@ def main():
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     args.work = tempfile.mkdtemp(prefix="outbound-faults-")
-    receiver = Receiver()
+    receiver = start_receiver()
     families = args.families.split(",")
     totals = {"faults": 0, "lost": 0, "stranded": 0, "mismatched": 0, "runs": 0}
     run_number = [0]
