@@ -29,7 +29,7 @@ public final class OutboundProcess: @unchecked Sendable {
     }
 
     /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one.
-    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:]) throws {
+    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], input: Data? = nil) throws {
         process.executableURL = Self.binaryURL
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
@@ -38,7 +38,8 @@ public final class OutboundProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
             guard let self else { return }
@@ -50,6 +51,14 @@ public final class OutboundProcess: @unchecked Sendable {
             self.lock.lock(); self.stderrData.append(data); self.lock.unlock()
         }
         try process.run()
+        if let inputPipe, let input {
+            // Written on a thread of its own: a large input must not wait for the child to read.
+            let writer = inputPipe.fileHandleForWriting
+            Thread.detachNewThread {
+                writer.write(input)
+                try? writer.close()
+            }
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -111,8 +120,8 @@ public final class OutboundProcess: @unchecked Sendable {
 
     /// Runs `outbound ARGUMENTS` to completion.
     public static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
-                           timeout: TimeInterval = 60) throws -> Result {
-        let child = try OutboundProcess(arguments, directory: directory, environment: environment)
+                           timeout: TimeInterval = 60, input: Data? = nil) throws -> Result {
+        let child = try OutboundProcess(arguments, directory: directory, environment: environment, input: input)
         let status = child.wait(timeout: timeout)
         return Result(status: status, standardOutput: child.standardOutput, standardError: child.standardError)
     }
