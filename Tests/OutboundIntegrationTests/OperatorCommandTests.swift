@@ -90,6 +90,23 @@ final class OperatorCommandTests: IntegrationTestCase {
         XCTAssertEqual(assertAudit("delivered", job: "h1").first?["attempt"] as? Int, 2, "the attempt count went on")
     }
 
+    func testRequeueFromDeferredForgetsTheRetryState() throws {
+        let receiver = ReceiverStatus(503)
+        try makeSandbox(serverHandler: { _ in .respond(status: receiver.status) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        try sandbox.drop("d1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/d1"))
+        try drain(["--max-wait", "0.5"], expect: 75)
+        assertJob("d1.json", isIn: "deferred")
+        _ = try run(["requeue", "d1"], expect: 0)
+        assertJob("d1.json", isIn: "incoming")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stateFolder.appendingPathComponent("d1.json").path), "state gone")
+        XCTAssertEqual(assertAudit("requeued", job: "d1").first?["from"] as? String, "deferred")
+        receiver.status = 204
+        try drain()
+        XCTAssertEqual(assertAudit("delivered", job: "d1").first?["attempt"] as? Int, 1, "a fresh attempt count")
+    }
+
     func testHoldByClientTakesIncomingJobsOfThatClientOnly() throws {
         try makeSandbox()
         try sandbox.drop("a.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/a"))
