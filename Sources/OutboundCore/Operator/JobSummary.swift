@@ -17,7 +17,9 @@ public struct JobSummary: Sendable {
     public var attempts: Int? { state?.attempts ?? sidecar?.attempts }
 
     /// Reads what there is; a file that vanished meanwhile gives a summary with nothing known.
-    public static func read(_ job: SpoolJob, spool: Spool, stateStore: JobStateStore, limit: Int = 16 << 20) -> JobSummary {
+    /// `readsState: false` skips the retry state (for an audit line, which does not show it).
+    public static func read(_ job: SpoolJob, spool: Spool, stateStore: JobStateStore, limit: Int = 16 << 20,
+                            readsState: Bool = true) -> JobSummary {
         var summary = JobSummary(job: job)
         if case .contents(let bytes, let modified, let inode)? = try? FileSystem.readRegularFile(job.path, limit: limit) {
             summary.bytes = bytes.count
@@ -26,7 +28,7 @@ public struct JobSummary: Sendable {
                 summary.id = JSONMemberScanner.string("id", in: members, of: bytes) ?? SpoolMover.originalStem(of: job.name)
                 summary.clientId = JSONMemberScanner.string("clientId", in: members, of: bytes)
             }
-            if job.folder == .deferred || job.folder == .hold || job.folder == .incoming || job.folder == .active {
+            if readsState, job.folder == .deferred || job.folder == .hold || job.folder == .incoming || job.folder == .active {
                 summary.state = stateStore.load(job.name, inode: inode)
             }
         } else {

@@ -31,6 +31,7 @@ public final class OperatorMover {
     private let spool: Spool
     private let audit: OperatorAudit
     private let stateStore: JobStateStore
+    private let stateIndex: JobStateIndex
     private let clock: any WallClock
     static let batchSize = 1000
 
@@ -39,6 +40,7 @@ public final class OperatorMover {
         self.audit = audit
         self.clock = clock
         stateStore = JobStateStore(spool: spool)
+        stateIndex = stateStore.makeIndex()
     }
 
     /// Acts on `jobs` (each in one of `action.sources`) in batches; `report` sees each outcome.
@@ -74,7 +76,7 @@ public final class OperatorMover {
                     stateRenamed = true
                 }
                 let held = SpoolJob(folder: .hold, name: target, directory: spool.path(.hold))
-                audit.append(record(.held, for: held, from: job.folder))
+                audit.append(record(.held, for: held, from: job.folder).line)
                 outcomes.append(.moved(job, name: target))
             } catch let error as SystemError where error.isNotFound {
                 outcomes.append(.claimedMeanwhile(job))
@@ -109,9 +111,9 @@ public final class OperatorMover {
                     continue
                 }
             }
-            var line = record(action.event, for: current, from: job.folder)
+            var (line, summary) = record(action.event, for: current, from: job.folder)
             var sidecarPath: String?
-            if action == .requeue, job.folder.keepsReason, let sidecar = SidecarFields.read(beside: job) {
+            if action == .requeue, let sidecar = summary.sidecar {
                 line.reason = sidecar.reason
                 line.message = sidecar.message
                 line.attempt = sidecar.attempts
@@ -125,8 +127,11 @@ public final class OperatorMover {
         if staged { try? FileSystem.syncDirectory(spool.path(.hold)) }
         do { try audit.flush() } catch { throw AuditWriteFailure(underlying: error) }
         var stateChanged = false
+        stateIndex.refresh()
         for (job, current, sidecar) in recorded {
-            if !action.keepsState, stateStore.remove(current.name, ofFileAt: current.path) { stateChanged = true }
+            if !action.keepsState, stateIndex.mayHaveState(current.name), stateStore.remove(current.name, ofFileAt: current.path) {
+                stateChanged = true
+            }
             do {
                 let target = try Self.move(current, into: spool.path(.incoming))
                 if action.keepsState && target != current.name {
@@ -147,20 +152,29 @@ public final class OperatorMover {
         return outcomes
     }
 
-    /// The line for `job` (read where it is now), left `from`.
-    private func record(_ event: AuditEvent, for job: SpoolJob, from: SpoolFolder) -> AuditRecord {
-        let summary = JobSummary.read(job, spool: spool, stateStore: stateStore)
+    /// The line for `job` (read where it is now, with its sidecar if it has one), left `from`.
+    private func record(_ event: AuditEvent, for job: SpoolJob, from: SpoolFolder) -> (line: AuditRecord, summary: JobSummary) {
+        let summary = JobSummary.read(job, spool: spool, stateStore: stateStore, readsState: false)
         var line = AuditRecord(event, at: clock.now())
         line.job = summary.id ?? SpoolMover.originalStem(of: job.name)
         line.file = job.name
         line.clientId = summary.clientId
         line.from = from.rawValue
-        return line
+        return (line, summary)
     }
 
     /// Renames `job` into `folder` under its name, or a free clash name, never replacing; the
     /// name it got. Throws ENOENT when the job is gone.
     static func move(_ job: SpoolJob, into folder: String) throws -> String {
+        // The usual case first: the name is free (the no-replace rename says so). Only a clash
+        // costs the look for a free name. The folders operators move into, incoming/ and
+        // hold/, hold no sidecars, so a free job name is a free name.
+        if SpoolMover.fits(job.name) {
+            do {
+                try FileSystem.rename(job.path, to: "\(folder)/\(job.name)", replacing: false)
+                return job.name
+            } catch let error as SystemError where error.isAlreadyExists {}
+        }
         var attempt = 0
         while true {
             let target = try SpoolMover.freeName(for: job.name, in: folder)
