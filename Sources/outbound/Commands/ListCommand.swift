@@ -58,6 +58,12 @@ enum ListCommand: CommandDefinition {
         listing.forEach(in: folders, filter: filter) { summary in
             json ? output.line(jsonLine(summary, now: now)) : output.line(textLine(summary, now: now))
         }
+        if !json {
+            // Blocked ordered lanes (contract 14): their later jobs wait in hold/.
+            for blocked in LaneMarkers(spool: invocation.spoolTree).all() where filter.clientId == nil || filter.clientId == blocked.lane.clientId {
+                output.line("lane \(blocked.lane) is BLOCKED by \(blocked.byJob): requeue or purge it, then release the lane's held jobs")
+            }
+        }
         return .ok
     }
 
