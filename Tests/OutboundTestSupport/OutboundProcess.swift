@@ -30,7 +30,7 @@ public final class OutboundProcess: @unchecked Sendable {
     }
 
     /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one.
-    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:]) throws {
+    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], input: Data? = nil) throws {
         process.executableURL = Self.binaryURL
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
@@ -39,10 +39,19 @@ public final class OutboundProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
         startReading(stdoutPipe, isStandardError: false)
         startReading(stderrPipe, isStandardError: true)
+        if let inputPipe, let input {
+            // Written on a thread of its own: a large input must not wait for the child to read.
+            let writer = inputPipe.fileHandleForWriting
+            Thread.detachNewThread {
+                writer.write(input)
+                try? writer.close()
+            }
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -118,8 +127,8 @@ public final class OutboundProcess: @unchecked Sendable {
 
     /// Runs `outbound ARGUMENTS` to completion.
     public static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
-                           timeout: TimeInterval = 60) throws -> Result {
-        let child = try OutboundProcess(arguments, directory: directory, environment: environment)
+                           timeout: TimeInterval = 60, input: Data? = nil) throws -> Result {
+        let child = try OutboundProcess(arguments, directory: directory, environment: environment, input: input)
         let status = child.wait(timeout: timeout)
         return Result(status: status, standardOutput: child.standardOutput, standardError: child.standardError)
     }
