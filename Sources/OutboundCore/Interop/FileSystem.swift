@@ -55,6 +55,18 @@ public enum FileSystem {
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
+    /// A folder's or file's modification stamp as the kernel keeps it (seconds, nanoseconds),
+    /// and how long ago that was by the coarse clock the kernel stamps files with (so that a
+    /// change made a moment ago never looks older than it is); nil when it cannot be looked at.
+    static func modificationStamp(of path: String) -> (stamp: (Int, Int), age: Double)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
+        return ((info.st_mtim.tv_sec, info.st_mtim.tv_nsec), age)
+    }
+
     /// The inode number, which a rename keeps: it ties saved job state to one file.
     public static func inode(of path: String) -> UInt64? {
         var info = stat()

@@ -86,7 +86,7 @@ public struct Enqueuer {
     public func enqueue(_ items: [Item], audit: OperatorAudit, clock: any WallClock = SystemClock()) throws(WriteFailure) -> [String] {
         do { try spool.prepare() } catch { throw .spool("cannot prepare the spool: \(error)") }
         var temporaries: [String] = []
-        func discard() { for path in temporaries { unlink(path) } }
+        func discard() { for path in temporaries { try? FileSystem.remove(path) } }
         let incoming = spool.path(.incoming)
         for item in items {
             let temporary = spool.path(.tmp, ".enqueue-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))-\(item.name)")
@@ -121,11 +121,11 @@ public struct Enqueuer {
                 try FileSystem.rename(temporary, to: "\(incoming)/\(item.name)", replacing: false)
                 names.append(item.name)
             } catch let error as SystemError where error.isAlreadyExists {
-                for path in temporaries.dropFirst(names.count) { unlink(path) }
+                for path in temporaries.dropFirst(names.count) { try? FileSystem.remove(path) }
                 try? FileSystem.syncDirectory(incoming)
                 throw .nameInUse(item.name)
             } catch {
-                for path in temporaries.dropFirst(names.count) { unlink(path) }
+                for path in temporaries.dropFirst(names.count) { try? FileSystem.remove(path) }
                 try? FileSystem.syncDirectory(incoming)
                 throw .spool("\(error)")
             }

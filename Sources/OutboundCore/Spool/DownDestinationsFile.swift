@@ -49,7 +49,7 @@ public struct DownDestinationsFile: Sendable {
     }
 
     func remove() {
-        unlink(path)
+        try? FileSystem.remove(path)
     }
 
     /// Every running process's destinations that are down, for `status`. Lists of processes

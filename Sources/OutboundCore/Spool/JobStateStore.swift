@@ -101,7 +101,6 @@ public struct JobStateStore: Sendable {
 /// claimed shows in a refresh made after the claim. For one thread; not thread-safe.
 public final class JobStateIndex {
     private let directory: String
-    private var fd: Int32 = -1
     private var seenChange: (Int, Int) = (-1, -1)
     private var names = Set<String>()
     private var trusted = false
@@ -110,23 +109,12 @@ public final class JobStateIndex {
         self.directory = directory
     }
 
-    deinit { if fd >= 0 { close(fd) } }
-
     /// Looks at the folder again.
     public func refresh() {
         trusted = false
-        if fd < 0 {
-            fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { return }
-        }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return }
-        let change = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+        guard let (change, age) = FileSystem.modificationStamp(of: directory) else { return }
         // The kernel stamps folders with a coarse clock (a few milliseconds), so two changes
         // close together may share a stamp: a folder changed this recently is not trusted.
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME_COARSE, &now)
-        let age = Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
         if age < 0.05 { return }
         if change != seenChange {
             guard let listing = try? DirectoryStream.names(in: directory) else { return }
