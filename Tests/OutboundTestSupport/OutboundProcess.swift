@@ -28,10 +28,17 @@ public final class OutboundProcess: @unchecked Sendable {
         return folder.appendingPathComponent("outbound")
     }
 
-    /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one.
-    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:]) throws {
-        process.executableURL = Self.binaryURL
-        process.arguments = arguments
+    /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one;
+    /// with a `launcher` (e.g. `["/usr/bin/prlimit", "--nofile=200:200"]`), through it.
+    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
+                launcher: [String] = []) throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [Self.binaryURL.path] + arguments
+        } else {
+            process.executableURL = Self.binaryURL
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = directory }
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         for (key, value) in environment { env[key] = value }
@@ -111,8 +118,8 @@ public final class OutboundProcess: @unchecked Sendable {
 
     /// Runs `outbound ARGUMENTS` to completion.
     public static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
-                           timeout: TimeInterval = 60) throws -> Result {
-        let child = try OutboundProcess(arguments, directory: directory, environment: environment)
+                           launcher: [String] = [], timeout: TimeInterval = 60) throws -> Result {
+        let child = try OutboundProcess(arguments, directory: directory, environment: environment, launcher: launcher)
         let status = child.wait(timeout: timeout)
         return Result(status: status, standardOutput: child.standardOutput, standardError: child.standardError)
     }

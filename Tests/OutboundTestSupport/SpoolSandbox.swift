@@ -151,9 +151,12 @@ public final class SpoolSandbox {
         auditLines.filter { ($0["event"] as? String) == event && (job == nil || ($0["job"] as? String) == job) }
     }
 
-    /// Runs `outbound drain` on this sandbox, with `environment` added (e.g. `LD_PRELOAD`).
-    public func drain(_ extra: [String] = [], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> OutboundProcess.Result {
-        try OutboundProcess.run(["drain", "--spool", spool.path, "--config", config.path] + extra, environment: environment, timeout: timeout)
+    /// Runs `outbound drain` on this sandbox, with `environment` added (e.g. `LD_PRELOAD`),
+    /// through `launcher` if given (e.g. `prlimit`).
+    public func drain(_ extra: [String] = [], environment: [String: String] = [:], launcher: [String] = [],
+                      timeout: TimeInterval = 60) throws -> OutboundProcess.Result {
+        try OutboundProcess.run(["drain", "--spool", spool.path, "--config", config.path] + extra, environment: environment,
+                                launcher: launcher, timeout: timeout)
     }
 
     /// Starts `outbound run` on this sandbox.
