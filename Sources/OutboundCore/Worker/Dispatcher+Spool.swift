@@ -149,7 +149,9 @@ extension Dispatcher {
         var found: [(name: String, due: Double)] = []
         while let name = stream.next() {
             guard Spool.isJobName(name), !core.isScheduled(name) else { continue }
-            let state = stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))
+            // A state file that cannot be read now: due at once; the claim meets the error again
+            // and puts the job back without a verdict.
+            let state = (try? stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))) ?? nil
             if let lane = state?.lane {
                 // A lane's retry holds its lane; only the lane owner takes it (contract 14).
                 guard laneOwnership.isOwner else { continue }

@@ -235,24 +235,35 @@ public final class Dispatcher {
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
             case .job(let job, let inode, _):
-                perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: stateStore.load(name, inode: inode), now: now))
+                do {
+                    let state = try stateStore.load(name, inode: inode)
+                    perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: state, now: now))
+                } catch {
+                    intake.releaseBytes(size)
+                    returnUnreadableRetry(name, error: error, now: now)
+                }
             case .corrupt(let reason, let message, _):
                 intake.releaseBytes(size)
                 perform(core.corruptFound(name, reason, message, now: now))
             case .unreadable(let error):
-                // No verdict on a transient failure: back to deferred/, due again in a second.
                 intake.releaseBytes(size)
-                do {
-                    let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
-                    core.deferralFiled(as: target, due: now + 1)
-                    audit.append(.spoolError(at: now, file: name, error: error, whereTo: "put back in deferred/ to be read again"))
-                } catch {
-                    reportSpoolError(error)
-                    perform([.putBack(name: name, to: .deferred, bytes: 0)])
-                }
+                returnUnreadableRetry(name, error: error, now: now)
             case .waitForBytes:
                 preconditionFailure("a retry's bytes are reserved before it is read")
             }
+        }
+    }
+
+    /// No verdict on a transient failure to read a retry or its state: back to deferred/,
+    /// due again in a second, with a `spool_error` line.
+    private func returnUnreadableRetry(_ name: String, error: SystemError, now: Double) {
+        do {
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
+            core.deferralFiled(as: target, due: now + 1)
+            audit.append(.spoolError(at: now, file: name, error: error, whereTo: "put back in deferred/ to be read again"))
+        } catch {
+            reportSpoolError(error)
+            perform([.putBack(name: name, to: .deferred, bytes: 0)])
         }
     }
 

@@ -1,5 +1,6 @@
-/// Claims the intake gives back without a verdict: files not readable for now, and files
-/// still young enough to be being written. Runs on the intake thread.
+/// Claims the intake gives back without a verdict (files not readable for now, files still
+/// young enough to be being written) and claims that waited for room in the byte budget.
+/// Runs on the intake thread.
 extension IntakeWorker {
     /// A claimed file that could not be read for a reason that may pass (EMFILE, ENOMEM, EIO):
     /// no verdict. It goes back to `incoming/` to be read again a second later, with a
@@ -28,5 +29,21 @@ extension IntakeWorker {
             waitingForBytes.append(name)
         }
         return nil
+    }
+
+    /// Files that waited for room in the byte budget, read in claim order while it has room.
+    func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
+        var found: [IntakeResult] = []
+        let waiting = waitingForBytes
+        waitingForBytes.removeAll()
+        for (index, name) in waiting.enumerated() {
+            if found.count >= room || !waitingForBytes.isEmpty {
+                waitingForBytes.append(contentsOf: waiting[index...])
+                break
+            }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+        }
+        if !found.isEmpty { audit.commit(handing: []) }
+        return found
     }
 }
