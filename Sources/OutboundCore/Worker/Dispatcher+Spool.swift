@@ -94,7 +94,32 @@ extension Dispatcher {
         }
         let batch = moves.take()
         filingWorker.file(batch.filter { $0.to != .deferred })
-        spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
+        let deferrals = spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
+        for move in deferrals.failed {
+            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
+            // failing that, at the end), and the process stops rather than go on with a
+            // spool that fails under it.
+            spoolFault(deferrals.moveError ?? SystemError("rename", path: move.name, code: EIO), claim: move.name, origin: .deferred)
+        }
+        if let failure = deferrals.syncFailure { outcomeFolderSyncFailed(failure) }
+    }
+
+    /// An outcome folder's fsync failed after jobs were moved into it (reported by the filing
+    /// thread or the synchronous commit): whether those moves are on disk is unknown, and no
+    /// later fsync can tell (the data may be gone, Rebello et al., ATC'20). Their lines are on
+    /// disk; the process stops (exit 74) with its other claims put back. A move that is lost
+    /// all the same shows up in the claim folder again and is recovered: sent once more,
+    /// never lost.
+    func outcomeFolderSyncFailed(_ failure: SystemError) {
+        reportSpoolError(failure)
+        audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                 whereTo: "the jobs just moved into \(failure.path.split(separator: "/").last ?? "")/ may not be on disk; this process stops"))
+        stopForSpoolFailure("\(failure.brief) on an outcome folder")
+    }
+
+    /// Takes a failed folder fsync from the filing thread, if there was one.
+    func checkOutcomeFolderSyncs() {
+        if let failure = filingWorker.takeSyncFailure() { outcomeFolderSyncFailed(failure) }
     }
 
     /// Returns a claim to its folder (at a stop, or after the audit log failed).

@@ -164,6 +164,7 @@ public final class Dispatcher {
                 intake.setCredit(core.intakeCredit(now: clock.now()))
             }
             commit()
+            checkOutcomeFolderSyncs()
             if auditFailure == nil { perform(core.tick(now: clock.now(), durableLines: audit.durableLines)) }
             metrics?.setTransfersInFlight(engine.inFlight)
             if shouldEnd() { break }
@@ -324,6 +325,7 @@ public final class Dispatcher {
         if unfiled > 0 && spoolFailure == nil {
             spoolFailure = "\(unfiled) job(s) whose outcome line is on disk could not be moved into their folder and are still claimed"
         }
+        if auditFailure == nil { checkOutcomeFolderSyncs() }
         for name in intake.stop() { putBack(name, to: .incoming) }
         if !returnStrandedClaims() && spoolFailure == nil {
             spoolFailure = "\(strandedClaims.count) claim(s) could not be moved back out of the claim folder"
