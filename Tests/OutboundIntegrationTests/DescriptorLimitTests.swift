@@ -37,4 +37,38 @@ final class DescriptorLimitTests: IntegrationTestCase {
                       "the summary counts what is on disk: \(result.standardOutput)")
         XCTAssertEqual(server.requestCount, Self.jobCount, "each job was sent once")
     }
+
+    func testAReloadDoesNotLiftConcurrencyPastTheOpenFileLimit() throws {
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 40, status: 204) },
+                        settings: ["concurrency": 300, "perHostConcurrency": 300])
+        // prlimit execs the binary: the signals reach `outbound` itself.
+        let run = try sandbox.startRun(launcher: ["/usr/bin/prlimit", "--nofile=200:200"])
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("started").count == 1 }, "started")
+        run.signal(SIGHUP)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.audit("config_reloaded").count == 1 }, "reloaded: \(sandbox.auditText)")
+        let reloaded = sandbox.audit("config_reloaded").first?["message"] as? String ?? ""
+        XCTAssertTrue(reloaded.contains("concurrency lowered from 300 to"), "the config_reloaded line says so: \(reloaded)")
+
+        // Written in tmp/ first, then renamed into incoming/ in one go: they arrive together.
+        let tmp = sandbox.spool.appendingPathComponent("tmp")
+        let incoming = sandbox.spool.appendingPathComponent("incoming")
+        let names = (0..<Self.jobCount).map { String(format: "hup-%03d.json", $0) }
+        for (index, name) in names.enumerated() {
+            let job = SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)")
+            try JSONSerialization.data(withJSONObject: job).write(to: tmp.appendingPathComponent(name))
+        }
+        for name in names {
+            XCTAssertEqual(rename(tmp.appendingPathComponent(name).path, incoming.appendingPathComponent(name).path), 0)
+        }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 60) { self.sandbox.jobs(in: "delivered").count == Self.jobCount || !run.isRunning },
+                      "all delivered; spool_error lines: \(sandbox.audit("spool_error").prefix(3))")
+        XCTAssertTrue(run.isRunning, "still running")
+        run.signal(SIGTERM)
+        XCTAssertEqual(run.wait(timeout: 30), 0, "a clean stop; stderr: \(run.standardError.prefix(1500))")
+        XCTAssertEqual(sandbox.audit("spool_error").count, 0, "no spool syscall failed: \(sandbox.audit("spool_error").prefix(3))")
+        for folder in ["incoming", "active", "deferred"] {
+            XCTAssertEqual(sandbox.jobs(in: folder), [], "nothing left in \(folder)/")
+        }
+        XCTAssertEqual(server.requestCount, Self.jobCount, "each job was sent once")
+    }
 }

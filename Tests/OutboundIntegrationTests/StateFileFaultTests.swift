@@ -57,22 +57,45 @@ final class StateFileFaultTests: IntegrationTestCase {
         XCTAssertTrue((errors.first?["error"] as? String ?? "").contains("EMFILE"), "\(errors)")
     }
 
+    func testAJobInIncomingWhoseStateStaysUnreadableEndsTheDrainWithExit74() throws {
+        try makeRetryingSandbox()
+        let stateFile = try placeJobWithTwoAttemptsMade("stuck.json", in: "incoming")
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+
+        // Every open of the state file fails with EMFILE: three tries, then the drain ends
+        // with the job left in incoming/ (it would otherwise be put back every second forever).
+        let result = try drain(environment: FaultLibrary.failing("open", call: 1, errno: "EMFILE", persist: true, under: stateFile, log: faults),
+                               expect: 74)
+        XCTAssertGreaterThanOrEqual(injectedFaults(faults).count, 3, "the fault was injected")
+        XCTAssertEqual(server.requestCount, 0, "nothing was sent while its attempts could not be known")
+        assertJob("stuck.json", isIn: "incoming")
+        XCTAssertGreaterThanOrEqual(sandbox.audit("spool_error", job: "stuck").count, 3, sandbox.auditText)
+        XCTAssertTrue(result.standardError.contains("1 job file(s) could not be moved out of incoming/ or read"), result.standardError)
+
+        try drain()
+        XCTAssertEqual(server.requestCount, 1, "only the third and last attempt went out")
+        assertJob("stuck.json", isIn: "failed")
+    }
+
     func testARetryWhoseStateCannotBeReadIsNotSentUntilItCanBe() throws {
         try makeRetryingSandbox()
         let stateFile = try placeJobWithTwoAttemptsMade("later.json", in: "deferred")
         let faults = sandbox.root.appendingPathComponent("faults.log")
 
-        // Every open of the state file fails with EIO: the job waits in deferred/.
-        try drain(["--max-wait", "2"],
-                  environment: FaultLibrary.failing("open", call: 1, errno: "EIO", persist: true, under: stateFile, log: faults),
-                  expect: 75)
+        // Every open of the state file fails with EIO: the job waits in deferred/, and after
+        // three tries the drain leaves it there for a later process and ends with exit 74
+        // instead of trying forever.
+        let result = try drain(environment: FaultLibrary.failing("open", call: 1, errno: "EIO", persist: true, under: stateFile, log: faults),
+                               expect: 74)
         XCTAssertGreaterThan(injectedFaults(faults).count, 1, "the fault was injected")
         XCTAssertEqual(server.requestCount, 0, "nothing was sent while its attempts could not be known")
         assertJob("later.json", isIn: "deferred")
         XCTAssertTrue(FileManager.default.fileExists(atPath: stateFile.path), "its state file is kept")
         let errors = sandbox.audit("spool_error", job: "later")
-        XCTAssertGreaterThan(errors.count, 0, "spool_error lines say why: \(sandbox.auditText)")
+        XCTAssertEqual(errors.count, 3, "a spool_error line per try: \(sandbox.auditText)")
         XCTAssertTrue((errors.first?["error"] as? String ?? "").contains("EIO"), "\(errors)")
+        XCTAssertEqual(errors.last?["message"] as? String, "left in deferred/ for a later process: it could not be read 3 times in a row")
+        XCTAssertTrue(result.standardError.contains("1 job file(s) could not be moved out of incoming/ or read"), result.standardError)
 
         // Readable again: the third and last attempt, once.
         try drain()

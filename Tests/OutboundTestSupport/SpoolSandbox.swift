@@ -159,9 +159,9 @@ public final class SpoolSandbox {
                                 launcher: launcher, timeout: timeout)
     }
 
-    /// Starts `outbound run` on this sandbox.
-    public func startRun(_ extra: [String] = []) throws -> OutboundProcess {
-        try OutboundProcess(["run", "--spool", spool.path, "--config", config.path] + extra)
+    /// Starts `outbound run` on this sandbox, through `launcher` if given (e.g. `prlimit`).
+    public func startRun(_ extra: [String] = [], launcher: [String] = []) throws -> OutboundProcess {
+        try OutboundProcess(["run", "--spool", spool.path, "--config", config.path] + extra, launcher: launcher)
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.

@@ -173,7 +173,7 @@ extension Dispatcher {
         let now = clock.now()
         var found: [(name: String, due: Double)] = []
         while let name = stream.next() {
-            guard Spool.isJobName(name), !core.isScheduled(name) else { continue }
+            guard Spool.isJobName(name), !core.isScheduled(name), !unreadableRetries.contains(name) else { continue }
             // A state file that cannot be read now: due at once; the claim meets the error again
             // and puts the job back without a verdict.
             let state = (try? stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))) ?? nil

@@ -29,9 +29,12 @@ final class IntakeWorker: @unchecked Sendable {
     /// files whose claim failed.
     var laterFiles: [String: Double] = [:]
     /// Files whose claim failed with an error rather than a lost race (no permission to move
-    /// them out of incoming/, say): each is reported once and tried again every few seconds,
-    /// and none holds a drain open, since retrying at once would only fail again.
-    private var unclaimable: Set<String> = []
+    /// them out of incoming/, say), or that could not be read `unreadableLimit` times in a
+    /// row: each is tried again every few seconds, and none holds a drain open, since
+    /// retrying at once would only fail again.
+    var unclaimable: Set<String> = []
+    /// Claimed files that could not be read (or their state), by name: failures in a row.
+    var readFailures: [String: Int] = [:]
     private lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
     private var listingFailuresInARow = 0
@@ -372,6 +375,7 @@ final class IntakeWorker: @unchecked Sendable {
                 if reserved > 0 { releaseBytes(reserved) }
                 return putBackUnreadable(name, error: error)
             }
+            readFailures[name] = nil
             var pass: GatePass?
             var acceptedLine = 0
             if case .allowed(let client) = gate.check(job) {
