@@ -34,7 +34,9 @@ final class FilingFaultTests: IntegrationTestCase {
     }
 
     func testAFailedFsyncOfAnOutcomeFolderStopsTheProcessWithNothingStranded() throws {
-        try makeSandbox(settings: ["concurrency": 4])
+        // Answers spread over time (4 at a time, 20 ms each), so the first batch filed into
+        // delivered/ is a few jobs, not all of them.
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 20, status: 204) }, settings: ["concurrency": 4])
         try dropJobs(path: "ok")
         let delivered = sandbox.spool.appendingPathComponent("delivered")
         try FileManager.default.createDirectory(at: delivered, withIntermediateDirectories: true)
