@@ -21,7 +21,7 @@ final class JobStateStoreTests: XCTestCase {
     func testSavedStateLoadsBackForTheSameFile() throws {
         let state = JobState(attempts: 3, firstClaimedAt: 1_795_923_584.5, nextAttemptAt: 1_795_923_600.25, inode: 123_456)
         try store.save(state, for: "adt-0001.json")
-        XCTAssertEqual(store.load("adt-0001.json", inode: 123_456), state)
+        XCTAssertEqual(try store.load("adt-0001.json", inode: 123_456), state)
     }
 
     func testTimesKeepTheirMilliseconds() throws {
@@ -34,36 +34,36 @@ final class JobStateStoreTests: XCTestCase {
 
     func testStateOfAnotherFileWithTheSameNameIsIgnored() throws {
         try store.save(JobState(attempts: 5, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
-        XCTAssertNil(store.load("j.json", inode: 222))
+        XCTAssertNil(try store.load("j.json", inode: 222))
     }
 
     func testStateLoadsWhenTheInodeIsNotKnown() throws {
         let state = JobState(attempts: 2, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111)
         try store.save(state, for: "j.json")
-        XCTAssertEqual(store.load("j.json", inode: nil), state)
+        XCTAssertEqual(try store.load("j.json", inode: nil), state)
     }
 
     func testTheLargestInodeSurvives() throws {
         let state = JobState(attempts: 1, firstClaimedAt: 0, nextAttemptAt: 0, inode: .max)
         try store.save(state, for: "j.json")
-        XCTAssertEqual(store.load("j.json", inode: .max), state)
+        XCTAssertEqual(try store.load("j.json", inode: .max), state)
     }
 
-    func testMissingStateIsNil() {
-        XCTAssertNil(store.load("never-saved.json", inode: nil))
+    func testMissingStateIsNil() throws {
+        XCTAssertNil(try store.load("never-saved.json", inode: nil))
     }
 
     func testSavingAgainReplacesTheState() throws {
         try store.save(JobState(attempts: 1, firstClaimedAt: 0, nextAttemptAt: 1, inode: 7), for: "j.json")
         try store.save(JobState(attempts: 2, firstClaimedAt: 0, nextAttemptAt: 3, inode: 7), for: "j.json")
-        XCTAssertEqual(store.load("j.json", inode: 7)?.attempts, 2)
-        XCTAssertEqual(store.load("j.json", inode: 7)?.nextAttemptAt, 3)
+        XCTAssertEqual(try store.load("j.json", inode: 7)?.attempts, 2)
+        XCTAssertEqual(try store.load("j.json", inode: 7)?.nextAttemptAt, 3)
     }
 
     func testRemovedStateIsGone() throws {
         try store.save(JobState(attempts: 1, firstClaimedAt: 0, nextAttemptAt: 1, inode: 7), for: "j.json")
         store.remove("j.json")
-        XCTAssertNil(store.load("j.json", inode: 7))
+        XCTAssertNil(try store.load("j.json", inode: 7))
         store.remove("j.json") // removing twice is harmless
     }
 
@@ -73,7 +73,7 @@ final class JobStateStoreTests: XCTestCase {
                      #"{"attempts":1,"firstClaimedAt":"yesterday","nextAttemptAt":"1970-01-01T00:00:00.000Z","inode":7}"#,
                      #"{"attempts":1,"firstClaimedAt":"1970-01-01T00:00:00.000Z","nextAttemptAt":"1970-01-01T00:00:00.000Z","inode":-7}"#] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            XCTAssertNil(store.load("j.json", inode: 7), text)
+            XCTAssertNil(try store.load("j.json", inode: 7), text)
         }
     }
 

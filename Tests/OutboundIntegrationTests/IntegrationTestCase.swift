@@ -25,8 +25,9 @@ class IntegrationTestCase: XCTestCase {
 
     /// `drain`, asserting it exits with `status`.
     @discardableResult
-    func drain(_ extra: [String] = [], expect status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> OutboundProcess.Result {
-        let result = try sandbox.drain(extra)
+    func drain(_ extra: [String] = [], environment: [String: String] = [:], expect status: Int32 = 0,
+               file: StaticString = #filePath, line: UInt = #line) throws -> OutboundProcess.Result {
+        let result = try sandbox.drain(extra, environment: environment)
         XCTAssertEqual(result.status, status, "drain exit status; stderr: \(result.standardError)", file: file, line: line)
         return result
     }

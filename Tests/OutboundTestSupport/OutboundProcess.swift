@@ -29,10 +29,18 @@ public final class OutboundProcess: @unchecked Sendable {
         return folder.appendingPathComponent("outbound")
     }
 
-    /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one.
-    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], input: Data? = nil) throws {
-        process.executableURL = Self.binaryURL
-        process.arguments = arguments
+    /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one;
+    /// with a `launcher` (e.g. `["/usr/bin/prlimit", "--nofile=200:200"]`), through it; with
+    /// `input`, that on its standard input.
+    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
+                launcher: [String] = [], input: Data? = nil) throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [Self.binaryURL.path] + arguments
+        } else {
+            process.executableURL = Self.binaryURL
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = directory }
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         for (key, value) in environment { env[key] = value }
@@ -127,8 +135,8 @@ public final class OutboundProcess: @unchecked Sendable {
 
     /// Runs `outbound ARGUMENTS` to completion.
     public static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
-                           timeout: TimeInterval = 60, input: Data? = nil) throws -> Result {
-        let child = try OutboundProcess(arguments, directory: directory, environment: environment, input: input)
+                           launcher: [String] = [], timeout: TimeInterval = 60, input: Data? = nil) throws -> Result {
+        let child = try OutboundProcess(arguments, directory: directory, environment: environment, launcher: launcher, input: input)
         let status = child.wait(timeout: timeout)
         return Result(status: status, standardOutput: child.standardOutput, standardError: child.standardError)
     }

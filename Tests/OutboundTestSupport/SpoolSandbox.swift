@@ -151,9 +151,12 @@ public final class SpoolSandbox {
         auditLines.filter { ($0["event"] as? String) == event && (job == nil || ($0["job"] as? String) == job) }
     }
 
-    /// Runs `outbound drain` on this sandbox.
-    public func drain(_ extra: [String] = [], timeout: TimeInterval = 60) throws -> OutboundProcess.Result {
-        try OutboundProcess.run(["drain", "--spool", spool.path, "--config", config.path] + extra, timeout: timeout)
+    /// Runs `outbound drain` on this sandbox, with `environment` added (e.g. `LD_PRELOAD`),
+    /// through `launcher` if given (e.g. `prlimit`).
+    public func drain(_ extra: [String] = [], environment: [String: String] = [:], launcher: [String] = [],
+                      timeout: TimeInterval = 60) throws -> OutboundProcess.Result {
+        try OutboundProcess.run(["drain", "--spool", spool.path, "--config", config.path] + extra, environment: environment,
+                                launcher: launcher, timeout: timeout)
     }
 
     /// Runs any `outbound` command on this sandbox (`--spool` and `--config` added), with
@@ -162,9 +165,9 @@ public final class SpoolSandbox {
         try OutboundProcess.run(arguments + ["--spool", spool.path, "--config", config.path], timeout: timeout, input: input)
     }
 
-    /// Starts `outbound run` on this sandbox.
-    public func startRun(_ extra: [String] = []) throws -> OutboundProcess {
-        try OutboundProcess(["run", "--spool", spool.path, "--config", config.path] + extra)
+    /// Starts `outbound run` on this sandbox, through `launcher` if given (e.g. `prlimit`).
+    public func startRun(_ extra: [String] = [], launcher: [String] = []) throws -> OutboundProcess {
+        try OutboundProcess(["run", "--spool", spool.path, "--config", config.path] + extra, launcher: launcher)
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.

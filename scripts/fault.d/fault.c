@@ -15,9 +15,13 @@
  *
  * Order tracing, for the durability-order tests (FAULT_TRACE=/abs/file, FAULT_AUDIT=/abs/log):
  *   "W EVENT JOB"   a line written to the audit log (after the write returned)
- *   "F"             an fsync of the audit log returned 0
+ *   "f N"           the Nth fsync (or fdatasync) of the audit log begins (before the call)
+ *   "F N"           ... and returned 0 (after the call): it covers every "W" before its "f N"
+ *   "C"             a connect(2) to an IPv4/IPv6 address is being made (before the call)
  *   "S KEY"         a request with Idempotency-Key KEY is being sent (before the send)
  *   "R NAME FOLDER" a rename of NAME into FOLDER is being made (before the rename)
+ * Lines are appended under one lock in the order the events happened, so a "W" before an
+ * "f N" whose "F N" comes before an "S" or "R" was on disk before that send or rename began.
  * FAULT_FSYNC_DELAY_MS=N sleeps before each fsync of the audit log, so a send or a rename
  * that does not wait for the fsync shows up before its "F" every time, not only by luck.
  *
@@ -291,23 +295,45 @@ ssize_t write(int fd, const void *buffer, size_t count) {
     return written;
 }
 
-int fsync(int fd) {
-    REAL(fsync);
-    if (fd_fails("fsync", fd)) return -1;
-    int audit = is_audit(fd);
-    if (audit && fsync_delay_ms > 0) {
+static long audit_syncs;
+
+/* Numbers an fsync of the audit log ("f N"), and sleeps FAULT_FSYNC_DELAY_MS; 0 for others. */
+static long audit_sync_begins(int fd) {
+    if (!is_audit(fd)) return 0;
+    long number = __atomic_add_fetch(&audit_syncs, 1, __ATOMIC_SEQ_CST);
+    char text[48];
+    snprintf(text, sizeof text, "f %ld\n", number);
+    trace(text);
+    if (fsync_delay_ms > 0) {
         struct timespec pause = {fsync_delay_ms / 1000, (fsync_delay_ms % 1000) * 1000000L};
         nanosleep(&pause, NULL);
     }
+    return number;
+}
+
+static void audit_sync_ended(long number, int result) {
+    if (number == 0 || result != 0) return;
+    char text[48];
+    snprintf(text, sizeof text, "F %ld\n", number);
+    trace(text);
+}
+
+int fsync(int fd) {
+    REAL(fsync);
+    if (fd_fails("fsync", fd)) return -1;
+    long number = audit_sync_begins(fd);
     int result = real_fsync(fd);
-    if (result == 0 && audit) trace("F\n");
+    audit_sync_ended(number, result);
     return result;
 }
 
 int fdatasync(int fd) {
     REAL(fdatasync);
     if (fd_fails("fsync", fd)) return -1;
-    return real_fdatasync(fd);
+    long number = audit_sync_begins(fd);
+    int result = real_fdatasync(fd);
+    audit_sync_ended(number, result);
+    return result;
 }
 
 int rename(const char *from, const char *to) {
@@ -404,6 +430,12 @@ int fstat(int fd, struct stat *info) {
     REAL(fstat);
     if (fd_fails("stat", fd)) return -1;
     return real_fstat(fd, info);
+}
+
+int connect(int fd, const struct sockaddr *to, socklen_t length) {
+    REAL(connect);
+    if (trace_path[0] && to && (to->sa_family == AF_INET || to->sa_family == AF_INET6)) trace("C\n");
+    return real_connect(fd, to, length);
 }
 
 ssize_t send(int fd, const void *buffer, size_t count, int flags) {

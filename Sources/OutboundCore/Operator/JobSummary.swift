@@ -29,7 +29,7 @@ public struct JobSummary: Sendable {
                 summary.clientId = JSONMemberScanner.string("clientId", in: members, of: bytes)
             }
             if readsState, job.folder == .deferred || job.folder == .hold || job.folder == .incoming || job.folder == .active {
-                summary.state = stateStore.load(job.name, inode: inode)
+                summary.state = (try? stateStore.load(job.name, inode: inode)) ?? nil   // unreadable: shown without it
             }
         } else {
             summary.modified = FileSystem.modificationTime(of: job.path)

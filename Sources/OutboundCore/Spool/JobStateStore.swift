@@ -39,10 +39,25 @@ public struct JobStateStore: Sendable {
 
     private func path(_ name: String) -> String { "\(directory)/\(name)" }
 
-    /// The state saved for `name`, if it was saved for this very file (same inode).
-    public func load(_ name: String, inode: UInt64?) -> JobState? {
-        guard let bytes = try? FileSystem.readSmallFile(path(name), limit: 4096),
-              case .object(let members)? = try? JSONParser.parse(bytes) else { return nil }
+    /// The state saved for `name`, if it was saved for this very file (same inode); nil when
+    /// there is none, or what is there is not a state file. Throws when it cannot be read
+    /// (out of descriptors, an I/O error): a job whose attempts cannot be known must not
+    /// start again from attempt 1.
+    public func load(_ name: String, inode: UInt64?) throws(SystemError) -> JobState? {
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileSystem.readSmallFile(path(name), limit: 4096) else { return nil }
+            bytes = read
+        } catch let error as SystemError {
+            // Transient (EIO, EMFILE, ENOMEM...) or a permission an administrator can fix:
+            // the state is there but unknown now. EFBIG and EINVAL (too large, not a regular
+            // file) and the like: what is there is not a state file.
+            if error.isTransient || error.code == EACCES || error.code == EPERM { throw error }
+            return nil
+        } catch {
+            return nil
+        }
+        guard case .object(let members)? = try? JSONParser.parse(bytes) else { return nil }
         var fields: [String: JSONValue] = [:]
         for member in members { fields[member.key] = member.value }
         guard let attempts = fields["attempts"]?.integerValue,
@@ -82,7 +97,7 @@ public struct JobStateStore: Sendable {
     /// namesake in another folder keeps its own); true when one was removed.
     @discardableResult
     public func remove(_ name: String, ofFileAt jobPath: String) -> Bool {
-        guard let inode = FileSystem.inode(of: jobPath), load(name, inode: inode) != nil else { return false }
+        guard let inode = FileSystem.inode(of: jobPath), (try? load(name, inode: inode)) != nil else { return false }
         remove(name)
         return true
     }

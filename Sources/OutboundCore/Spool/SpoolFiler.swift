@@ -1,3 +1,5 @@
+import Glibc
+
 /// One job's move to the folder of its outcome, decided by the loop.
 public struct FileMove: Sendable {
     /// The file name in the claim area.
@@ -11,6 +13,18 @@ public struct FileMove: Sendable {
     public let clearsState: Bool
 }
 
+/// What a batch of moves came to.
+struct FilingResult {
+    /// Moves that failed: the job is still in the claim area, its line on disk.
+    var failed: [FileMove] = []
+    /// Why the first of them failed.
+    var moveError: SystemError?
+    /// An outcome folder whose fsync failed after jobs were renamed into it: whether those
+    /// renames are on disk is unknown, and a later fsync (the descriptor is dropped and a new
+    /// one opened) may report success for metadata that is gone (Rebello et al., ATC'20).
+    var syncFailure: SystemError?
+}
+
 /// Carries out moves whose audit lines are already on disk: rename without replacing
 /// (choosing a new name if another process took this one meanwhile), drop the state file,
 /// then fsync each outcome folder touched once for the whole batch.
@@ -19,12 +33,11 @@ struct SpoolFiler {
     let area: ClaimArea
     let stateStore: JobStateStore
 
-    /// Returns the moves that failed (the job is still in the claim area, its line on disk):
-    /// the caller tries them again.
-    @discardableResult
-    func perform(_ moves: [FileMove], directories: DirectorySyncer) -> [FileMove] {
+    /// Moves the jobs; the caller tries failed moves again and stops on a failed fsync.
+    func perform(_ moves: [FileMove], directories: DirectorySyncer) -> FilingResult {
         var failed: [FileMove] = []
-        guard !moves.isEmpty else { return [] }
+        var moveError: SystemError?
+        guard !moves.isEmpty else { return FilingResult() }
         var touched: [SpoolFolder] = []
         folders.renameLock.withLock {
             for move in moves {
@@ -40,8 +53,9 @@ struct SpoolFiler {
                     if move.clearsState { stateStore.remove(move.name) }
                     if !touched.contains(move.to) { touched.append(move.to) }
                 } catch {
-                    FileSystem.writeStandardError("outbound: spool error: \(error); the move is tried again\n")
+                    FileSystem.writeStandardError("outbound: spool error: \(error)\n")
                     failed.append(move)
+                    moveError = moveError ?? (error as? SystemError ?? SystemError("rename", path: move.name, code: EIO))
                 }
             }
         }
@@ -49,9 +63,15 @@ struct SpoolFiler {
         // whole rename, the claim folder's side included. Should the claim folder's side be
         // lost all the same, the job shows up there again and recovery sends it once more:
         // a duplicate, never a loss.
+        var syncFailure: SystemError?
         for folder in touched.map({ folders[$0].path }) {
-            do { try directories.sync(folder) } catch { FileSystem.writeStandardError("outbound: spool error: \(error)\n") }
+            do {
+                try directories.sync(folder)
+            } catch {
+                // Reported by the caller, which stops the process.
+                syncFailure = syncFailure ?? (error as? SystemError ?? SystemError("fsync folder", path: folder, code: EIO))
+            }
         }
-        return failed
+        return FilingResult(failed: failed, moveError: moveError, syncFailure: syncFailure)
     }
 }

@@ -17,7 +17,10 @@ extension Dispatcher {
     public func reload() {
         let loader = ConfigLoader(directory: configuration.directory, spoolDirectory: spool.root)
         do {
-            let fresh = try loader.load()
+            var fresh = try loader.load()
+            // The open-file limit has not changed: a reload may not lift concurrency past it.
+            let descriptorNote = Self.fitConcurrency(&fresh.settings, softLimit: descriptorLimit)
+            if let descriptorNote { FileSystem.writeStandardError("outbound: \(descriptorNote)\n") }
             do {
                 try audit.reopen(at: fresh.settings.auditLogPath)
             } catch {
@@ -32,6 +35,7 @@ extension Dispatcher {
                           gateGeneration: core.generation)
             var record = AuditRecord(.configReloaded, at: clock.now())
             record.message = "environment \(fresh.settings.environment.rawValue), \(fresh.registry.count) client records"
+                + (descriptorNote.map { "; \($0)" } ?? "")
             record.count = fresh.registry.count
             audit.append(record)
         } catch {

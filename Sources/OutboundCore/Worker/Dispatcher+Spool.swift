@@ -94,7 +94,32 @@ extension Dispatcher {
         }
         let batch = moves.take()
         filingWorker.file(batch.filter { $0.to != .deferred })
-        spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
+        let deferrals = spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
+        for move in deferrals.failed {
+            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
+            // failing that, at the end), and the process stops rather than go on with a
+            // spool that fails under it.
+            spoolFault(deferrals.moveError ?? SystemError("rename", path: move.name, code: EIO), claim: move.name, origin: .deferred)
+        }
+        if let failure = deferrals.syncFailure { outcomeFolderSyncFailed(failure) }
+    }
+
+    /// An outcome folder's fsync failed after jobs were moved into it (reported by the filing
+    /// thread or the synchronous commit): whether those moves are on disk is unknown, and no
+    /// later fsync can tell (the data may be gone, Rebello et al., ATC'20). Their lines are on
+    /// disk; the process stops (exit 74) with its other claims put back. A move that is lost
+    /// all the same shows up in the claim folder again and is recovered: sent once more,
+    /// never lost.
+    func outcomeFolderSyncFailed(_ failure: SystemError) {
+        reportSpoolError(failure)
+        audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                 whereTo: "the jobs just moved into \(failure.path.split(separator: "/").last ?? "")/ may not be on disk; this process stops"))
+        stopForSpoolFailure("\(failure.brief) on an outcome folder")
+    }
+
+    /// Takes a failed folder fsync from the filing thread, if there was one.
+    func checkOutcomeFolderSyncs() {
+        if let failure = filingWorker.takeSyncFailure() { outcomeFolderSyncFailed(failure) }
     }
 
     /// Returns a claim to its folder (at a stop, or after the audit log failed).
@@ -170,8 +195,10 @@ extension Dispatcher {
         let now = clock.now()
         var found: [(name: String, due: Double)] = []
         while let name = stream.next() {
-            guard Spool.isJobName(name), !core.isScheduled(name) else { continue }
-            let state = stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))
+            guard Spool.isJobName(name), !core.isScheduled(name), !unreadableRetries.contains(name) else { continue }
+            // A state file that cannot be read now: due at once; the claim meets the error again
+            // and puts the job back without a verdict.
+            let state = (try? stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))) ?? nil
             if let lane = state?.lane {
                 // A lane's retry holds its lane; only the lane owner takes it (contract 14).
                 guard laneOwnership.isOwner else { continue }

@@ -47,8 +47,15 @@ public final class Dispatcher {
     var spoolFailure: String?
     /// Claims that could not be moved back out of the claim folder yet.
     var strandedClaims: [(name: String, folder: SpoolFolder)] = []
+    /// Due retries that could not be read (or their state), by name: failures in a row.
+    private var retryReadFailures: [String: Int] = [:]
+    /// Retries a drain gave up reading (left in deferred/, counted as unclaimable).
+    var unreadableRetries: Set<String> = []
     /// Why `concurrency` was lowered at start (the open-file limit), for the `started` line.
     private var descriptorNote: String?
+    /// The open-file soft limit in force (raised to the hard one at start): a reload's
+    /// `concurrency` is fitted to it too.
+    let descriptorLimit: Int
     /// How the loop ended, once it has.
     private var ending: DispatchSummary.Ending?
     private var nextProgressAt: Double = 0
@@ -60,15 +67,9 @@ public final class Dispatcher {
                 progress: ((DispatchSummary, Int) -> Void)? = nil, metrics: MetricsRegistry? = nil) throws {
         MemoryTuning.returnLargeBlocksToTheSystem()
         var configuration = configuration
-        let softLimit = DescriptorLimit.raiseSoftToHard()
-        let wanted = configuration.settings.concurrency
-        let allowed = DescriptorLimit.concurrency(wanted: wanted, softLimit: softLimit)
-        if allowed < wanted {
-            configuration.settings.concurrency = allowed
-            descriptorNote = "concurrency lowered from \(wanted) to \(allowed): the open-file limit is \(softLimit) "
-                + "(raise LimitNOFILE / ulimit -n to at least \(wanted + DescriptorLimit.ownUse))"
-            FileSystem.writeStandardError("outbound: \(descriptorNote!)\n")
-        }
+        descriptorLimit = DescriptorLimit.raiseSoftToHard()
+        descriptorNote = Self.fitConcurrency(&configuration.settings, softLimit: descriptorLimit)
+        if let descriptorNote { FileSystem.writeStandardError("outbound: \(descriptorNote)\n") }
         spool = Spool(root: spoolRoot)
         self.clock = clock
         self.jitter = jitter
@@ -134,6 +135,17 @@ public final class Dispatcher {
 
     var settings: Settings { configuration.settings }
 
+    /// Lowers `settings.concurrency` to what an open-file limit of `softLimit` covers beside
+    /// the process's own descriptors; returns the note saying so, or nil when it fits.
+    static func fitConcurrency(_ settings: inout Settings, softLimit: Int) -> String? {
+        let wanted = settings.concurrency
+        let allowed = DescriptorLimit.concurrency(wanted: wanted, softLimit: softLimit)
+        guard allowed < wanted else { return nil }
+        settings.concurrency = allowed
+        return "concurrency lowered from \(wanted) to \(allowed): the open-file limit is \(softLimit) "
+            + "(raise LimitNOFILE / ulimit -n to at least \(wanted + DescriptorLimit.ownUse))"
+    }
+
     // MARK: the loop
 
     /// Runs until the mode's end; returns what happened. Throws only if start-up fails.
@@ -164,6 +176,7 @@ public final class Dispatcher {
                 intake.setCredit(core.intakeCredit(now: clock.now()))
             }
             commit()
+            checkOutcomeFolderSyncs()
             if auditFailure == nil { perform(core.tick(now: clock.now(), durableLines: audit.durableLines)) }
             metrics?.setTransfersInFlight(engine.inFlight)
             if shouldEnd() { break }
@@ -235,24 +248,48 @@ public final class Dispatcher {
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
             case .job(let job, let inode, _):
-                perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: stateStore.load(name, inode: inode), now: now))
+                do {
+                    let state = try stateStore.load(name, inode: inode)
+                    retryReadFailures[name] = nil
+                    perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: state, now: now))
+                } catch {
+                    intake.releaseBytes(size)
+                    returnUnreadableRetry(name, error: error, now: now)
+                }
             case .corrupt(let reason, let message, _):
                 intake.releaseBytes(size)
                 perform(core.corruptFound(name, reason, message, now: now))
             case .unreadable(let error):
-                // No verdict on a transient failure: back to deferred/, due again in a second.
                 intake.releaseBytes(size)
-                do {
-                    let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
-                    core.deferralFiled(as: target, due: now + 1)
-                    audit.append(.spoolError(at: now, file: name, error: error, whereTo: "put back in deferred/ to be read again"))
-                } catch {
-                    reportSpoolError(error)
-                    perform([.putBack(name: name, to: .deferred, bytes: 0)])
-                }
+                returnUnreadableRetry(name, error: error, now: now)
             case .waitForBytes:
                 preconditionFailure("a retry's bytes are reserved before it is read")
             }
+        }
+    }
+
+    /// No verdict on a transient failure to read a retry or its state: back to deferred/,
+    /// due again in a second, with a `spool_error` line.
+    private func returnUnreadableRetry(_ name: String, error: SystemError, now: Double) {
+        let failures = (retryReadFailures.removeValue(forKey: name) ?? 0) + 1
+        do {
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
+            retryReadFailures[target] = failures
+            var whereTo = "put back in deferred/ to be read again"
+            if failures < IntakeWorker.unreadableLimit {
+                core.deferralFiled(as: target, due: now + 1)
+            } else if case .drain = core.mode {
+                // A fault that persists: a drain leaves it for a later process and ends (exit 74).
+                unreadableRetries.insert(target)
+                whereTo = "left in deferred/ for a later process: it could not be read \(failures) times in a row"
+            } else {
+                core.deferralFiled(as: target, due: now + 30)
+                whereTo = "put back in deferred/ to be read again in 30 s"
+            }
+            audit.append(.spoolError(at: now, file: name, error: error, whereTo: whereTo))
+        } catch {
+            reportSpoolError(error)
+            perform([.putBack(name: name, to: .deferred, bytes: 0)])
         }
     }
 
@@ -307,12 +344,14 @@ public final class Dispatcher {
             rollBackUnrecordedOutcomes()
         }
         let unclaimable = intake.unclaimableCount
+            + unreadableRetries.filter { FileSystem.identity(atPath: spool.path(.deferred, $0)) != nil }.count
         // What the committer handed on is filed before the end; claims the intake thread made
         // that nobody took go back.
         let unfiled = filingWorker.stop()
         if unfiled > 0 && spoolFailure == nil {
             spoolFailure = "\(unfiled) job(s) whose outcome line is on disk could not be moved into their folder and are still claimed"
         }
+        if auditFailure == nil { checkOutcomeFolderSyncs() }
         for name in intake.stop() { putBack(name, to: .incoming) }
         if !returnStrandedClaims() && spoolFailure == nil {
             spoolFailure = "\(strandedClaims.count) claim(s) could not be moved back out of the claim folder"

@@ -19,6 +19,8 @@ final class FilingWorker: @unchecked Sendable {
     private var filing = false
     /// Moves that failed, tried again with the next batch and at the stop.
     private var failed: [FileMove] = []
+    /// The first failed fsync of an outcome folder, until the loop takes it.
+    private var syncFailure: SystemError?
 
     /// `wake` is called whenever the queue runs empty (a drain may be waiting for that).
     init(filer: SpoolFiler, wake: @escaping @Sendable () -> Void) {
@@ -43,9 +45,19 @@ final class FilingWorker: @unchecked Sendable {
         return queued.isEmpty && !filing
     }
 
-    /// Files everything queued, then ends the thread and waits for it.
+    /// A failed fsync of an outcome folder since the last call: the loop stops the process,
+    /// since whether the moves are on disk is unknown and no later fsync can tell.
+    func takeSyncFailure() -> SystemError? {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = syncFailure
+        syncFailure = nil
+        return taken
+    }
+
     /// Files everything queued, tries failed moves once more, then ends the thread and waits
     /// for it; returns how many moves still failed (their jobs stay claimed, lines on disk).
+    /// A failed folder fsync meanwhile waits in `takeSyncFailure()`.
     @discardableResult
     func stop() -> Int {
         thread.stop()
@@ -53,8 +65,11 @@ final class FilingWorker: @unchecked Sendable {
         let retry = failed
         failed.removeAll()
         condition.unlock()
-        let stillFailing = filer.perform(retry, directories: directories)
-        return stillFailing.count
+        let result = filer.perform(retry, directories: directories)
+        condition.lock()
+        syncFailure = syncFailure ?? result.syncFailure
+        condition.unlock()
+        return result.failed.count
     }
 
     private func run() {
@@ -68,11 +83,12 @@ final class FilingWorker: @unchecked Sendable {
                 queued.removeAll(keepingCapacity: true)
                 filing = true
                 condition.unlock()
-                let failedNow = filer.perform(moves, directories: directories)
+                let result = filer.perform(moves, directories: directories)
                 condition.lock()
-                failed = failedNow
+                failed = result.failed
+                syncFailure = syncFailure ?? result.syncFailure
                 filing = false
-                if queued.isEmpty {
+                if queued.isEmpty || result.syncFailure != nil {
                     condition.broadcast()
                     wake()
                 }

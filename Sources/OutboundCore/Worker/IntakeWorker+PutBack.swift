@@ -1,13 +1,27 @@
-/// Claims the intake gives back without a verdict: files not readable for now, and files
-/// still young enough to be being written. Runs on the intake thread.
+/// Claims the intake gives back without a verdict (files not readable for now, files still
+/// young enough to be being written) and claims that waited for room in the byte budget.
+/// Runs on the intake thread.
 extension IntakeWorker {
-    /// A claimed file that could not be read for a reason that may pass (EMFILE, ENOMEM, EIO):
-    /// no verdict. It goes back to `incoming/` to be read again a second later, with a
-    /// `spool_error` line; if even that fails it stays claimed and goes back at the stop.
+    /// Read failures in a row after which a file is read again only every few seconds and
+    /// no longer holds a drain open (the drain ends, exit 74, the job left in incoming/).
+    static let unreadableLimit = 3
+
+    /// A claimed file (or its retry state) that could not be read for a reason that may pass
+    /// (EMFILE, ENOMEM, EIO): no verdict. It goes back to `incoming/` to be read again a
+    /// second later, with a `spool_error` line; if even that fails it stays claimed and goes
+    /// back at the stop. After `unreadableLimit` failures in a row it counts as unclaimable:
+    /// a fault that persists ends a drain instead of keeping it going forever.
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
+        let failures = (readFailures.removeValue(forKey: name) ?? 0) + 1
         do {
             let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
-            laterFiles[target] = clock.now() + 1.0
+            readFailures[target] = failures
+            if failures >= Self.unreadableLimit {
+                unclaimable.insert(target)
+                laterFiles[target] = clock.now() + Self.failedClaimRetrySeconds
+            } else {
+                laterFiles[target] = clock.now() + 1.0
+            }
             audit.append(.spoolError(at: clock.now(), file: name, error: error, whereTo: "put back in incoming/ to be read again"))
         } catch {
             FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
@@ -28,5 +42,21 @@ extension IntakeWorker {
             waitingForBytes.append(name)
         }
         return nil
+    }
+
+    /// Files that waited for room in the byte budget, read in claim order while it has room.
+    func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
+        var found: [IntakeResult] = []
+        let waiting = waitingForBytes
+        waitingForBytes.removeAll()
+        for (index, name) in waiting.enumerated() {
+            if found.count >= room || !waitingForBytes.isEmpty {
+                waitingForBytes.append(contentsOf: waiting[index...])
+                break
+            }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+        }
+        if !found.isEmpty { audit.commit(handing: []) }
+        return found
     }
 }

@@ -29,9 +29,12 @@ final class IntakeWorker: @unchecked Sendable {
     /// files whose claim failed.
     var laterFiles: [String: Double] = [:]
     /// Files whose claim failed with an error rather than a lost race (no permission to move
-    /// them out of incoming/, say): each is reported once and tried again every few seconds,
-    /// and none holds a drain open, since retrying at once would only fail again.
+    /// them out of incoming/, say), or that could not be read `unreadableLimit` times in a
+    /// row: each is tried again every few seconds, and none holds a drain open, since
+    /// retrying at once would only fail again.
     var unclaimable: Set<String> = []
+    /// Claimed files that could not be read (or their state), by name: failures in a row.
+    var readFailures: [String: Int] = [:]
     private lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
     private var listingFailuresInARow = 0
@@ -280,22 +283,6 @@ final class IntakeWorker: @unchecked Sendable {
         }
     }
 
-    /// Files that waited for room in the byte budget, read in claim order while it has room.
-    private func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
-        var found: [IntakeResult] = []
-        let waiting = waitingForBytes
-        waitingForBytes.removeAll()
-        for (index, name) in waiting.enumerated() {
-            if found.count >= room || !waitingForBytes.isEmpty {
-                waitingForBytes.append(contentsOf: waiting[index...])
-                break
-            }
-            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
-        }
-        if !found.isEmpty { audit.commit(handing: []) }
-        return found
-    }
-
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
@@ -330,8 +317,8 @@ final class IntakeWorker: @unchecked Sendable {
 
     /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
     /// back to age or waits for room in the byte budget.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
-                      early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
+    func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
+              early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
         // Once one file waits for room, the rest of the batch waits behind it (claim order).
         if early == nil && !waitingForBytes.isEmpty {
             waitingForBytes.append(name)
@@ -349,7 +336,16 @@ final class IntakeWorker: @unchecked Sendable {
             waitingForBytes.append(name)
             return nil
         case .job(let job, let inode, let bytes):
-            let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
+            let state: JobState?
+            do {
+                state = stateIndex.mayHaveState(name) ? try stateStore.load(name, inode: inode) : nil
+            } catch {
+                // Its attempts cannot be known now (EIO, EMFILE...): it must not start again
+                // from attempt 1. No verdict: back to incoming/, read again a second later.
+                if reserved > 0 { releaseBytes(reserved) }
+                return putBackUnreadable(name, error: error)
+            }
+            readFailures[name] = nil
             var pass: GatePass?
             var acceptedLine = 0
             if case .allowed(let client) = gate.check(job) {

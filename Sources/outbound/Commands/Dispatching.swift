@@ -70,7 +70,8 @@ enum Dispatching {
             }
             guard isDrain, summary.unclaimable > 0 else { return .ok }
             throw CommandFailure(code: .ioError, message: "\(summary.unclaimable) job file(s) could not be moved out of incoming/ "
-                + "(the errors above name them) and are still there. Fix the folder's permissions and drain again.")
+                + "or read (the errors above and the audit log's spool_error lines name them) and are still there. "
+                + "Fix the cause (permissions, descriptors, the disk) and drain again.")
         }
     }
 

@@ -1,0 +1,92 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// Issue 11: a failing rename or fsync while jobs are filed never strands a job in a live
+/// process's claim, and a failed fsync is never trusted to be made good by a later one: the
+/// process stops (exit 74) with its claims put back and a `spool_error` line. The fault
+/// library (`scripts/fault.d/fault.c`, `LD_PRELOAD`) fails the syscall in the real binary.
+final class FilingFaultTests: IntegrationTestCase {
+    private static let jobCount = 40
+
+    private func dropJobs(path: String) throws {
+        for index in 0..<Self.jobCount {
+            try sandbox.drop(String(format: "file-%03d.json", index), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(path)/\(index)"))
+        }
+    }
+
+    /// The faults fault.so injected: "fault CALL N ERRNO PATH" each.
+    private func injectedFaults(_ log: URL) -> [String] {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Every job in exactly one of `folders`; none anywhere else.
+    private func assertEveryJobIsIn(_ folders: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let all = ["incoming", "active", "deferred", "delivered", "failed", "refused", "corrupt", "hold"]
+        var seen: [String: [String]] = [:]
+        for folder in all {
+            for name in sandbox.jobs(in: folder) { seen[name, default: []].append(folder) }
+        }
+        XCTAssertEqual(seen.count, Self.jobCount, "no job lost", file: file, line: line)
+        for (name, places) in seen where places.count != 1 || !folders.contains(places[0]) {
+            XCTFail("\(name) is in \(places)", file: file, line: line)
+        }
+    }
+
+    func testAFailedFsyncOfAnOutcomeFolderStopsTheProcessWithNothingStranded() throws {
+        // Answers spread over time (4 at a time, 20 ms each), so the first batch filed into
+        // delivered/ is a few jobs, not all of them.
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 20, status: 204) }, settings: ["concurrency": 4])
+        try dropJobs(path: "ok")
+        let delivered = sandbox.spool.appendingPathComponent("delivered")
+        try FileManager.default.createDirectory(at: delivered, withIntermediateDirectories: true)
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+
+        // The first fsync of delivered/ (after the first batch was renamed into it) fails.
+        let result = try drain(environment: FaultLibrary.failing("fsync", call: 1, errno: "EIO", under: delivered, log: faults),
+                               expect: 74)
+
+        XCTAssertEqual(injectedFaults(faults).count, 1, "the fault was injected")
+        let errors = sandbox.audit("spool_error")
+        XCTAssertEqual(errors.count, 1, "one spool_error line: \(errors)")
+        XCTAssertEqual(errors.first?["error"] as? String, "fsync: EIO (Input/output error)")
+        XCTAssertEqual(sandbox.jobs(in: "active"), [], "no claim stranded")
+        assertEveryJobIsIn(["delivered", "incoming"])
+        let filed = sandbox.jobs(in: "delivered").count
+        XCTAssertLessThan(filed, Self.jobCount, "the process stopped instead of going on")
+        XCTAssertTrue(result.standardOutput.contains("delivered=\(filed) "), "the summary counts what is on disk: \(result.standardOutput)")
+
+        // A clean drain takes the rest.
+        try drain()
+        assertEveryJobIsIn(["delivered"])
+        XCTAssertEqual(server.requestCount, Self.jobCount, "each job was sent once")
+    }
+
+    func testAFailedMoveIntoDeferredPutsTheJobBackAndStopsTheProcess() throws {
+        // Every job's first request is answered 503: its first move out of the claim folder
+        // is into deferred/.
+        try makeSandbox(serverHandler: Responders.failThenSucceed(failures: 1, retryAfter: "0"), settings: ["concurrency": 4])
+        try dropJobs(path: "retry")
+        let active = sandbox.spool.appendingPathComponent("active")
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+
+        // The second rename out of active/ fails: the first is the claim folder's own (made
+        // as a temporary folder and renamed in at start), the second a job's first move.
+        try drain(environment: FaultLibrary.failing("rename", call: 2, errno: "EIO", under: active, log: faults), expect: 74)
+
+        let injected = injectedFaults(faults)
+        XCTAssertEqual(injected.count, 1, "the fault was injected")
+        XCTAssertTrue(injected.first?.hasSuffix(".json") ?? false, "on a job's move: \(injected)")
+        XCTAssertEqual(sandbox.jobs(in: "active"), [], "no claim stranded")
+        assertEveryJobIsIn(["deferred", "incoming", "delivered"])
+        let errors = sandbox.audit("spool_error")
+        XCTAssertEqual(errors.count, 1, "one spool_error line: \(errors)")
+        XCTAssertEqual(errors.first?["error"] as? String, "rename: EIO (Input/output error)")
+        XCTAssertEqual(errors.first?["message"] as? String, "put back in deferred/; this process stops")
+
+        // A clean drain takes the rest; no job starts again from attempt 1.
+        try drain()
+        assertEveryJobIsIn(["delivered"])
+        XCTAssertEqual(server.requestCount, 2 * Self.jobCount, "each job was sent twice: 503, then 204")
+    }
+}
