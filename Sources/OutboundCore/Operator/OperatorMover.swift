@@ -127,6 +127,7 @@ public final class OperatorMover {
         if staged { try? FileSystem.syncDirectory(spool.path(.hold)) }
         do { try audit.flush() } catch { throw AuditWriteFailure(underlying: error) }
         var stateChanged = false
+        var sidecars: [String] = []
         stateIndex.refresh()
         for (job, current, sidecar) in recorded {
             if !action.keepsState, stateIndex.mayHaveState(current.name), stateStore.remove(current.name, ofFileAt: current.path) {
@@ -138,7 +139,7 @@ public final class OperatorMover {
                     stateStore.rename(current.name, to: target)
                     stateChanged = true
                 }
-                if let sidecar { try? FileSystem.remove(sidecar) }
+                if let sidecar { sidecars.append(sidecar) }
                 outcomes.append(.moved(job, name: target))
             } catch let error as SystemError where error.isNotFound {
                 outcomes.append(.failed(job, "it was moved by someone else after its '\(action.event.rawValue)' line was written; "
@@ -147,6 +148,9 @@ public final class OperatorMover {
                 outcomes.append(.failed(job, "\(error)"))
             }
         }
+        // The sidecars of the jobs moved (a crash before this leaves a sidecar without its
+        // job, which the census reports and nothing reads).
+        FileSystem.removeConcurrently(sidecars)
         if stateChanged { try? FileSystem.syncDirectory(stateStore.directory) }
         try? FileSystem.syncDirectory(spool.path(.incoming))
         return outcomes
