@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "COutboundCrypto.h"
+
 /* ---- curl_easy_setopt, one function per argument type ---------------------- */
 
 /** A long-valued option (CURLOPTTYPE_LONG). */
