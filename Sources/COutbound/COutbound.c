@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,6 +23,17 @@ size_t outbound_discard_body(char *data, size_t size, size_t count, void *userda
     (void)data;
     (void)userdata;
     return size * count;
+}
+
+size_t outbound_collect_body(char *data, size_t size, size_t count, void *userdata) {
+    outbound_body_sink *sink = userdata;
+    size_t bytes = size * count;
+    if (bytes > sink->limit - sink->length) {
+        return 0;
+    }
+    memcpy(sink->bytes + sink->length, data, bytes);
+    sink->length += bytes;
+    return bytes;
 }
 
 /* OpenSSL 3's one-shot SHA256() looks the algorithm up in its provider tables on every call,

@@ -53,6 +53,24 @@ static inline CURLcode outbound_easy_discard_response_body(CURL *easy) {
     return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_discard_body);
 }
 
+/**
+ * Where a response body is collected when it is wanted (a token endpoint's JSON): at most
+ * `limit` bytes into `bytes`; a longer body ends the transfer with CURLE_WRITE_ERROR.
+ */
+typedef struct {
+    unsigned char *bytes;
+    size_t length;
+    size_t limit;
+} outbound_body_sink;
+
+size_t outbound_collect_body(char *data, size_t size, size_t count, void *userdata);
+
+/** Installs outbound_collect_body, writing into `sink`, which must outlive the transfer. */
+static inline CURLcode outbound_easy_collect_response_body(CURL *easy, outbound_body_sink *sink) {
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_collect_body);
+    return code != CURLE_OK ? code : curl_easy_setopt(easy, CURLOPT_WRITEDATA, (void *)sink);
+}
+
 /* ---- curl_easy_getinfo ------------------------------------------------------ */
 
 static inline CURLcode outbound_easy_getinfo_long(CURL *easy, CURLINFO info, long *value) {

@@ -3,6 +3,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case started, stopped, recovered, accepted, refused, corrupt, delivered, deferred, failed
     case configReloaded = "config_reloaded"
     case configRejected = "config_rejected"
+    /// A token request to a client's OAuth 2.0 token endpoint (section 12).
+    case token
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
@@ -30,6 +32,10 @@ public struct AuditRecord: Sendable {
     public var version: String?
     /// Extra counters on `stopped` and `recovered` lines.
     public var count: Int?
+    /// `token` lines: the issued token's lifetime in seconds.
+    public var expiresIn: Int?
+    /// `token` lines: the OAuth error code the token endpoint answered with.
+    public var oauthError: String?
 
     public init(_ event: AuditEvent, at: Double) {
         self.event = event
@@ -85,6 +91,8 @@ public struct AuditRecord: Sendable {
             writer.add("pid", pid)
             writer.add("version", version)
             writer.add("count", count)
+            writer.add("expiresIn", expiresIn)
+            writer.add("oauthError", oauthError)
         }
     }
 }

@@ -13,6 +13,8 @@ public final class TransferEngine {
         public let token: Int
         public let result: AttemptResult
         public let milliseconds: Int
+        /// The response body, for a request that asked for it (`collectsResponseBody`).
+        public let responseBody: [UInt8]?
     }
 
     private let multi: CurlMulti
@@ -91,7 +93,8 @@ public final class TransferEngine {
             } else {
                 result = .transportError(transfer.transportError(after: code))
             }
-            finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot)))
+            finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot),
+                                     responseBody: transfer.collectedBody))
             release(slot)
         }
         return finished

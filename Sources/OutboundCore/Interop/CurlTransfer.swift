@@ -23,8 +23,14 @@ final class CurlTransfer {
     }
 
     let slot: Int
+    /// The collected response body of a transfer that asked for it (allocated on first use).
+    private var sink: UnsafeMutablePointer<outbound_body_sink>?
 
     deinit {
+        if let sink {
+            sink.pointee.bytes.deallocate()
+            sink.deallocate()
+        }
         releaseMemory()
         curl_easy_cleanup(easy)
         errorText.deallocate()
@@ -43,13 +49,16 @@ final class CurlTransfer {
         let method: HTTPMethod
         let hasBody: Bool
         let tls: TLSOptions
+        let collectsBody: Bool
     }
 
     private var shape: Shape?
 
     /// Sets every option for `request`.
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
-        let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls)
+        let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls,
+                           collectsBody: request.collectsResponseBody)
+        sink?.pointee.length = 0
         releaseMemory()
         if wanted != shape {
             shape = nil
@@ -85,7 +94,11 @@ final class CurlTransfer {
         if let caFile = shape.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
         if let certFile = shape.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
         if let keyFile = shape.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
-        try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
+        if shape.collectsBody {
+            try check(outbound_easy_collect_response_body(easy, bodySink()), "CURLOPT_WRITEFUNCTION")
+        } else {
+            try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
+        }
         switch shape.method {
         case .get:
             try set(CURLOPT_HTTPGET, long: 1)
@@ -98,6 +111,30 @@ final class CurlTransfer {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
             try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
         }
+    }
+
+    private func bodySink() -> UnsafeMutablePointer<outbound_body_sink> {
+        if let sink { return sink }
+        let limit = TransferRequest.collectedBodyLimit
+        let made = UnsafeMutablePointer<outbound_body_sink>.allocate(capacity: 1)
+        made.initialize(to: outbound_body_sink(bytes: .allocate(capacity: limit), length: 0, limit: limit))
+        sink = made
+        return made
+    }
+
+    /// The collected response body, when the request asked for it; nil otherwise.
+    var collectedBody: [UInt8]? {
+        guard shape?.collectsBody == true, let sink else { return nil }
+        return Array(UnsafeBufferPointer(start: sink.pointee.bytes, count: sink.pointee.length))
+    }
+
+    /// Runs the configured transfer to its end on the calling thread (curl_easy_perform), for
+    /// one-off requests of a command; the dispatcher never blocks this way.
+    /// https://curl.se/libcurl/c/curl_easy_perform.html
+    func performBlocking() -> AttemptResult {
+        let code = curl_easy_perform(easy)
+        guard code == CURLE_OK else { return .transportError(transportError(after: code)) }
+        return .response(status: responseStatus, retryAfter: responseHeader("Retry-After"))
     }
 
     /// The response's status code (0 when none was received).
