@@ -101,7 +101,7 @@ final class AuditRecordTests: XCTestCase {
     func testEventNamesAreTheContractSpellings() {
         XCTAssertEqual(Set(AuditEvent.allCases.map(\.rawValue)), [
             "started", "stopped", "recovered", "accepted", "refused", "corrupt", "delivered", "deferred", "failed",
-            "config_reloaded", "config_rejected",
+            "config_reloaded", "config_rejected", "token",
         ])
     }
 
