@@ -14,26 +14,82 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
-size_t outbound_discard_body(char *data, size_t size, size_t count, void *userdata) {
-    (void)data;
-    (void)userdata;
-    return size * count;
+static int outbound_meter_prerequest(void *data, char *primary_ip, char *local_ip, int primary_port, int local_port) {
+    outbound_transfer_meter *meter = data;
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (meter->sends >= meter->max_sends) {
+        meter->resend_refused = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    meter->sends += 1;
+    return CURL_PREREQFUNC_OK;
 }
 
-size_t outbound_collect_body(char *data, size_t size, size_t count, void *userdata) {
-    outbound_body_sink *sink = userdata;
-    size_t bytes = size * count;
-    if (bytes > sink->limit - sink->length) {
+/* Counts `length` more response bytes; 0 once over the cap (libcurl then ends the transfer). */
+static int outbound_meter_take(outbound_transfer_meter *meter, size_t length) {
+    meter->received += length;
+    if (meter->received > meter->max_response_bytes) {
+        meter->capped = 1;
         return 0;
     }
-    memcpy(sink->bytes + sink->length, data, bytes);
-    sink->length += bytes;
-    return bytes;
+    return 1;
+}
+
+int outbound_status_line_code(const char *line, size_t length) {
+    size_t at = 0;
+    if (length < 12 || line[0] != 'H' || line[1] != 'T' || line[2] != 'T' || line[3] != 'P' || line[4] != '/') {
+        return 0;
+    }
+    while (at < length && line[at] != ' ') at++;
+    if (at + 4 > length) return 0;
+    int code = 0;
+    for (size_t i = at + 1; i < at + 4; i++) {
+        if (line[i] < '0' || line[i] > '9') return 0;
+        code = code * 10 + (line[i] - '0');
+    }
+    return code;
+}
+
+static size_t outbound_meter_header(char *data, size_t size, size_t count, void *userdata) {
+    outbound_transfer_meter *meter = userdata;
+    size_t length = size * count;
+    int code = outbound_status_line_code(data, length);
+    if (code != 0) meter->status = code;
+    return outbound_meter_take(meter, length) ? length : 0;
+}
+
+static size_t outbound_meter_body(char *data, size_t size, size_t count, void *userdata) {
+    outbound_transfer_meter *meter = userdata;
+    size_t length = size * count;
+    if (!outbound_meter_take(meter, length)) return 0;
+    if (meter->body != NULL) {
+        if (length > meter->body_capacity - meter->body_length) {
+            meter->capped = 1;
+            return 0;
+        }
+        memcpy(meter->body + meter->body_length, data, length);
+        meter->body_length += length;
+    }
+    return length;
+}
+
+CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter) {
+    CURLcode code;
+    if ((code = curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, outbound_meter_prerequest)) != CURLE_OK) return code;
+    if ((code = curl_easy_setopt(easy, CURLOPT_PREREQDATA, meter)) != CURLE_OK) return code;
+    if ((code = curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, outbound_meter_header)) != CURLE_OK) return code;
+    if ((code = curl_easy_setopt(easy, CURLOPT_HEADERDATA, meter)) != CURLE_OK) return code;
+    if ((code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_meter_body)) != CURLE_OK) return code;
+    return curl_easy_setopt(easy, CURLOPT_WRITEDATA, meter);
 }
 
 /* OpenSSL 3's one-shot SHA256() looks the algorithm up in its provider tables on every call,
@@ -60,6 +116,27 @@ void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]) {
         hex[2 * i + 1] = digits[digest[i] & 0x0f];
     }
     hex[64] = '\0';
+}
+
+void *outbound_gz_open(const char *path) {
+    gzFile file = gzopen(path, "rb");
+    if (file != NULL) {
+        gzbuffer(file, 256 * 1024);
+    }
+    return file;
+}
+
+int outbound_gz_read(void *file, void *buffer, unsigned length) {
+    return gzread((gzFile)file, buffer, length);
+}
+
+const char *outbound_gz_error(void *file) {
+    int code = 0;
+    return gzerror((gzFile)file, &code);
+}
+
+void outbound_gz_close(void *file) {
+    gzclose((gzFile)file);
 }
 
 const char *outbound_x509_verify_error_text(long result) {

@@ -67,6 +67,14 @@ final class AuditRecordTests: XCTestCase {
         XCTAssertEqual(stoppedObject["pid"] as? Int, 4242)
     }
 
+    /// Section 8: `sends` appears only when the request went on the wire more than once.
+    func testSendsIsWrittenOnlyWhenSet() throws {
+        var record = try fullRecord()
+        XCTAssertNil(try object(record)["sends"])
+        record.sends = 2
+        XCTAssertEqual(try object(record)["sends"] as? Int, 2)
+    }
+
     func testControlCharactersInMessagesAreEscaped() throws {
         let nasty = "line1\nline2\r\u{0}\t\u{1B}[31m\u{7F}\"quoted\" back\\slash \u{2028} é😀"
         var record = AuditRecord(.corrupt, at: 0)
@@ -101,7 +109,7 @@ final class AuditRecordTests: XCTestCase {
     func testEventNamesAreTheContractSpellings() {
         XCTAssertEqual(Set(AuditEvent.allCases.map(\.rawValue)), [
             "started", "stopped", "recovered", "accepted", "refused", "corrupt", "delivered", "deferred", "failed",
-            "config_reloaded", "config_rejected", "token",
+            "config_reloaded", "config_rejected", "destination_down", "destination_up", "audit_repaired", "lane_blocked", "spool_error", "token",
         ])
     }
 

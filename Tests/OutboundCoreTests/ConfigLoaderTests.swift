@@ -80,6 +80,9 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertNil(settings.caFile)
         XCTAssertEqual(settings.auditLogPath, "\(spoolPath)/audit.jsonl")
         XCTAssertEqual(settings.maxJobBytes, 10_485_760)
+        XCTAssertEqual(settings.maxClaimedBytes, 268_435_456)
+        XCTAssertEqual(settings.circuit, CircuitSettings(failureThreshold: 5, cooldownMs: 30000))
+        XCTAssertEqual(settings.laneOnFailure, .block)
     }
 
     func testTheContractSampleLoads() throws {
@@ -95,7 +98,10 @@ final class ConfigLoaderTests: XCTestCase {
               "retry": { "maxAttempts": 8, "baseDelayMs": 1000, "maxDelayMs": 600000, "maxAgeSeconds": 86400 },
               "tls": { "caFile": null },
               "auditLog": "audit.jsonl",
-              "maxJobBytes": 10485760
+              "maxJobBytes": 10485760,
+              "maxClaimedBytes": 268435456,
+              "circuit": { "failureThreshold": 5, "cooldownMs": 30000 },
+              "lanes": { "onFailure": "block" }
             }
             """#)
         XCTAssertEqual(configuration.settings.auditLogPath, "\(spoolPath)/audit.jsonl")
@@ -121,6 +127,45 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual([settings.concurrency, settings.perHostConcurrency, settings.connectTimeoutMs, settings.timeoutMs, settings.maxJobBytes],
                        [8, 2, 100, 200, 1024])
         XCTAssertEqual(settings.retry, RetrySettings(maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 400, maxAgeSeconds: 60))
+    }
+
+    func testByteBudgetCircuitAndLaneSettingsCanBeChanged() throws {
+        let settings = try load(settings: #"""
+            {"environment":"production","maxClaimedBytes":68719476736,"circuit":{"failureThreshold":0,"cooldownMs":1},
+             "lanes":{"onFailure":"skip"}}
+            """#).settings
+        XCTAssertEqual(settings.maxClaimedBytes, 64 << 30)
+        XCTAssertEqual(settings.circuit, CircuitSettings(failureThreshold: 0, cooldownMs: 1))
+        XCTAssertTrue(settings.circuit.isOff)
+        XCTAssertEqual(settings.laneOnFailure, .skip)
+        let partial = try load(settings: #"{"environment":"production","circuit":{"cooldownMs":500}}"#).settings.circuit
+        XCTAssertEqual(partial, CircuitSettings(failureThreshold: 5, cooldownMs: 500))
+    }
+
+    func testMaxClaimedBytesZeroNegativeOrOver64GiBIsAConfigurationErrorNamingTheField() {
+        for value in ["0", "-1", "68719476737", "1.5", #""256MiB""#, "null"] {
+            assertError(settings: #"{"environment":"production","maxClaimedBytes":\#(value)}"#, names: ["outbound.json", "'maxClaimedBytes'"])
+        }
+    }
+
+    func testCircuitValuesOutOfRangeAreConfigurationErrorsNamingTheField() {
+        for value in ["-1", "1001", "2.5", #""5""#] {
+            assertError(settings: #"{"environment":"production","circuit":{"failureThreshold":\#(value)}}"#,
+                        names: ["outbound.json", "circuit", "'failureThreshold'"])
+        }
+        for value in ["0", "-5", "86400001"] {
+            assertError(settings: #"{"environment":"production","circuit":{"cooldownMs":\#(value)}}"#,
+                        names: ["outbound.json", "circuit", "'cooldownMs'"])
+        }
+        assertError(settings: #"{"environment":"production","circuit":{"threshold":3}}"#, names: ["circuit", "'threshold'"])
+        assertError(settings: #"{"environment":"production","circuit":5}"#, names: ["outbound.json", "'circuit'"])
+    }
+
+    func testLaneOnFailureMustBeBlockOrSkip() {
+        for value in [#""Block""#, #""continue""#, "true", "null"] {
+            assertError(settings: #"{"environment":"production","lanes":{"onFailure":\#(value)}}"#, names: ["outbound.json", "lanes", "'onFailure'"])
+        }
+        assertError(settings: #"{"environment":"production","lanes":{"on_failure":"skip"}}"#, names: ["lanes", "'on_failure'"])
     }
 
     func testPartialRetryObjectKeepsTheOtherDefaults() throws {
@@ -334,5 +379,46 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(registry.activeCount, 1)
         XCTAssertEqual(registry.record(for: "c-1")?.status, .inactive)
         XCTAssertNil(registry.record(for: "c-2"))
+    }
+
+    // MARK: the files themselves (issue 11: config through a symlink)
+
+    private func loadFolder() throws -> Configuration {
+        try ConfigLoader(directory: configPath, spoolDirectory: spoolPath).load()
+    }
+
+    private func folderError() -> String {
+        do {
+            _ = try loadFolder()
+            XCTFail("expected a configuration error")
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testConfigFilesMayBeSymlinks() throws {
+        let elsewhere = root.appendingPathComponent("etc")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try Data(#"{"environment":"non-production"}"#.utf8).write(to: elsewhere.appendingPathComponent("outbound.json"))
+        try Data(Self.goodClients.utf8).write(to: elsewhere.appendingPathComponent("clients.json"))
+        for name in ["outbound.json", "clients.json"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(configPath)/\(name)", withDestinationPath: elsewhere.appendingPathComponent(name).path)
+        }
+        XCTAssertEqual(try loadFolder().registry.count, 1)
+    }
+
+    func testEachFailureOfAConfigFileHasItsOwnMessage() throws {
+        try write("clients.json", Self.goodClients)
+        try FileManager.default.createSymbolicLink(atPath: "\(configPath)/outbound.json", withDestinationPath: "\(configPath)/nowhere.json")
+        XCTAssertTrue(folderError().contains("symlink whose target does not exist"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        try FileManager.default.createDirectory(atPath: "\(configPath)/outbound.json", withIntermediateDirectories: false)
+        XCTAssertTrue(folderError().contains("a folder, not a file"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        try Data(count: ConfigLoader.maxFileBytes + 1).write(to: URL(fileURLWithPath: "\(configPath)/outbound.json"))
+        XCTAssertTrue(folderError().contains("at most \(ConfigLoader.maxFileBytes)"), folderError())
+        try FileManager.default.removeItem(atPath: "\(configPath)/outbound.json")
+        XCTAssertTrue(folderError().contains("does not exist"), folderError())
     }
 }

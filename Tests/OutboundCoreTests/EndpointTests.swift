@@ -139,7 +139,7 @@ final class EndpointTests: XCTestCase {
     }
 
     func testUserinfoCannotDisguiseAnotherHost() {
-        XCTAssertThrowsError(try CurlURLParser.parse("https://acme.example@evil.example/hooks/a")) { error in
+        XCTAssertThrowsError(try TargetURLParser.parse("https://acme.example@evil.example/hooks/a")) { error in
             XCTAssertEqual(error as? URLProblem, .hasUserinfo)
         }
     }

@@ -16,11 +16,11 @@ final class MessageLengthTests: XCTestCase {
     }
 
     func testAHugePathGivesAShortRefusal() throws {
-        let endpoint = Endpoint(url: try CurlURLParser.parse("https://acme.example/hooks/"))
+        let endpoint = Endpoint(url: try TargetURLParser.parse("https://acme.example/hooks/"))
         let record = ClientRecord(clientId: "c", application: "Acme", environment: .nonProduction, status: .active,
                                   scopes: nil, endpoints: [endpoint])
         let gate = Gate(registry: ClientRegistry([record]), environment: .nonProduction)
-        let job = Job(id: "j", clientId: "c", url: try CurlURLParser.parse("https://acme.example/other/" + String(repeating: "p", count: 100_000)))
+        let job = Job(id: "j", clientId: "c", url: try TargetURLParser.parse("https://acme.example/other/" + String(repeating: "p", count: 100_000)))
         guard case .refused(.endpointNotAllowed, let message) = gate.check(job) else { return XCTFail("not refused") }
         XCTAssertLessThan(message.utf8.count, 400)
     }

@@ -40,7 +40,7 @@ enum Fixture {
     /// A URL parsed the way jobs and endpoints are.
     static func url(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> TargetURL {
         do {
-            return try CurlURLParser.parse(text)
+            return try TargetURLParser.parse(text)
         } catch {
             XCTFail("expected '\(text)' to parse, got \(error)", file: file, line: line)
             throw error
@@ -50,9 +50,9 @@ enum Fixture {
     /// A job built directly, without a file.
     static func job(url: String, clientId: String = Fixture.clientId, service: String? = nil, id: String = "job-1",
                     method: HTTPMethod = .post, headers: [HeaderField] = [], body: [UInt8]? = nil,
-                    maxAttempts: Int? = nil, timeoutMs: Int? = nil, notAfter: Double? = nil) throws -> Job {
+                    maxAttempts: Int? = nil, timeoutMs: Int? = nil, notAfter: Double? = nil, orderingKey: String? = nil) throws -> Job {
         Job(id: id, clientId: clientId, url: try self.url(url), method: method, service: service, headers: headers,
-            body: body, maxAttempts: maxAttempts, timeoutMs: timeoutMs, notAfter: notAfter)
+            body: body, maxAttempts: maxAttempts, timeoutMs: timeoutMs, notAfter: notAfter, orderingKey: orderingKey)
     }
 
     static func record(_ clientId: String = Fixture.clientId, application: String = "Acme Bed Board",

@@ -17,6 +17,32 @@ final class TransportErrorTests: XCTestCase {
         XCTAssertEqual(CurlTransfer.classify(CURLE_PARTIAL_FILE).kind, .reset)
     }
 
+    /// Contract section 13: errors local to this host never count against a destination.
+    func testLocalShortagesAndLocalFilesAreMarkedLocal() {
+        XCTAssertTrue(CurlTransfer.classify(CURLE_COULDNT_CONNECT, osErrno: EMFILE).isLocal)
+        XCTAssertTrue(CurlTransfer.classify(CURLE_COULDNT_CONNECT, osErrno: ENOMEM).isLocal)
+        XCTAssertTrue(CurlTransfer.classify(CURLE_OUT_OF_MEMORY).isLocal)
+        XCTAssertTrue(CurlTransfer.classify(CURLE_SSL_CACERT_BADFILE).isLocal)
+        XCTAssertTrue(CurlTransfer.classify(CURLE_SSL_CERTPROBLEM).isLocal)
+        XCTAssertFalse(CurlTransfer.classify(CURLE_COULDNT_CONNECT, osErrno: ECONNREFUSED).isLocal)
+        XCTAssertFalse(CurlTransfer.classify(CURLE_OPERATION_TIMEDOUT).isLocal)
+        XCTAssertFalse(CurlTransfer.classify(CURLE_PEER_FAILED_VERIFICATION).isLocal)
+        XCTAssertFalse(CurlTransfer.classify(CURLE_COULDNT_RESOLVE_HOST).isLocal)
+    }
+
+    /// The meter reads the status code from the status line libcurl hands the header callback.
+    func testStatusLineCodes() {
+        func code(_ line: String) -> Int32 { line.withCString { outbound_status_line_code($0, strlen($0)) } }
+        XCTAssertEqual(code("HTTP/1.1 200 OK\r\n"), 200)
+        XCTAssertEqual(code("HTTP/2 204 \r\n"), 204)
+        XCTAssertEqual(code("HTTP/1.0 503 Service Unavailable\r\n"), 503)
+        XCTAssertEqual(code("HTTP/1.1 100 Continue\r\n"), 100)
+        XCTAssertEqual(code("X-Filler: HTTP/1.1 200\r\n"), 0)
+        XCTAssertEqual(code("Content-Length: 0\r\n"), 0)
+        XCTAssertEqual(code("HTTP/1.1 2x0 OK\r\n"), 0)
+        XCTAssertEqual(code("\r\n"), 0)
+    }
+
     func testAResolveFailureIsRetried() {
         let job = Job(id: "j", clientId: "c", url: TargetURL(scheme: "http", host: "h", port: 80, path: "/", query: nil,
                                                              absoluteString: "http://h/"))

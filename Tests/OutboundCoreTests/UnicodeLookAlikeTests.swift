@@ -15,7 +15,7 @@ final class UnicodeLookAlikeTests: XCTestCase {
     }
 
     func testHostsAreLowercasedInASCIIOnly() throws {
-        let url = try CurlURLParser.parse("https://ACME.Example/hooks/")
+        let url = try TargetURLParser.parse("https://ACME.Example/hooks/")
         XCTAssertEqual(url.host, "acme.example")
         XCTAssertEqual("\u{212A}".asciiLowercased(), "\u{212A}", "KELVIN SIGN stays what it is")
     }
@@ -24,20 +24,20 @@ final class UnicodeLookAlikeTests: XCTestCase {
         let precomposed = "caf\u{E9}"
         let decomposed = "cafe\u{301}"
         XCTAssertEqual(precomposed, decomposed, "Swift calls these equal")
-        let endpoint = Endpoint(url: try CurlURLParser.parse("https://acme.example/hooks/"))
+        let endpoint = Endpoint(url: try TargetURLParser.parse("https://acme.example/hooks/"))
         let record = ClientRecord(clientId: precomposed, application: "A", environment: .nonProduction, status: .active,
                                   scopes: nil, endpoints: [endpoint])
         let gate = Gate(registry: ClientRegistry([record]), environment: .nonProduction)
-        let job = Job(id: "j", clientId: decomposed, url: try CurlURLParser.parse("https://acme.example/hooks/a"))
+        let job = Job(id: "j", clientId: decomposed, url: try TargetURLParser.parse("https://acme.example/hooks/a"))
         guard case .refused(let reason, _) = gate.check(job) else { return XCTFail("a different byte spelling passed the gate") }
         XCTAssertEqual(reason, .unknownClientId)
-        let exact = Job(id: "j", clientId: precomposed, url: try CurlURLParser.parse("https://acme.example/hooks/a"))
+        let exact = Job(id: "j", clientId: precomposed, url: try TargetURLParser.parse("https://acme.example/hooks/a"))
         XCTAssertEqual(gate.check(exact), .allowed(record))
     }
 
     func testAPathOnlyCanonicallyEquivalentToTheEndpointIsNotUnderIt() throws {
-        let endpoint = Endpoint(url: try CurlURLParser.parse("https://acme.example/caf\u{E9}/"))
-        XCTAssertTrue(endpoint.admits(try CurlURLParser.parse("https://acme.example/caf\u{E9}/a")))
-        XCTAssertFalse(endpoint.admits(try CurlURLParser.parse("https://acme.example/cafe\u{301}/a")))
+        let endpoint = Endpoint(url: try TargetURLParser.parse("https://acme.example/caf\u{E9}/"))
+        XCTAssertTrue(endpoint.admits(try TargetURLParser.parse("https://acme.example/caf\u{E9}/a")))
+        XCTAssertFalse(endpoint.admits(try TargetURLParser.parse("https://acme.example/cafe\u{301}/a")))
     }
 }

@@ -56,19 +56,22 @@ final class HomeFaultTests: IntegrationTestCase {
     }
 }
 
-/// A process killed mid-write can leave the audit log's last line cut short.
+/// A process killed mid-write can leave the audit log's last line cut short: the next process
+/// cuts the fragment off and records it (contract 10), never glues its own line to it.
 final class TornAuditLineTests: IntegrationTestCase {
     func testATornLastLineIsNeverGluedToTheNextProcesssFirstLine() throws {
         try makeSandbox()
-        try Data("{\"ts\":\"2026-11-29T00:00:00.000Z\",\"event\":\"delivered\",\"job\":\"cut-sh".utf8).write(to: sandbox.auditLog)
+        let fragment = "{\"ts\":\"2026-11-29T00:00:00.000Z\",\"event\":\"delivered\",\"job\":\"cut-sh"
+        try Data(fragment.utf8).write(to: sandbox.auditLog)
         try sandbox.drop("after-tear.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/a"))
         try drain()
         let lines = sandbox.auditText.split(separator: "\n", omittingEmptySubsequences: false)
-        XCTAssertEqual(lines.first, "{\"ts\":\"2026-11-29T00:00:00.000Z\",\"event\":\"delivered\",\"job\":\"cut-sh", "the fragment is kept as it was")
-        let rest = lines.dropFirst().filter { !$0.isEmpty }
-        XCTAssertGreaterThanOrEqual(rest.count, 4)
+        XCTAssertFalse(sandbox.auditText.contains(fragment), "the fragment is cut off")
+        XCTAssertEqual(sandbox.audit("audit_repaired").first?["bytes"] as? Int, fragment.utf8.count, "and recorded")
+        let rest = lines.filter { !$0.isEmpty }
+        XCTAssertGreaterThanOrEqual(rest.count, 5)
         for line in rest {
-            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(line.utf8)), "every later line is whole JSON: \(line)")
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(line.utf8)), "every line is whole JSON: \(line)")
         }
         XCTAssertEqual(sandbox.audit("started").count, 1)
     }

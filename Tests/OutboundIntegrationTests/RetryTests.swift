@@ -161,8 +161,8 @@ final class RetryTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.reason(of: "quick.json", in: "failed")?["reason"] as? String, "retries_exhausted")
     }
 
-    func testClosedResetAndTruncatedResponsesAreRetried() throws {
-        for (name, action) in [("closed", ServerAction.closeWithoutResponse), ("reset", .reset), ("truncated", .truncatedResponse)] {
+    func testClosedAndResetConnectionsWithoutAResponseAreRetried() throws {
+        for (name, action) in [("closed", ServerAction.closeWithoutResponse), ("reset", .reset)] {
             try makeSandbox(serverHandler: { _ in action })
             try sandbox.drop("\(name).json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(name)"))
             try drain()
@@ -172,6 +172,16 @@ final class RetryTests: IntegrationTestCase {
             XCTAssertNotNil(sidecar?["error"] as? String, name)
             server.stop()
         }
+    }
+
+    func testATruncated200IsDeliveredWithHowItEnded() throws {
+        try makeSandbox(serverHandler: { _ in .truncatedResponse })
+        try sandbox.drop("truncated.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/t"))
+        try drain()
+        XCTAssertEqual(server.requestCount, 1)
+        assertJob("truncated.json", isIn: "delivered")
+        let error = try XCTUnwrap(assertAudit("delivered", job: "truncated").first?["error"] as? String)
+        XCTAssertTrue(error.hasSuffix("(after the status line)"), error)
     }
 
     func testRefusedPortIsAConnectErrorAndRetried() throws {

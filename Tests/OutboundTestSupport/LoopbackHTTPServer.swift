@@ -29,9 +29,10 @@ public final class LoopbackHTTPServer: Sendable {
     public let port: Int
     private let core: LoopbackServerCore
 
-    /// Binds 127.0.0.1 on a port the kernel picks and starts accepting connections;
-    /// `handler` chooses what to do with each request.
-    public init(handler: @escaping @Sendable (RecordedRequest) -> ServerAction) throws {
+    /// Binds 127.0.0.1 on `port` (0: a port the kernel picks) and starts accepting
+    /// connections; `handler` chooses what to do with each request. A given port lets a test
+    /// bring a destination back where a `SilentListener` stood.
+    public init(port requestedPort: Int = 0, handler: @escaping @Sendable (RecordedRequest) -> ServerAction) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LoopbackHTTPServerError(operation: "socket", code: errno) }
         func fail(_ operation: String) -> LoopbackHTTPServerError {
@@ -45,7 +46,7 @@ public final class LoopbackHTTPServer: Sendable {
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(requestedPort).bigEndian
         address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)  // 127.0.0.1 only
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -343,6 +344,26 @@ final class LoopbackServerCore: @unchecked Sendable {
                 for byte in Array("0123456789".utf8) {
                     guard sleep(milliseconds: interval), sendAll(fd, [byte]) else { return }
                 }
+            case .endlessBody(let status):
+                let head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nTransfer-Encoding: chunked\r\n\r\n"
+                guard sendAll(fd, Array(head.utf8)) else { return }
+                let chunk = Array("4000\r\n".utf8) + [UInt8](repeating: 0x61, count: 0x4000) + Array("\r\n".utf8)
+                while !isStopped {
+                    guard sendAll(fd, chunk) else { return }
+                }
+                return
+            case .hugeHeaders(let status, let bytes):
+                let line = Array("X-Filler: \(String(repeating: "a", count: 1000))\r\n".utf8)
+                var head = Array("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n".utf8)
+                for _ in 0..<max(1, bytes / line.count) { head += line }
+                head += Array("Content-Length: 0\r\n\r\n".utf8)
+                guard sendAll(fd, head) else { return }
+            case .resetMidBody(let status):
+                _ = sendAll(fd, Array("HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\nContent-Length: 1000\r\n\r\n0123456789".utf8))
+                usleep(50_000)  // let the head reach the client before the reset discards it
+                var option = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+                return
             }
             if !keepAlive {
                 closeGracefully(fd)

@@ -19,4 +19,10 @@ public enum ServerAction: Sendable {
     /// Send a 200 status line and headers with `Content-Length: 10` at once, then the body one
     /// byte every `byteIntervalMs`: a response whose body trickles in past a client's timeout.
     case slowBody(byteIntervalMs: Int)
+    /// Send `status` with a chunked body that never ends, until the client goes away.
+    case endlessBody(status: Int)
+    /// Send `status` with about `bytes` of header fields (1 KB lines) and an empty body.
+    case hugeHeaders(status: Int, bytes: Int)
+    /// Send `status` with `Content-Length: 1000` and 10 body bytes, then reset (`SO_LINGER {1, 0}`).
+    case resetMidBody(status: Int)
 }

@@ -14,8 +14,9 @@ folder; this file is not meant to be run by hand. Modes:
   baselines      outbound drain beside the README's senders against the same nginx: curl
                  --parallel, one sequential curl, xargs -P 8 curl per file, a shell loop of
                  curl per file, and wrk GET (the raw loopback limit)
-  rusage         internal: run a command, report its wall time and peak RSS (used when
-                 GNU time is missing)
+
+Spools, configs, the in-process receiver and the measuring of one command come from
+scripts/lib/ (outbound_spool.py, receiver.py, processes.py).
 
 Only 127.0.0.1 is ever contacted. Exit status: 0 every check passed (targets missed are
 reported, not failures), 1 a verification failed, 2 bad usage.
@@ -25,16 +26,19 @@ import json
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import outbound_spool as spools  # noqa: E402
+from outbound_spool import AuditError, audit_events, counts as census, job_id, json_files, settle  # noqa: E402
+from outbound_spool import describe as describe_spool  # noqa: E402
+from processes import interrupt_on_sigterm, run_measured, stop_process  # noqa: E402
+from receiver import Receiver  # noqa: E402
 
 CLIENT_ID = "b3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
-FOLDERS = ["tmp", "incoming", "active", "deferred", "hold", "delivered", "failed", "refused", "corrupt"]
 BODY_BYTES = 500
 PARALLEL = 64
 MIB = 1024 * 1024
@@ -72,26 +76,10 @@ def percentile(sorted_values, p):
 
 # ---------------------------------------------------------------- config, jobs, spools
 
-def write_config(folder, port, idempotency=True):
-    os.makedirs(folder, exist_ok=True)
-    settings = {
-        "environment": "non-production",
-        "concurrency": PARALLEL,
-        "perHostConcurrency": PARALLEL,
-    }
-    clients = {
-        "clients": [{
-            "clientId": CLIENT_ID,
-            "application": "Bench Receiver",
-            "environment": "non-production",
-            "status": "active",
-            "endpoints": ["http://127.0.0.1:%d/ingest/" % port],
-        }]
-    }
-    with open(os.path.join(folder, "outbound.json"), "w") as f:
-        json.dump(settings, f, indent=2)
-    with open(os.path.join(folder, "clients.json"), "w") as f:
-        json.dump(clients, f, indent=2)
+def write_config(folder, port):
+    spools.write_config(folder, ["http://127.0.0.1:%d/ingest/" % port],
+                        {"concurrency": PARALLEL, "perHostConcurrency": PARALLEL},
+                        client_id=CLIENT_ID, application="Bench Receiver")
 
 
 def body_text(n):
@@ -109,43 +97,18 @@ def body_text(n):
     return json.dumps(doc, separators=(",", ":"))
 
 
-def job_id(n):
-    return "job-%06d" % n
-
-
 def job_url(port, n):
     return "http://127.0.0.1:%d/ingest/%d" % (port, n)
 
 
 def job_bytes(port, n):
-    job = {"clientId": CLIENT_ID, "url": job_url(port, n), "body": body_text(n)}
-    return json.dumps(job, separators=(",", ":")).encode("utf-8")
+    return spools.job(job_url(port, n), body_text(n), client_id=CLIENT_ID)
 
 
 def make_spool(root, port, count):
     """A fresh spool at `root` with `count` jobs in incoming/. Built beside it and renamed
     into place whole, so nothing ever sees a half-written job."""
-    staging = root + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(root, ignore_errors=True)
-    incoming = os.path.join(staging, "incoming")
-    os.makedirs(incoming)
-    os.makedirs(os.path.join(staging, "tmp"))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    for n in range(1, count + 1):
-        fd = os.open(os.path.join(incoming, job_id(n) + ".json"), flags, 0o644)
-        try:
-            os.write(fd, job_bytes(port, n))
-        finally:
-            os.close(fd)
-    os.rename(staging, root)
-
-
-def settle():
-    """Write back dirty pages from spool generation before a timed run, so neither side
-    pays for the other's (or the generator's) writeback."""
-    os.sync()
-    time.sleep(0.5)
+    spools.make_spool(root, ((job_id(n) + ".json", job_bytes(port, n)) for n in range(1, count + 1)))
 
 
 def curl_quote(text):
@@ -184,126 +147,7 @@ def write_curl_files(folder, port, count, user_agent):
             f.write(curl_entry(port, n, user_agent))
 
 
-# ---------------------------------------------------------------- measuring commands
-
-class Measured:
-    def __init__(self, rc, wall, maxrss_kib, cpu, stdout, stderr):
-        self.rc = rc
-        self.wall = wall
-        self.maxrss_kib = maxrss_kib
-        self.cpu = cpu
-        self.stdout = stdout
-        self.stderr = stderr
-
-
-def run_measured(cmd, work, tag, rusage_tool):
-    """Runs `cmd` under a small rusage wrapper (GNU time, or a fresh python) so that peak
-    RSS belongs to this command alone. Wall time is taken here around the whole thing."""
-    out_path = os.path.join(work, tag + ".stdout")
-    err_path = os.path.join(work, tag + ".stderr")
-    ru_path = os.path.join(work, tag + ".rusage")
-    if rusage_tool == "gnu-time":
-        wrapped = ["/usr/bin/time", "-f", "%M %U %S", "-o", ru_path] + cmd
-    else:
-        wrapped = [sys.executable, os.path.abspath(__file__), "rusage", ru_path, "--"] + cmd
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.monotonic()
-        # Its own process group, so an interruption stops the command and not just the wrapper.
-        proc = subprocess.Popen(wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            rc = proc.wait()
-        except BaseException:
-            stop_group(proc)
-            raise
-        wall = time.monotonic() - start
-    maxrss, cpu = float("nan"), float("nan")
-    try:
-        with open(ru_path) as f:
-            last = [line for line in f.read().splitlines() if line.strip()][-1].split()
-        maxrss, cpu = int(last[0]), float(last[1]) + float(last[2])
-    except (OSError, IndexError, ValueError):
-        pass
-    with open(out_path, "rb") as f:
-        stdout = f.read()
-    with open(err_path, "rb") as f:
-        stderr = f.read()
-    for p in (out_path, err_path, ru_path):
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
-    return Measured(rc, wall, maxrss, cpu, stdout, stderr)
-
-
-def stop_group(proc):
-    """SIGTERM to the command's whole process group, SIGKILL if it lingers."""
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except OSError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def rusage_main(argv):
-    """`rusage OUTFILE -- CMD...`: the fallback wrapper when GNU time is missing. A fresh
-    interpreter, so the child's peak RSS is at most this small process's, never the driver's."""
-    out_path, rest = argv[0], argv[1:]
-    if rest and rest[0] == "--":
-        rest = rest[1:]
-    proc = subprocess.Popen(rest)
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    with open(out_path, "w") as f:
-        f.write("%d %.3f %.3f\n" % (ru.ru_maxrss, ru.ru_utime, ru.ru_stime))
-    rc = proc.returncode
-    return rc if rc >= 0 else 128 - rc
-
-
 # ---------------------------------------------------------------- verifying a spool
-
-def json_files(folder):
-    found = []
-    if not os.path.isdir(folder):
-        return found
-    for dirpath, _, names in os.walk(folder):
-        found.extend(os.path.join(dirpath, n) for n in names if n.endswith(".json") and not n.startswith("."))
-    return found
-
-
-def census(spool):
-    return {folder: len(json_files(os.path.join(spool, folder))) for folder in FOLDERS}
-
-
-def audit_events(spool, durations=None):
-    """{event: [job, ...]} from the spool's audit log; every line must be a JSON object.
-    With `durations` (a list), appends each `delivered` line's `ms` to it."""
-    path = os.path.join(spool, "audit.jsonl")
-    events = {}
-    if not os.path.exists(path):
-        raise VerificationError("no audit log at %s" % path)
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise VerificationError("audit line %d is not JSON: %r" % (number, line[:200]))
-            events.setdefault(record.get("event"), []).append(record.get("job"))
-            if durations is not None and record.get("event") == "delivered" and isinstance(record.get("ms"), (int, float)):
-                durations.append(record["ms"])
-    return events
-
-
-def describe_spool(spool):
-    counts = census(spool)
-    return ", ".join("%s %d" % (k, v) for k, v in counts.items() if v) or "empty"
-
 
 def verify_all_delivered(spool, count, what):
     """Every job in delivered/, nothing anywhere else, one `delivered` audit line each."""
@@ -668,96 +512,7 @@ def baselines(args):
     return 0
 
 
-# ---------------------------------------------------------------- in-process receiver
-
-class Arrivals:
-    """What the receiver saw: monotonic arrival of each request line, by Idempotency-Key."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.by_key = {}
-        self.requests = 0
-        self.first = None
-        self.first_event = threading.Event()
-        self.new_arrival = threading.Condition(self.lock)
-
-    def record(self, key, stamp):
-        with self.lock:
-            self.requests += 1
-            self.by_key.setdefault(key, stamp)
-            if self.first is None:
-                self.first = stamp
-                self.first_event.set()
-            self.new_arrival.notify_all()
-
-    def wait_for(self, key, timeout):
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while key not in self.by_key:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.new_arrival.wait(left)
-            return self.by_key[key]
-
-
-class StampingHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "outbound-bench-receiver"
-    sys_version = ""
-
-    def parse_request(self):
-        # handle_one_request has just read the request line: this is its arrival.
-        self._arrived = time.monotonic()
-        return super().parse_request()
-
-    def _read_body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return
-                self.rfile.read(size + 2)
-        remaining = int(self.headers.get("Content-Length") or 0)
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 65536))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-
-    def _handle(self):
-        self._read_body()
-        self.server.arrivals.record(self.headers.get("Idempotency-Key"), self._arrived)
-        self.send_response(204)
-        self.end_headers()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET = _handle
-
-    def log_message(self, *args):
-        pass
-
-
-class Receiver(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024  # 64 connections may open at once; the default backlog is 5
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), StampingHandler)
-        self.arrivals = Arrivals()
-        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self):
-        return self.server_address[1]
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
-
+# ---------------------------------------------------------------- processes
 
 def wait_for_audit_event(spool, event, timeout, proc):
     path = os.path.join(spool, "audit.jsonl")
@@ -774,21 +529,6 @@ def wait_for_audit_event(spool, event, timeout, proc):
             pass
         time.sleep(0.01)
     return False
-
-
-def stop_process(proc, timeout):
-    """SIGTERM, then wait; SIGKILL if it will not go. Returns (exit code, seconds taken)."""
-    if proc.poll() is not None:
-        return proc.returncode, 0.0
-    start = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None, time.monotonic() - start
-    return proc.returncode, time.monotonic() - start
 
 
 def read_text(path):
@@ -810,7 +550,7 @@ def write_job_into(spool, n, port, name=None):
 
 
 def latency(args):
-    receiver = Receiver()
+    receiver = Receiver(poll_interval=0.2, server_version="outbound-bench-receiver")
     proc = None
     try:
         port = receiver.port
@@ -839,7 +579,7 @@ def latency(args):
             tmp_path, final = write_job_into(spool, n, port, name="warm-%03d" % w)
             t0 = time.monotonic()
             os.rename(tmp_path, final)
-            arrived = receiver.arrivals.wait_for("warm-%03d" % w, 10)
+            arrived = receiver.wait_for("warm-%03d" % w, 10)
             if arrived is None:
                 raise VerificationError("warm-up job %d never reached the receiver within 10 s; spool: %s"
                                         % (w, describe_spool(spool)))
@@ -861,12 +601,12 @@ def latency(args):
         deadline = time.monotonic() + 10
         missing = list(sent)
         while missing and time.monotonic() < deadline:
-            missing = [k for k in missing if receiver.arrivals.wait_for(k, 0) is None]
+            missing = [k for k in missing if receiver.wait_for(k, 0) is None]
             if missing:
                 time.sleep(0.05)
 
-        latencies = sorted((receiver.arrivals.by_key[k] - t0) * 1000 for k, t0 in sent.items()
-                           if k in receiver.arrivals.by_key)
+        latencies = sorted((receiver.arrived[k] - t0) * 1000 for k, t0 in sent.items()
+                           if k in receiver.arrived)
         time.sleep(0.3)  # let the last outcomes reach delivered/
         rc, took = stop_process(proc, 30)
         stop_err = read_text(err_path)
@@ -905,7 +645,7 @@ def latency(args):
                                     % (len(set(events.get("delivered", []))), total))
                 if "stopped" not in events:
                     problems.append("audit log has no 'stopped' line after SIGTERM")
-            except VerificationError as e:
+            except AuditError as e:
                 problems.append(str(e))
         if problems:
             raise VerificationError("latency run: " + "\n  ".join(problems))
@@ -922,7 +662,7 @@ def latency(args):
 # ---------------------------------------------------------------- first request (target 4)
 
 def first_request(args):
-    receiver = Receiver()
+    receiver = Receiver(poll_interval=0.2, server_version="outbound-bench-receiver")
     proc = None
     try:
         port = receiver.port
@@ -944,19 +684,19 @@ def first_request(args):
         limit = args.first_timeout
         seen = False
         while time.monotonic() - t0 < limit:
-            if receiver.arrivals.first_event.wait(0.05):
+            if receiver.first_event.wait(0.05):
                 seen = True
                 break
             if proc.poll() is not None:
-                seen = receiver.arrivals.first_event.is_set()
+                seen = receiver.first_event.is_set()
                 break
-        first_ms = (receiver.arrivals.first - t0) * 1000 if seen else None
+        first_ms = (receiver.first - t0) * 1000 if seen else None
         if not seen and proc.poll() is not None:
             raise VerificationError("outbound drain exited %d before sending anything\n%s"
                                     % (proc.returncode, tail(read_text(err_path))))
-        at_stop = receiver.arrivals.requests
+        at_stop = receiver.requests
         rc, took = stop_process(proc, 60)
-        received = len(receiver.arrivals.by_key)
+        received = len(receiver.arrived)
 
         heading("Results: first request, %d jobs queued" % count)
         if first_ms is None:
@@ -991,11 +731,11 @@ def first_request(args):
                 problems.append("%d jobs in delivered/ without a 'delivered' audit line" % len(on_disk - lines))
             if lines - on_disk:
                 problems.append("%d 'delivered' audit lines for jobs not in delivered/" % len(lines - on_disk))
-            if on_disk - set(receiver.arrivals.by_key):
-                problems.append("%d jobs in delivered/ never reached the receiver" % len(on_disk - set(receiver.arrivals.by_key)))
+            if on_disk - set(receiver.arrived):
+                problems.append("%d jobs in delivered/ never reached the receiver" % len(on_disk - set(receiver.arrived)))
             if "stopped" not in events:
                 problems.append("audit log has no 'stopped' line")
-        except VerificationError as e:
+        except AuditError as e:
             problems.append(str(e))
         if problems:
             raise VerificationError("first-request run: " + "\n  ".join(problems))
@@ -1011,8 +751,6 @@ def first_request(args):
 # ---------------------------------------------------------------- main
 
 def main(argv):
-    if argv and argv[0] == "rusage":
-        return rusage_main(argv[1:])
     parser = argparse.ArgumentParser(prog="bench.py")
     parser.add_argument("mode", choices=["throughput", "scaling", "latency", "first-request", "baselines"])
     parser.add_argument("--bin", required=True)
@@ -1030,15 +768,13 @@ def main(argv):
     parser.add_argument("--wrk-missing", default="", help="why wrk is skipped, for the report")
     args = parser.parse_args(argv)
 
-    def on_term(signum, _frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, on_term)
+    interrupt_on_sigterm()
 
     modes = {"throughput": throughput, "scaling": scaling, "latency": latency, "first-request": first_request,
              "baselines": baselines}
     try:
         return modes[args.mode](args)
-    except VerificationError as e:
+    except (VerificationError, AuditError) as e:
         log()
         log("VERIFICATION FAILED: %s" % e)
         return 1

@@ -49,15 +49,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CLIENT_ID = "6c12f6ab-2a3e-4f0e-9d7c-1f2e3d4c5b6a"
-PLACES = ["incoming", "active", "deferred", "hold", "delivered", "failed", "refused", "corrupt"]
-ALL_FOLDERS = ["tmp"] + PLACES
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import outbound_spool as spools  # noqa: E402
+from outbound_spool import JOB_FILE as JOB_RE, PLACES, Census, count_files, holds_nothing_but_empty_folders, job_id  # noqa: E402
+from receiver import Receiver, Rule  # noqa: E402
+
+CLIENT_ID = spools.TEST_CLIENT_ID
 MIN_KILL_MS = 20
-JOB_RE = re.compile(r"^(job-\d{6})(?:~\d+)?\.json$")
 
 
 class SetupError(Exception):
@@ -68,206 +68,47 @@ def log(line=""):
     print(line, flush=True)
 
 
-def job_id(n):
-    return "job-%06d" % n
-
-
-def is_job_name(name):
-    """The dispatcher's rule (Spool.isJobName): *.json, not starting with a dot."""
-    return name.endswith(".json") and not name.startswith(".") and len(name) > 5
-
-
 # ---------------------------------------------------------------- the receiver
 
-class Receiver:
-    """A threaded HTTP/1.1 server on 127.0.0.1 that answers 204 to every POST under /hooks/
-    and counts the Idempotency-Key of each request it received (whole, body read) before it
-    answers."""
+def check_request(method, path, headers):
+    """What the receiver objects to in a request: no key, another client, another path."""
+    key = headers.get("Idempotency-Key")
+    if not key:
+        return "request to %s without an Idempotency-Key" % path
+    if headers.get("Epic-Client-ID") != CLIENT_ID:
+        return "%s arrived with Epic-Client-ID %r" % (key, headers.get("Epic-Client-ID"))
+    if not re.fullmatch(r"job-\d{6}", key) or path != "/hooks/%d" % int(key[4:]):
+        return "%s arrived at %s" % (key, path)
+    return None
 
-    def __init__(self, rng_seed, max_delay_ms):
-        self.lock = threading.Lock()
-        self.counts = {}
-        self.total = 0
-        self.problems = []
-        self.max_delay = max_delay_ms / 1000.0
-        self.rng = random.Random(rng_seed)
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                key = self.headers.get("Idempotency-Key")
-                problem = None
-                if not key:
-                    problem = "request to %s without an Idempotency-Key" % self.path
-                elif self.headers.get("Epic-Client-ID") != CLIENT_ID:
-                    problem = "%s arrived with Epic-Client-ID %r" % (key, self.headers.get("Epic-Client-ID"))
-                elif not re.fullmatch(r"job-\d{6}", key) or self.path != "/hooks/%d" % int(key[4:]):
-                    problem = "%s arrived at %s" % (key, self.path)
-                with receiver.lock:
-                    if key:
-                        receiver.counts[key] = receiver.counts.get(key, 0) + 1
-                    receiver.total += 1
-                    if problem:
-                        receiver.problems.append(problem)
-                    delay = receiver.rng.uniform(0, receiver.max_delay) if receiver.max_delay > 0 else 0
-                if delay:
-                    time.sleep(delay)
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_GET(self):
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-            request_queue_size = 1024
-
-            def handle_error(self, request, client_address):
-                # A killed dispatcher resets its connections: expected, and not a problem.
-                error = sys.exc_info()[1]
-                if isinstance(error, (ConnectionError, TimeoutError)):
-                    return
-                with receiver.lock:
-                    receiver.problems.append("receiver error on a connection from %s: %r" % (client_address, error))
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def snapshot(self):
-        with self.lock:
-            return dict(self.counts), self.total, list(self.problems)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def start_receiver(rng_seed, max_delay_ms):
+    """The loopback receiver (scripts/lib/receiver.py): 204 to every POST under /hooks/ after
+    a random 0..max_delay_ms, counting the Idempotency-Key of each request it received
+    (whole, body read) before it answers."""
+    return Receiver(rules=[Rule(method="GET", status=404), Rule(max_delay=max_delay_ms / 1000.0)],
+                        seed=rng_seed, check=check_request)
 
 
 # ---------------------------------------------------------------- spool and config
 
 def write_config(folder, port):
-    os.makedirs(folder, exist_ok=True)
-    settings = {
-        "environment": "non-production",
+    spools.write_config(folder, ["http://127.0.0.1:%d/hooks/" % port], {
         "concurrency": 64,
         "perHostConcurrency": 64,
         "connectTimeoutMs": 2000,
         "timeoutMs": 5000,
         "retry": {"maxAttempts": 8, "baseDelayMs": 50, "maxDelayMs": 400, "maxAgeSeconds": 3600},
-    }
-    clients = {"clients": [{
-        "clientId": CLIENT_ID,
-        "application": "Crash Test Receiver",
-        "environment": "non-production",
-        "status": "active",
-        "endpoints": ["http://127.0.0.1:%d/hooks/" % port],
-    }]}
-    with open(os.path.join(folder, "outbound.json"), "w") as f:
-        json.dump(settings, f, indent=2)
-    with open(os.path.join(folder, "clients.json"), "w") as f:
-        json.dump(clients, f, indent=2)
+    }, client_id=CLIENT_ID, application="Crash Test Receiver")
 
 
 def make_spool(spool, port, jobs):
     """Creates the spool's tmp/ and incoming/ and drops the jobs: each written in tmp/ and
     renamed into incoming/."""
-    tmp = os.path.join(spool, "tmp")
-    incoming = os.path.join(spool, "incoming")
-    os.makedirs(tmp)
-    os.makedirs(incoming)
-    for n in range(1, jobs + 1):
-        jid = job_id(n)
-        job = {
-            "id": jid,
-            "clientId": CLIENT_ID,
-            "url": "http://127.0.0.1:%d/hooks/%d" % (port, n),
-            "body": json.dumps({"event": "A08", "sequence": n, "patient": "MRN%08d" % n}),
-        }
-        name = jid + ".json"
-        with open(os.path.join(tmp, name), "xb") as f:
-            f.write(json.dumps(job, separators=(",", ":")).encode("utf-8"))
-        os.rename(os.path.join(tmp, name), os.path.join(incoming, name))
-
-
-def holds_nothing_but_empty_folders(path):
-    """True for a claim folder whose building a kill interrupted: no .lock, no job, at most
-    its empty bucket subfolders."""
-    for name in os.listdir(path):
-        inner = os.path.join(path, name)
-        if os.path.islink(inner) or not os.path.isdir(inner) or os.listdir(inner):
-            return False
-    return True
-
-
-class Census:
-    """Where every file of the spool is: job id -> list of places (folder, or active/<area>),
-    plus anything unexpected."""
-
-    def __init__(self, spool):
-        self.where = {}
-        self.active_areas = []      # entries of active/ (claim folders and stray files)
-        self.active_jobs = []       # (area, file name) of each claimed job
-        self.strays = []            # files that look like no job of ours
-        self.tmp = []
-        for folder in ALL_FOLDERS:
-            path = os.path.join(spool, folder)
-            try:
-                entries = sorted(os.listdir(path))
-            except FileNotFoundError:
-                continue
-            if folder == "tmp":
-                self.tmp = entries
-                continue
-            if folder == "active":
-                self.active_areas = entries
-                for entry in entries:
-                    sub = os.path.join(path, entry)
-                    if os.path.isdir(sub) and not os.path.islink(sub):
-                        for name in sorted(os.listdir(sub)):
-                            inner = os.path.join(sub, name)
-                            if is_job_name(name):
-                                self.note("active/" + entry, name)
-                                self.active_jobs.append((entry, name))
-                            elif not name.startswith(".") and os.path.isdir(inner) and not os.path.islink(inner):
-                                # A claim folder's bucket subfolder.
-                                for job in sorted(os.listdir(inner)):
-                                    if is_job_name(job):
-                                        self.note("active/" + entry, job)
-                                        self.active_jobs.append((entry, job))
-                    elif is_job_name(entry):
-                        self.note("active", entry)
-                        self.active_jobs.append(("", entry))
-                continue
-            for name in entries:
-                if name.endswith(".json.reason"):
-                    continue
-                if is_job_name(name):
-                    self.note(folder, name)
-                else:
-                    self.strays.append("%s/%s" % (folder, name))
-
-    def note(self, place, name):
-        match = JOB_RE.match(name)
-        if not match:
-            self.strays.append("%s/%s" % (place, name))
-            return
-        self.where.setdefault(match.group(1), []).append("%s/%s" % (place, name))
-
-    def count(self, folder):
-        return sum(1 for places in self.where.values() for p in places if p.split("/", 1)[0] == folder)
+    spools.make_spool(spool, ((job_id(n) + ".json", spools.job(
+        "http://127.0.0.1:%d/hooks/%d" % (port, n),
+        json.dumps({"event": "A08", "sequence": n, "patient": "MRN%08d" % n}),
+        client_id=CLIENT_ID, id=job_id(n))) for n in range(1, jobs + 1)), staged=False)
 
 
 class AuditLog:
@@ -353,21 +194,13 @@ def outbound_args(binary, command, root, extra=()):
     return [binary, command, "--spool", os.path.join(root, "Outbox"), "--config", os.path.join(root, "Config")] + list(extra)
 
 
-def count_files(path):
-    try:
-        with os.scandir(path) as it:
-            return sum(1 for e in it if is_job_name(e.name))
-    except FileNotFoundError:
-        return 0
-
-
 # ---------------------------------------------------------------- calibration
 
 def calibrate_once(args, work, number):
     """One uninterrupted `outbound run` over the trials' workload: seconds from the start
     until every job is in delivered/, and the number of repeated requests."""
     root = os.path.join(work, "calibration-%d" % number)
-    receiver = Receiver(number, args.max_delay_ms)
+    receiver = start_receiver(number, args.max_delay_ms)
     try:
         write_config(os.path.join(root, "Config"), receiver.port)
         make_spool(os.path.join(root, "Outbox"), receiver.port, args.jobs)
@@ -448,7 +281,7 @@ def run_trial(args, work, index, seed, kill_ms):
     spool = os.path.join(root, "Outbox")
     audit_path = os.path.join(spool, "audit.jsonl")
     ids = [job_id(n) for n in range(1, args.jobs + 1)]
-    receiver = Receiver(rng.getrandbits(64), args.max_delay_ms)
+    receiver = start_receiver(rng.getrandbits(64), args.max_delay_ms)
     try:
         write_config(os.path.join(root, "Config"), receiver.port)
         make_spool(spool, receiver.port, args.jobs)
@@ -579,16 +412,16 @@ def run_trial(args, work, index, seed, kill_ms):
                  % (", ".join(outside[:5]), describe(at_kill.where.get(outside[0], []))))
 
         # (e) active/ empty; audit valid, a recovered line for each claim found
-        # An empty `.new-*` folder without a `.lock` is a claim folder whose building the
-        # kill interrupted (between its mkdir and the lock file's creation): it never held a
-        # job, and recovery deliberately leaves lock-less folders alone until they are 60 s
-        # old. A known leftover, reported as a note (a failure with --strict); anything else
+        # An empty `.new-*` folder is a claim folder whose building the kill interrupted
+        # (before its rename into place): it never held a job, and recovery deliberately
+        # leaves folders still being built alone until they are 60 s old (a live process's
+        # lock file exists a moment before it is locked). A known leftover, reported as a note (a failure with --strict); anything else
         # left in active/ fails the trial.
         for entry in after.active_areas:
             path = os.path.join(spool, "active", entry)
             if (entry.startswith(".new-") and os.path.isdir(path) and not os.path.islink(path)
                     and holds_nothing_but_empty_folders(path) and entry in at_kill.active_areas):
-                note = ("active/%s: an empty claim folder without .lock, left by a kill during the run's start-up; "
+                note = ("active/%s: an empty claim folder still being built, left by a kill during the run's start-up; "
                         "recovery leaves it for 60 s" % entry)
                 if args.strict:
                     fail("after the drain " + note)
@@ -598,13 +431,19 @@ def run_trial(args, work, index, seed, kill_ms):
                 fail("after the drain active/ still holds %s" % entry)
         if after.tmp:
             fail("after the drain tmp/ holds %s" % ", ".join(after.tmp[:5]))
-        state_left = sorted(os.listdir(os.path.join(spool, ".state"))) if os.path.isdir(os.path.join(spool, ".state")) else []
+        # audit.head is the audit chain's head, not job state: it stays.
+        state_left = sorted(n for n in os.listdir(os.path.join(spool, ".state")) if n != "audit.head") \
+            if os.path.isdir(os.path.join(spool, ".state")) else []
         if state_left:
             fail("after the drain .state/ holds %s" % ", ".join(state_left[:5]))
         for problem in final_log.problems:
             fail(problem)
         if final_log.torn:
             fail("after the drain the audit log does not end with a newline")
+        # The audit chain survives a SIGKILL at any moment.
+        verify = subprocess.run(outbound_args(args.bin, "audit", root, ["verify"]), capture_output=True, text=True)
+        if verify.returncode != 0:
+            fail("after the drain outbound audit verify says: %s" % (verify.stderr.strip() or verify.stdout.strip()))
         for note in final_log.notes:
             (fail if args.strict else result.notes.append)(note)
         recovered_files = sorted(r.get("file", "") for r in audit if r.get("event") == "recovered")

@@ -6,7 +6,7 @@
 // Two kinds of input:
 //
 //   * anything else: a job file's bytes. JobDecoder.decode runs on them (JSONParser, id,
-//     header validation, CurlURLParser, base64, RFC 3339); a decoded job goes through
+//     header validation, TargetURLParser, base64, RFC 3339); a decoded job goes through
 //     Gate.check against a fixed registry, and an admitted one through RequestBuilder.
 //   * `E:<endpoint URL>\n<target URL>`: Endpoint.admits on two arbitrary URLs.
 //
@@ -36,7 +36,7 @@ private let reserved: Set<String> = ["host", "content-length", "transfer-encodin
 /// The client IDs of the seeds (Tests/Fixtures use the first three).
 private let gate: Gate = {
     func endpoint(_ text: String) -> Endpoint {
-        do { return Endpoint(url: try CurlURLParser.parse(text)) } catch { fatalError("fuzz harness: endpoint \(text): \(error)") }
+        do { return Endpoint(url: try TargetURLParser.parse(text)) } catch { fatalError("fuzz harness: endpoint \(text): \(error)") }
     }
     let records = [
         ClientRecord(clientId: "6c12f6ab-2a3e-4f0e-9d7c-1f2e3d4c5b6a", application: "Acme Bed Board", environment: .nonProduction,
@@ -177,7 +177,7 @@ private func checkStable(_ url: TargetURL, _ origin: String) {
     }
     let again: TargetURL
     do {
-        again = try CurlURLParser.parse(url.absoluteString)
+        again = try TargetURLParser.parse(url.absoluteString)
     } catch {
         violated("the URL sent does not parse again", "\(url.absoluteString.debugDescription) (from \(origin.debugDescription)): \(error)")
     }
@@ -232,8 +232,8 @@ private func checkJob(_ job: Job, fileName: String) {
 private func checkEndpointPair(_ text: String) {
     let lines = text.dropFirst(2).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
     guard lines.count == 2 else { return }
-    guard let endpoint = try? CurlURLParser.parse(String(lines[0])),
-          let target = try? CurlURLParser.parse(String(lines[1])) else { return }
+    guard let endpoint = try? TargetURLParser.parse(String(lines[0])),
+          let target = try? TargetURLParser.parse(String(lines[1])) else { return }
     checkStable(endpoint, String(lines[0]))
     checkStable(target, String(lines[1]))
     // Only the unsafe direction is a finding: Endpoint may refuse more than the rule (a

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
 # Sourced by scripts/test and scripts/demo: makes sure the system libraries Outbound
-# builds against (libcurl and OpenSSL headers) and python3 are present, installing the
+# builds against (libcurl, OpenSSL and zlib headers) and python3 are present, installing the
 # Debian/Ubuntu packages when they are not. Prints one line saying what it did.
 # Also runnable on its own: scripts/lib/ensure-deps.sh
 set -euo pipefail
@@ -16,6 +16,10 @@ _outbound_have_curl_headers() {
 
 _outbound_have_openssl_headers() {
     [ -f /usr/include/openssl/sha.h ]
+}
+
+_outbound_have_zlib_headers() {
+    [ -f /usr/include/zlib.h ]
 }
 
 _outbound_apt_install() {
@@ -40,6 +44,7 @@ ensure_deps() {
     local missing=()
     _outbound_have_curl_headers || missing+=(libcurl4-openssl-dev)
     _outbound_have_openssl_headers || missing+=(libssl-dev)
+    _outbound_have_zlib_headers || missing+=(zlib1g-dev)
     if [ "${#missing[@]}" -gt 0 ]; then
         _outbound_apt_install "${missing[@]}" || return 1
     fi
@@ -50,7 +55,7 @@ ensure_deps() {
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "ensure-deps: installed ${missing[*]}"
     else
-        echo "ensure-deps: deps present (libcurl and OpenSSL headers, python3)"
+        echo "ensure-deps: deps present (libcurl, OpenSSL and zlib headers, python3)"
     fi
 }
 

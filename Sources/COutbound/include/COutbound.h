@@ -15,6 +15,12 @@
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <malloc.h>
+
+/** mallopt(M_MMAP_THRESHOLD, bytes): malloc.h is not in Glibc's Swift module. */
+static inline int outbound_set_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
 
 #include "COutboundCrypto.h"
 
@@ -45,31 +51,74 @@ static inline CURLcode outbound_easy_setopt_off(CURL *easy, CURLoption option, c
     return curl_easy_setopt(easy, option, value);
 }
 
-/** The write callback for response bodies: Outbound never keeps a response body. */
-size_t outbound_discard_body(char *data, size_t size, size_t count, void *userdata);
+/**
+ * A request body streamed from memory the caller owns (large bodies are not copied): libcurl
+ * calls `read` for the next bytes (CURLOPT_READFUNCTION) and `seek` to rewind before it sends
+ * the request again (CURLOPT_SEEKFUNCTION), both with `userdata`.
+ */
+typedef size_t (*outbound_read_function)(char *buffer, size_t size, size_t count, void *userdata);
+typedef int (*outbound_seek_function)(void *userdata, curl_off_t offset, int origin);
+static inline CURLcode outbound_easy_install_body_stream(CURL *easy, outbound_read_function read,
+                                                         outbound_seek_function seek, void *userdata) {
+    CURLcode code = curl_easy_setopt(easy, CURLOPT_READFUNCTION, read);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_READDATA, userdata);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, seek);
+    if (code == CURLE_OK) code = curl_easy_setopt(easy, CURLOPT_SEEKDATA, userdata);
+    return code;
+}
 
-/** Installs outbound_discard_body as the transfer's CURLOPT_WRITEFUNCTION. */
-static inline CURLcode outbound_easy_discard_response_body(CURL *easy) {
-    return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_discard_body);
+/* ---- per-transfer meter: sends and response bytes ----------------------------- */
+
+/**
+ * What one transfer put on the wire and read back, counted by C callbacks into memory the
+ * transfer owns (CURLOPT_PREREQDATA, CURLOPT_HEADERDATA, CURLOPT_WRITEDATA all point here).
+ *
+ * `sends`: requests that went out. libcurl calls CURLOPT_PREREQFUNCTION before every request
+ * it sends, its own silent resends included (a request whose reused connection died before
+ * any response is sent again on another connection). Once `sends` reaches `max_sends` a
+ * further resend is refused (CURL_PREREQFUNC_ABORT) and `resend_refused` is set: the transfer
+ * then ends in CURLE_ABORTED_BY_CALLBACK without that request going out.
+ *
+ * `status`: the code of the last status line received (0 before one), so a 2xx that arrived
+ * before the connection broke is still known. `received` counts header and body bytes; past
+ * `max_response_bytes` the header or write callback stops the transfer (CURLE_WRITE_ERROR)
+ * and sets `capped`.
+ * https://curl.se/libcurl/c/CURLOPT_PREREQFUNCTION.html
+ * https://curl.se/libcurl/c/CURLOPT_HEADERFUNCTION.html
+ */
+typedef struct outbound_transfer_meter {
+    long sends;
+    long max_sends;
+    int resend_refused;
+    int status;
+    size_t received;
+    size_t max_response_bytes;
+    int capped;
+    /* When `body` is not NULL the response body is also copied there, at most `body_capacity`
+       bytes (a token endpoint's JSON); `body_length` says how many. */
+    unsigned char *body;
+    size_t body_capacity;
+    size_t body_length;
+} outbound_transfer_meter;
+
+/** Zeroes the counters before a transfer; the limits are kept. */
+static inline void outbound_meter_reset(outbound_transfer_meter *meter) {
+    meter->sends = 0;
+    meter->resend_refused = 0;
+    meter->status = 0;
+    meter->received = 0;
+    meter->capped = 0;
+    meter->body_length = 0;
 }
 
 /**
- * Where a response body is collected when it is wanted (a token endpoint's JSON): at most
- * `limit` bytes into `bytes`; a longer body ends the transfer with CURLE_WRITE_ERROR.
+ * Installs the meter's callbacks on `easy` (prerequest, header and write functions) with
+ * `meter` as their data. The meter must outlive every transfer of the handle.
  */
-typedef struct {
-    unsigned char *bytes;
-    size_t length;
-    size_t limit;
-} outbound_body_sink;
+CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter);
 
-size_t outbound_collect_body(char *data, size_t size, size_t count, void *userdata);
-
-/** Installs outbound_collect_body, writing into `sink`, which must outlive the transfer. */
-static inline CURLcode outbound_easy_collect_response_body(CURL *easy, outbound_body_sink *sink) {
-    CURLcode code = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, outbound_collect_body);
-    return code != CURLE_OK ? code : curl_easy_setopt(easy, CURLOPT_WRITEDATA, (void *)sink);
-}
+/** The status code in a status line ("HTTP/1.1 200 OK\r\n", "HTTP/2 204 \r\n"), or 0. */
+int outbound_status_line_code(const char *line, size_t length);
 
 /* ---- curl_easy_getinfo ------------------------------------------------------ */
 
@@ -114,6 +163,23 @@ void outbound_sha256_hex(const void *bytes, size_t length, char hex[65]);
  * https://www.openssl.org/docs/man3.0/man3/X509_verify_cert_error_string.html
  */
 const char *outbound_x509_verify_error_text(long result);
+
+/* ---- reading gzip files (zlib) --------------------------------------------- */
+
+/**
+ * Opens a file for reading through zlib: a gzip file is decompressed, any other file read
+ * as it is (rotated audit logs may be either). NULL with errno on error.
+ * https://zlib.net/manual.html#Gzip
+ */
+void *outbound_gz_open(const char *path);
+
+/** Reads up to `length` bytes: the count read, 0 at end of file, -1 on error. */
+int outbound_gz_read(void *file, void *buffer, unsigned length);
+
+/** zlib's text for the last error on `file` (a damaged gzip stream, an I/O error). */
+const char *outbound_gz_error(void *file);
+
+void outbound_gz_close(void *file);
 
 /* ---- Linux calls Glibc's Swift module leaves out ---------------------------- */
 

@@ -24,8 +24,10 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
     private let log: AuditLog
     private let onDurable: @Sendable ([Work]) -> Void
     private let wake: @Sendable () -> Void
+    /// Sees every record once it is on disk (the metrics' counters), on the committer thread.
+    private let observe: (@Sendable ([AuditRecord]) -> Void)?
     private let thread = OnDemandThread(named: "outbound-audit")
-    private var condition: ThreadCondition { thread.condition }
+    private var condition: ThreadSignal { thread.condition }
 
     // Guarded by `condition`.
     private var pending: [AuditRecord] = []
@@ -44,10 +46,12 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
 
     /// `onDurable` receives attached work once its lines are on disk, on the committer thread;
     /// `wake` is called after every commit (the loop may have jobs waiting for their lines).
-    init(log: AuditLog, onDurable: @escaping @Sendable ([Work]) -> Void, wake: @escaping @Sendable () -> Void) {
+    init(log: AuditLog, onDurable: @escaping @Sendable ([Work]) -> Void, wake: @escaping @Sendable () -> Void,
+         observe: (@Sendable ([AuditRecord]) -> Void)? = nil) {
         self.log = log
         self.onDurable = onDurable
         self.wake = wake
+        self.observe = observe
     }
 
     // MARK: called from the loop
@@ -160,6 +164,7 @@ final class AuditCommitter<Work: Sendable>: @unchecked Sendable {
                 // Handed on before `durable` moves, so whoever sees the lines as durable also
                 // sees their work under way.
                 if error == nil && !work.isEmpty { onDurable(work) }
+                if error == nil, let observe { observe(records) }
                 condition.lock()
                 writing = false
                 if let error {

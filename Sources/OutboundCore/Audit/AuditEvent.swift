@@ -5,6 +5,16 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case configRejected = "config_rejected"
     /// A token request to a client's OAuth 2.0 token endpoint (section 12).
     case token
+    /// A spool system call failed while handling a job: the line names the call and the errno
+    /// (never a path) and where the job went (contract section 2's last rule).
+    case spoolError = "spool_error"
+    /// A destination's circuit opened or closed (contract section 13).
+    case destinationDown = "destination_down"
+    case destinationUp = "destination_up"
+    /// An incomplete last line, left by a write that was cut off, was removed (section 10).
+    case auditRepaired = "audit_repaired"
+    /// A job of an ordered lane was held because the lane is blocked, or blocked it (contract 14).
+    case laneBlocked = "lane_blocked"
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
@@ -36,6 +46,17 @@ public struct AuditRecord: Sendable {
     public var expiresIn: Int?
     /// `token` lines: the OAuth error code the token endpoint answered with.
     public var oauthError: String?
+    /// On an outcome line: requests put on the wire in that attempt, written only when more
+    /// than 1 (libcurl resent the request once on another connection).
+    public var sends: Int?
+    /// On `destination_down` / `destination_up`: "scheme://host:port".
+    public var destination: String?
+    /// On `destination_down` / `destination_up`: the consecutive failures that opened it.
+    public var failures: Int?
+    /// On `destination_down`: how long it stays down before one probe, in milliseconds.
+    public var cooldownMs: Int?
+    /// On `lane_blocked`: the file name of the job whose failure or refusal blocks the lane.
+    public var blockedBy: String?
 
     public init(_ event: AuditEvent, at: Double) {
         self.event = event
@@ -93,6 +114,24 @@ public struct AuditRecord: Sendable {
             writer.add("count", count)
             writer.add("expiresIn", expiresIn)
             writer.add("oauthError", oauthError)
+            writer.add("sends", sends)
+            writer.add("destination", destination)
+            writer.add("failures", failures)
+            writer.add("cooldownMs", cooldownMs)
+            writer.add("blockedBy", blockedBy)
         }
+    }
+}
+
+extension AuditRecord {
+    /// A `spool_error` line: `operation` failed with `error` while handling the job in `file`,
+    /// which went `whereTo` ("put back in incoming/ for a later pass").
+    public static func spoolError(at: Double, file: String?, error: SystemError, whereTo: String) -> AuditRecord {
+        var record = AuditRecord(.spoolError, at: at)
+        record.file = file
+        record.job = file.map(SpoolMover.originalStem(of:))
+        record.error = error.brief
+        record.message = whereTo
+        return record
     }
 }

@@ -25,8 +25,15 @@ public struct ConfigLoader {
 
     private static let settingsFields: Set<String> = [
         "environment", "clientIdHeader", "idempotencyHeader", "concurrency", "perHostConcurrency",
-        "connectTimeoutMs", "timeoutMs", "retry", "tls", "auditLog", "maxJobBytes",
+        "connectTimeoutMs", "timeoutMs", "retry", "tls", "auditLog", "maxJobBytes", "maxClaimedBytes", "circuit", "lanes",
     ]
+
+    /// The largest `maxClaimedBytes`: 64 GiB, far above any machine this runs on, so a larger
+    /// value is a typo (an extra digit), not a wish.
+    static let maxClaimedBytesLimit = 64 << 30
+    /// The largest `circuit.failureThreshold`: a destination failing a thousand times in a row
+    /// is down; a larger threshold is the breaker turned off by accident (0 turns it off).
+    static let failureThresholdLimit = 1000
 
     /// Headers that belong to HTTP framing and can never carry the client ID or idempotency key.
     static let transportHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect"]
@@ -68,6 +75,24 @@ public struct ConfigLoader {
         settings.connectTimeoutMs = try reader.integer("connectTimeoutMs", in: 1...3_600_000) ?? settings.connectTimeoutMs
         settings.timeoutMs = try reader.integer("timeoutMs", in: 1...86_400_000) ?? settings.timeoutMs
         settings.maxJobBytes = try reader.integer("maxJobBytes", in: 1...(1 << 30)) ?? settings.maxJobBytes
+        settings.maxClaimedBytes = try reader.integer("maxClaimedBytes", in: 1...Self.maxClaimedBytesLimit) ?? settings.maxClaimedBytes
+        if let circuit = try reader.object("circuit") {
+            let circuitReader = FieldReader(file: file, entry: "circuit", members: circuit)
+            try circuitReader.rejectUnknown(["failureThreshold", "cooldownMs"])
+            settings.circuit.failureThreshold = try circuitReader.integer("failureThreshold", in: 0...Self.failureThresholdLimit)
+                ?? settings.circuit.failureThreshold
+            settings.circuit.cooldownMs = try circuitReader.integer("cooldownMs", in: 1...86_400_000) ?? settings.circuit.cooldownMs
+        }
+        if let lanes = try reader.object("lanes") {
+            let lanesReader = FieldReader(file: file, entry: "lanes", members: lanes)
+            try lanesReader.rejectUnknown(["onFailure"])
+            if let text = try lanesReader.string("onFailure") {
+                guard let policy = LaneFailurePolicy(rawValue: text) else {
+                    throw ConfigError(file: file, entry: "lanes", "field 'onFailure' must be \"block\" or \"skip\"")
+                }
+                settings.laneOnFailure = policy
+            }
+        }
         if let auditLog = try reader.string("auditLog") {
             guard !auditLog.isEmpty else { throw ConfigError(file: file, "field 'auditLog' must not be empty") }
             settings.auditLogPath = auditLog.hasPrefix("/") ? auditLog : "\(spoolDirectory)/\(auditLog)"
@@ -145,7 +170,7 @@ public struct ConfigLoader {
             var endpoints: [Endpoint] = []
             for text in endpointTexts {
                 do {
-                    let url = try CurlURLParser.parse(text)
+                    let url = try TargetURLParser.parse(text)
                     guard url.query == nil else {
                         throw ConfigError(file: file, entry: label, "endpoint '\(text)' must not have a query string")
                     }
@@ -179,15 +204,35 @@ public struct ConfigLoader {
 
     // MARK: helpers
 
+    /// The largest configuration file read: a `clients.json` of tens of thousands of records
+    /// fits many times over; anything larger is a mistake, not a configuration.
+    public static let maxFileBytes = 16 << 20
+
     private func readObject(_ file: String) throws(ConfigError) -> [(key: String, value: JSONValue)] {
         let bytes: [UInt8]
         do {
-            guard let contents = try FileSystem.readSmallFile(file) else {
-                throw ConfigError(file: file, "the file does not exist; create it (see Config/ in the Outbound repository for a sample)")
+            switch try FileSystem.readFollowingLinks(file, limit: Self.maxFileBytes) {
+            case .contents(let contents, _, _):
+                bytes = contents
+            case .tooLarge(let size, _):
+                throw ConfigError(file: file, "the file has \(size) bytes or more; configuration files may have at most \(Self.maxFileBytes) (16 MiB)")
+            case .notRegularFile, .notAdmitted:
+                if FileSystem.isDirectory(file) {
+                    throw ConfigError(file: file, "a folder, not a file; it must be a JSON file or a symlink to one")
+                }
+                throw ConfigError(file: file, "not a regular file (a folder, a device or a FIFO); it must be a JSON file or a symlink to one")
             }
-            bytes = contents
         } catch let error as ConfigError {
             throw error
+        } catch let error as SystemError where error.isNotFound {
+            if FileSystem.isDanglingLink(file) {
+                throw ConfigError(file: file, "a symlink whose target does not exist; point it at the configuration file")
+            }
+            throw ConfigError(file: file, "the file does not exist; create it (see Config/ in the Outbound repository for a sample)")
+        } catch let error as SystemError where error.errno.name == "EISDIR" {
+            throw ConfigError(file: file, "a folder, not a file; it must be a JSON file or a symlink to one")
+        } catch let error as SystemError where error.errno.name == "EACCES" {
+            throw ConfigError(file: file, "cannot be read by this user (permission denied); make it readable by the user Outbound runs as")
         } catch {
             throw ConfigError(file: file, "\(error)")
         }

@@ -2,7 +2,7 @@
 /// replaced together (a reload that fails anywhere keeps the whole old configuration).
 public struct Configuration: Sendable, Equatable {
     public let directory: String
-    public let settings: Settings
+    public internal(set) var settings: Settings
     public let registry: ClientRegistry
 
     public init(directory: String, settings: Settings, registry: ClientRegistry) {

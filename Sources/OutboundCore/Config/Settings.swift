@@ -20,11 +20,41 @@ public struct Settings: Sendable, Equatable {
     /// Absolute path of the audit log.
     public var auditLogPath: String
     public var maxJobBytes = 10 * 1024 * 1024
+    /// The job bytes a process may hold in memory at once, claimed and read, waiting or in
+    /// flight (`ByteBudget`); one job larger than this still goes, alone.
+    public var maxClaimedBytes = 268_435_456
+    /// The per-destination circuit breaker (contract section 13).
+    public var circuit = CircuitSettings()
+    /// What a failed or refused job does to the later jobs of its ordered lane (section 14).
+    public var laneOnFailure = LaneFailurePolicy.block
 
     public init(environment: Environment, auditLogPath: String) {
         self.environment = environment
         self.auditLogPath = auditLogPath
     }
+}
+
+/// The `circuit` object of `outbound.json` (contract section 13).
+public struct CircuitSettings: Sendable, Equatable {
+    /// Consecutive connect, DNS, TLS-handshake or timeout failures that take a destination
+    /// down; 0 turns the circuit breaker off.
+    public var failureThreshold = 5
+    /// How long a destination stays down before one probe, the first time it goes down.
+    public var cooldownMs = 30_000
+
+    public init(failureThreshold: Int = 5, cooldownMs: Int = 30_000) {
+        self.failureThreshold = failureThreshold
+        self.cooldownMs = cooldownMs
+    }
+
+    /// `failureThreshold: 0`.
+    public var isOff: Bool { failureThreshold == 0 }
+}
+
+/// `lanes.onFailure` (contract section 14): whether a lane whose job ends in `failed/` or
+/// `refused/` stops (`block`, the default) or carries on with its next job (`skip`).
+public enum LaneFailurePolicy: String, Sendable, CaseIterable {
+    case block, skip
 }
 
 /// The `retry` object of `outbound.json`.

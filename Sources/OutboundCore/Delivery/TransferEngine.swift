@@ -13,6 +13,12 @@ public final class TransferEngine {
         public let token: Int
         public let result: AttemptResult
         public let milliseconds: Int
+        /// Requests put on the wire in this attempt: 2 when libcurl resent the request once
+        /// on another connection (the audit's `sends` field).
+        public let sends: Int
+        /// How the response ended when it was an answer but did not end cleanly (the
+        /// audit's `error` on an answered attempt); nil otherwise.
+        public let ending: ResponseEnding?
         /// The response body, for a request that asked for it (`collectsResponseBody`).
         public let responseBody: [UInt8]?
     }
@@ -72,9 +78,9 @@ public final class TransferEngine {
     /// one at 0), then lets libcurl do the work that is ready. Returns the readable descriptors
     /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
     /// *before* polling could finish one and then sleep the whole timeout on top of it.
-    public func wait(watching descriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
-        let ready = multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
-        multi.perform()
+    public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
+        let ready = try multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
+        try multi.perform()
         return ready
     }
 
@@ -83,18 +89,9 @@ public final class TransferEngine {
         var finished: [Finished] = []
         while let (slot, code) = multi.nextFinished() {
             guard slot >= 0, slot < slots.count, busy[slot], let transfer = slots[slot] else { continue }
-            let result: AttemptResult
-            if code == CURLE_OK {
-                let status = transfer.responseStatus
-                // Only a response that may be retried has a use for Retry-After; looking it up
-                // walks every response header, so a success skips it.
-                let retryAfter = (200...299).contains(status) ? nil : transfer.responseHeader("Retry-After")
-                result = .response(status: status, retryAfter: retryAfter)
-            } else {
-                result = .transportError(transfer.transportError(after: code))
-            }
+            let (result, ending) = transfer.result(after: code)
             finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot),
-                                     responseBody: transfer.collectedBody))
+                                     sends: transfer.sends, ending: ending, responseBody: transfer.collectedBody))
             release(slot)
         }
         return finished

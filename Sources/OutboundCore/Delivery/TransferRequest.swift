@@ -63,10 +63,15 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
     public let kind: Kind
     /// libcurl's generic text for the error code (never the URL or payload).
     public let detail: String
+    /// The failure was this host's, not the destination's: no file descriptor, no memory, no
+    /// local port, an unreadable CA or client-certificate file. It never counts against a
+    /// destination's circuit (contract section 13).
+    public let isLocal: Bool
 
-    public init(kind: Kind, detail: String) {
+    public init(kind: Kind, detail: String, isLocal: Bool = false) {
         self.kind = kind
         self.detail = detail
+        self.isLocal = isLocal
     }
 
     /// "timeout: Timeout was reached": the audit log's `error` field.

@@ -9,16 +9,23 @@ final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
 
     init(maxConnections: Int) throws(CurlSetupError) {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        let initialized = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        guard initialized == CURLE_OK else {
+            throw CurlSetupError(option: "curl_global_init", message: String(cString: curl_easy_strerror(initialized)))
+        }
         guard let multi = curl_multi_init() else {
             throw CurlSetupError(option: "curl_multi_init", message: "out of memory")
         }
         self.multi = multi
-        _ = outbound_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        try Self.check("CURLMOPT_MAXCONNECTS", outbound_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections))
         // No multiplexing: with it, libcurl 7.88 parks a second transfer to a host until the first
         // connection's protocol is known and can leave it parked for a second. Parallel
         // keep-alive connections, at most perHostConcurrency per host, serve us better.
-        _ = outbound_multi_setopt_long(multi, CURLMOPT_PIPELINING, 0)
+        try Self.check("CURLMOPT_PIPELINING", outbound_multi_setopt_long(multi, CURLMOPT_PIPELINING, 0))
+    }
+
+    private static func check(_ call: String, _ code: CURLMcode) throws(CurlSetupError) {
+        guard code == CURLM_OK else { throw CurlSetupError(option: call, message: String(cString: curl_multi_strerror(code))) }
     }
 
     deinit {
@@ -32,28 +39,34 @@ final class CurlMulti {
         }
     }
 
+    /// Takes a transfer out of the multi handle. libcurl refuses only a handle that is not in
+    /// it or a call from inside a callback, neither of which the engine makes.
     func remove(_ transfer: CurlTransfer) {
-        curl_multi_remove_handle(multi, transfer.easy)
+        let code = curl_multi_remove_handle(multi, transfer.easy)
+        precondition(code == CURLM_OK, "curl_multi_remove_handle: \(String(cString: curl_multi_strerror(code)))")
     }
 
     /// Lets libcurl do whatever socket work is ready; returns the number of running transfers.
+    /// Throws when libcurl cannot go on (out of memory, an internal error).
     @discardableResult
-    func perform() -> Int {
+    func perform() throws(CurlMultiError) -> Int {
         var running: Int32 = 0
-        curl_multi_perform(multi, &running)
+        let code = curl_multi_perform(multi, &running)
+        guard code == CURLM_OK else { throw CurlMultiError(call: "curl_multi_perform", code: code) }
         return Int(running)
     }
 
     /// Waits until a transfer's socket, one of `extraDescriptors` (for reading) or the timeout
     /// is ready. Returns the descriptors among `extraDescriptors` that became readable.
-    func poll(extraDescriptors: [Int32], timeoutMs: Int) -> Set<Int32> {
+    func poll(extraDescriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
         var waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
         var ready: Int32 = 0
         let timeout = Int32(clamping: max(0, timeoutMs))
         let count = UInt32(waits.count)
-        waits.withUnsafeMutableBufferPointer { buffer in
-            _ = curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
+        let code = waits.withUnsafeMutableBufferPointer { buffer in
+            curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
         }
+        guard code == CURLM_OK else { throw CurlMultiError(call: "curl_multi_poll", code: code) }
         var readable = Set<Int32>()
         for wait in waits where wait.revents != 0 { readable.insert(wait.fd) }
         return readable
@@ -84,4 +97,17 @@ struct CurlWaker: @unchecked Sendable {
     func callAsFunction() {
         curl_multi_wakeup(multi)
     }
+}
+
+/// libcurl's multi handle could not go on: the loop stops, putting its claims back.
+public struct CurlMultiError: Error, Sendable, CustomStringConvertible {
+    public let call: String
+    public let message: String
+
+    init(call: String, code: CURLMcode) {
+        self.call = call
+        message = String(cString: curl_multi_strerror(code))
+    }
+
+    public var description: String { "libcurl's \(call) failed: \(message)" }
 }

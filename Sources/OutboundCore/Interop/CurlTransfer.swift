@@ -12,6 +12,17 @@ final class CurlTransfer {
     /// libcurl's text for the last failure (CURLOPT_ERRORBUFFER). Never logged: it can name
     /// the host. Only the fixed words of a TLS alert are taken from it (`tlsAlert`).
     private let errorText: UnsafeMutablePointer<CChar>
+    /// What the transfer sent and read back, counted by COutbound's callbacks (sends, the last
+    /// status line, response bytes). Owned here: libcurl holds its address in the handle.
+    private let meter: UnsafeMutablePointer<outbound_transfer_meter>
+
+    /// Requests one attempt may put on the wire: the first and one silent resend by libcurl
+    /// (a reused connection that died before any response). A further one is refused and the
+    /// attempt ends as a `reset`, so Outbound's own backoff decides about the next try.
+    static let maxSendsPerAttempt = 2
+    /// Response bytes (header section and body) read before Outbound stops reading: the
+    /// status line decides the outcome, the rest only has to be drained up to a bound.
+    static let maxResponseBytes = 64 * 1024
 
     /// `slot` is stored as CURLOPT_PRIVATE so a finished handle maps back in O(1).
     init?(slot: Int) {
@@ -20,20 +31,23 @@ final class CurlTransfer {
         self.slot = slot
         errorText = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        meter = .allocate(capacity: 1)
+        meter.initialize(to: outbound_transfer_meter(sends: 0, max_sends: Self.maxSendsPerAttempt, resend_refused: 0, status: 0,
+                                                     received: 0, max_response_bytes: Self.maxResponseBytes, capped: 0,
+                                                     body: nil, body_capacity: Self.maxResponseBytes, body_length: 0))
     }
 
     let slot: Int
-    /// The collected response body of a transfer that asked for it (allocated on first use).
-    private var sink: UnsafeMutablePointer<outbound_body_sink>?
+    /// Where the response body of a transfer that asked for it is copied (allocated on first
+    /// use, `maxResponseBytes` long; the meter's `body` points here while it is wanted).
+    private var collected: UnsafeMutablePointer<UInt8>?
 
     deinit {
-        if let sink {
-            sink.pointee.bytes.deallocate()
-            sink.deallocate()
-        }
+        collected?.deallocate()
         releaseMemory()
         curl_easy_cleanup(easy)
         errorText.deallocate()
+        meter.deallocate()
     }
 
     private func releaseMemory() {
@@ -48,18 +62,30 @@ final class CurlTransfer {
     private struct Shape: Equatable {
         let method: HTTPMethod
         let hasBody: Bool
+        /// The body is read from the job's own bytes through callbacks rather than copied.
+        let streamsBody: Bool
         let tls: TLSOptions
-        let collectsBody: Bool
     }
+
+    /// Bodies from this size on are streamed from the job's own bytes instead of copied next
+    /// to the header list: a copy would hold every in-flight job's body twice, which the byte
+    /// budget (`maxClaimedBytes`) does not count. Smaller ones are copied: one allocation and
+    /// no callbacks is the faster path for the common few-kilobyte job.
+    static let streamedBodyBytes = 256 * 1024
+
+    /// The body being streamed and how far libcurl has read it.
+    private var streamedBody: [UInt8] = []
+    private var streamedOffset = 0
 
     private var shape: Shape?
 
     /// Sets every option for `request`.
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
-        let wanted = Shape(method: request.method, hasBody: request.body != nil, tls: request.tls,
-                           collectsBody: request.collectsResponseBody)
-        sink?.pointee.length = 0
+        let streams = (request.body?.count ?? 0) >= Self.streamedBodyBytes
+        let wanted = Shape(method: request.method, hasBody: request.body != nil, streamsBody: streams, tls: request.tls)
+        meter.pointee.body = request.collectsResponseBody ? bodyBuffer() : nil
         releaseMemory()
+        outbound_meter_reset(meter)
         if wanted != shape {
             shape = nil
             curl_easy_reset(easy)
@@ -69,11 +95,16 @@ final class CurlTransfer {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: request.connectTimeoutMs)
         try set(CURLOPT_TIMEOUT_MS, long: request.timeoutMs)
-        let memory = RequestMemory(headerLines: request.headerLines, body: request.body)
+        let memory = RequestMemory(headerLines: request.headerLines, body: streams ? nil : request.body)
         self.memory = memory
         if let body = request.body {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
-            try set(CURLOPT_POSTFIELDS, pointer: memory.body)
+            if streams {
+                streamedBody = body
+                streamedOffset = 0
+            } else {
+                try set(CURLOPT_POSTFIELDS, pointer: memory.body)
+            }
         }
         try check(outbound_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, memory.headerList), "CURLOPT_HTTPHEADER")
     }
@@ -94,11 +125,7 @@ final class CurlTransfer {
         if let caFile = shape.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
         if let certFile = shape.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
         if let keyFile = shape.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
-        if shape.collectsBody {
-            try check(outbound_easy_collect_response_body(easy, bodySink()), "CURLOPT_WRITEFUNCTION")
-        } else {
-            try check(outbound_easy_discard_response_body(easy), "CURLOPT_WRITEFUNCTION")
-        }
+        try check(outbound_easy_install_meter(easy, meter), "CURLOPT_PREREQFUNCTION, CURLOPT_HEADERFUNCTION, CURLOPT_WRITEFUNCTION")
         switch shape.method {
         case .get:
             try set(CURLOPT_HTTPGET, long: 1)
@@ -107,34 +134,78 @@ final class CurlTransfer {
         case .put, .patch, .delete:
             try set(CURLOPT_CUSTOMREQUEST, string: shape.method.rawValue)
         }
+        if shape.streamsBody {
+            // A body from the read callback goes as a POST body with its Content-Length
+            // (CURLOPT_POSTFIELDSIZE_LARGE), under the job's method name when not POST.
+            if shape.method != .post { try set(CURLOPT_POST, long: 1) }
+            let userdata = Unmanaged.passUnretained(self).toOpaque()
+            try check(outbound_easy_install_body_stream(easy, { buffer, size, count, userdata in
+                Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue().readBody(into: buffer!, capacity: size * count)
+            }, { userdata, offset, origin in
+                Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue().seekBody(to: offset, origin: origin)
+            }, userdata), "CURLOPT_READFUNCTION, CURLOPT_SEEKFUNCTION")
+        }
         if !shape.hasBody && (shape.method == .post || shape.method == .put || shape.method == .patch) {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
             try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
         }
     }
 
-    private func bodySink() -> UnsafeMutablePointer<outbound_body_sink> {
-        if let sink { return sink }
-        let limit = TransferRequest.collectedBodyLimit
-        let made = UnsafeMutablePointer<outbound_body_sink>.allocate(capacity: 1)
-        made.initialize(to: outbound_body_sink(bytes: .allocate(capacity: limit), length: 0, limit: limit))
-        sink = made
+    private func bodyBuffer() -> UnsafeMutablePointer<UInt8> {
+        if let collected { return collected }
+        let made = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.maxResponseBytes)
+        collected = made
         return made
     }
 
     /// The collected response body, when the request asked for it; nil otherwise.
     var collectedBody: [UInt8]? {
-        guard shape?.collectsBody == true, let sink else { return nil }
-        return Array(UnsafeBufferPointer(start: sink.pointee.bytes, count: sink.pointee.length))
+        guard let body = meter.pointee.body else { return nil }
+        return Array(UnsafeBufferPointer(start: body, count: meter.pointee.body_length))
     }
 
     /// Runs the configured transfer to its end on the calling thread (curl_easy_perform), for
     /// one-off requests of a command; the dispatcher never blocks this way.
     /// https://curl.se/libcurl/c/curl_easy_perform.html
     func performBlocking() -> AttemptResult {
-        let code = curl_easy_perform(easy)
-        guard code == CURLE_OK else { return .transportError(transportError(after: code)) }
-        return .response(status: responseStatus, retryAfter: responseHeader("Retry-After"))
+        result(after: curl_easy_perform(easy)).result
+    }
+
+    /// Requests the last transfer put on the wire (libcurl's silent resend included).
+    var sends: Int { meter.pointee.sends }
+
+    /// The last transfer's result, judged from its CURLcode and the meter (contract section 7):
+    /// a 2xx status line that arrived is an answer whatever happened after it, and so is any
+    /// status whose response Outbound stopped reading at `maxResponseBytes`; `ending` says how
+    /// such a response ended. A resend refused by the meter is a `reset`.
+    func result(after code: CURLcode) -> (result: AttemptResult, ending: ResponseEnding?) {
+        if code == CURLE_OK {
+            let status = responseStatus
+            // Only a response that may be retried has a use for Retry-After; looking it up
+            // walks every response header, so a success skips it.
+            let retryAfter = (200...299).contains(status) ? nil : responseHeader("Retry-After")
+            return (.response(status: status, retryAfter: retryAfter), nil)
+        }
+        let metered = meter.pointee
+        if metered.resend_refused != 0 {
+            let detail = "the connection was lost before any response, again after libcurl's resend on another connection; "
+                + "not sent a third time in this attempt"
+            return (.transportError(TransportError(kind: .reset, detail: detail)), nil)
+        }
+        let status = Int(metered.status)
+        let capped = metered.capped != 0
+        if (200...299).contains(status) {
+            return (.response(status: status, retryAfter: nil),
+                    capped ? .capped(limit: Self.maxResponseBytes) : .broken(transportError(after: code)))
+        }
+        if capped && status >= 200 {
+            return (.response(status: status, retryAfter: responseHeader("Retry-After")), .capped(limit: Self.maxResponseBytes))
+        }
+        if capped {
+            let detail = "the response's header section passed \(Self.maxResponseBytes) bytes before a final status line"
+            return (.transportError(TransportError(kind: .reset, detail: detail)), nil)
+        }
+        return (.transportError(transportError(after: code)), nil)
     }
 
     /// The response's status code (0 when none was received).
@@ -184,8 +255,21 @@ final class CurlTransfer {
     /// A finished transfer's failure, classified, with what OpenSSL said about it (a refused
     /// certificate's reason, or the TLS alert the server sent).
     func transportError(after code: CURLcode) -> TransportError {
-        Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code))
+        var osErrno = 0
+        _ = outbound_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
+        return Self.classify(code, certificateProblem: certificateProblem(after: code), tlsAlert: tlsAlert(after: code),
+                             osErrno: Int32(clamping: osErrno))
     }
+
+    /// errno values of a failed socket or connect call that say this host ran short, not the
+    /// destination: libcurl reports them as CURLE_COULDNT_CONNECT like a refused port.
+    static let localErrnos: Set<Int32> = [EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL]
+
+    /// CURLcodes that are about this host's own resources or files, never the destination.
+    static let localCodes: Set<UInt32> = [
+        CURLE_OUT_OF_MEMORY, CURLE_FAILED_INIT, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE,
+        CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
+    ].map(\.rawValue).reduce(into: []) { $0.insert($1) }
 
     /// A response header's raw value from the last response, e.g. Retry-After.
     /// https://curl.se/libcurl/c/curl_easy_header.html
@@ -199,6 +283,25 @@ final class CurlTransfer {
     /// Drops the header list and body once the transfer is over.
     func finish() {
         releaseMemory()
+        streamedBody = []
+    }
+
+    /// CURLOPT_READFUNCTION: the next bytes of the streamed body.
+    private func readBody(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let count = min(capacity, streamedBody.count - streamedOffset)
+        guard count > 0 else { return 0 }
+        streamedBody.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + streamedOffset, byteCount: count)
+        }
+        streamedOffset += count
+        return count
+    }
+
+    /// CURLOPT_SEEKFUNCTION: libcurl rewinds before sending the request again.
+    private func seekBody(to offset: curl_off_t, origin: Int32) -> Int32 {
+        guard origin == SEEK_SET, offset >= 0, Int(offset) <= streamedBody.count else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+        streamedOffset = Int(offset)
+        return Int32(CURL_SEEKFUNC_OK)
     }
 
     private func set(_ option: CURLoption, long value: Int) throws(CurlSetupError) {
@@ -230,7 +333,10 @@ final class CurlTransfer {
     /// Maps a finished transfer's CURLcode to the contract's transport-error classes;
     /// `certificateProblem` (see above) is added to the generic text when there is one. A
     /// connection error that was the peer's TLS alert (`tlsAlert`) is a TLS error.
-    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil) -> TransportError {
+    /// `osErrno` (CURLINFO_OS_ERRNO) marks a connect failure that was this host running short
+    /// (`localErrnos`) as local.
+    static func classify(_ code: CURLcode, certificateProblem: String? = nil, tlsAlert: String? = nil,
+                         osErrno: Int32 = 0) -> TransportError {
         var detail = String(cString: curl_easy_strerror(code))
         if let certificateProblem { detail += " (\(certificateProblem))" }
         if let tlsAlert {
@@ -255,7 +361,8 @@ final class CurlTransfer {
         default:
             kind = .other
         }
-        return TransportError(kind: kind, detail: detail)
+        let isLocal = localCodes.contains(code.rawValue) || (kind == .connect && localErrnos.contains(osErrno))
+        return TransportError(kind: kind, detail: detail, isLocal: isLocal)
     }
 }
 

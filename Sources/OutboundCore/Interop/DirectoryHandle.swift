@@ -36,8 +36,8 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Reads the regular file `name` in this folder (see `FileSystem.readRegularFile`).
-    public func readRegularFile(_ name: String, limit: Int) throws -> FileSystem.ReadResult {
-        try FileSystem.readRegularFile(path: "\(path)/\(name)", limit: limit) {
+    public func readRegularFile(_ name: String, limit: Int, admit: (Int) -> Bool = { _ in true }) throws -> FileSystem.ReadResult {
+        try FileSystem.readRegularFile(path: "\(path)/\(name)", limit: limit, admit: admit) {
             name.withCString { name in openForReading { flags in openat(descriptor, name, flags) } }
         }
     }

@@ -5,6 +5,9 @@ import Glibc
 public final class DirectoryStream {
     private var handle: OpaquePointer?
     public let path: String
+    /// Why the listing ended early: readdir(3) returned NULL with errno set. Nil after a
+    /// listing that reached the end of the folder.
+    public private(set) var failure: SystemError?
 
     public init(_ path: String) throws {
         self.path = path
@@ -29,7 +32,13 @@ public final class DirectoryStream {
 
     /// The next entry (never "." or ".."), or nil at the end of the folder.
     public func nextEntry() -> Entry? {
-        while let handle, let entry = readdir(handle) {
+        while let handle {
+            // readdir returns NULL both at the end and on error; only errno tells them apart.
+            errno = 0
+            guard let entry = readdir(handle) else {
+                if errno != 0 { failure = SystemError("list folder", path: path, code: errno) }
+                break
+            }
             let raw: [UInt8] = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
             if raw == [0x2E] || raw == [0x2E, 0x2E] { continue }
             guard let name = String(validating: raw, as: UTF8.self) else { return .undecodable(raw) }
@@ -51,6 +60,7 @@ public final class DirectoryStream {
         let stream = try DirectoryStream(path)
         var names: [String] = []
         while let name = stream.next() { names.append(name) }
+        if let failure = stream.failure { throw failure }
         return names
     }
 }

@@ -62,6 +62,13 @@ public enum FileSystem {
         return UInt64(info.st_ino)
     }
 
+    /// A file's size without following a symlink; nil when it cannot be looked at.
+    public static func size(of path: String) -> Int? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
     /// rename(2): atomic within one file system, replacing nothing only if asked.
     public static func rename(_ from: String, to: String, replacing: Bool = true) throws {
         try systemCall("rename '\(from)' to", path: to) {
@@ -89,6 +96,8 @@ public enum FileSystem {
         case contents([UInt8], modified: Double, inode: UInt64)
         case tooLarge(size: Int, modified: Double)
         case notRegularFile
+        /// The caller's `admit` said no to a file of this size: nothing was read.
+        case notAdmitted(size: Int)
     }
 
     /// Reads a whole regular file with one open and (usually) one read, without following a
@@ -99,7 +108,9 @@ public enum FileSystem {
 
     /// The same, with the file opened by `openFile` (which must not follow a symlink and must
     /// not block); `path` names it in errors and is only built for one.
-    static func readRegularFile(path: @autoclosure () -> String, limit: Int, openFile: () -> Int32) throws -> ReadResult {
+    /// `admit` is asked with the file's size before its bytes are read (the byte budget).
+    static func readRegularFile(path: @autoclosure () -> String, limit: Int, admit: (Int) -> Bool = { _ in true },
+                                openFile: () -> Int32) throws -> ReadResult {
         var fd: Int32
         repeat { fd = openFile() } while fd < 0 && errno == EINTR
         if fd < 0 {
@@ -117,6 +128,7 @@ public enum FileSystem {
         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         let size = Int(info.st_size)
         if size > limit { return .tooLarge(size: size, modified: modified) }
+        guard admit(size) else { return .notAdmitted(size: size) }
         // Read to end of file rather than trusting st_size: a writer may still be appending.
         var buffer = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
@@ -143,6 +155,24 @@ public enum FileSystem {
         return .contents(buffer, modified: modified, inode: UInt64(info.st_ino))
     }
 
+    /// Reads a whole regular file, following symlinks (configuration files are the
+    /// administrator's, often installed as links; job files never are followed).
+    public static func readFollowingLinks(_ path: String, limit: Int) throws -> ReadResult {
+        try readRegularFile(path: path, limit: limit) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    }
+
+    /// Whether `path` (followed if a link) is a folder.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Whether `path` is a symlink whose target does not exist.
+    public static func isDanglingLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK && stat(path, &info) != 0
+    }
+
     /// Reads a small file whole (configuration, state); nil when it does not exist.
     public static func readSmallFile(_ path: String, limit: Int = 16 << 20) throws -> [UInt8]? {
         do {
@@ -150,6 +180,7 @@ public enum FileSystem {
             case .contents(let bytes, _, _): return bytes
             case .tooLarge: throw SystemError("read", path: path, code: EFBIG)
             case .notRegularFile: throw SystemError("read", path: path, code: EINVAL)
+            case .notAdmitted: preconditionFailure("no admit check was asked for")
             }
         } catch let error as SystemError where error.isNotFound {
             return nil
@@ -164,13 +195,20 @@ public enum FileSystem {
         let fd = try systemCall("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
+        // The descriptor is closed exactly once, whatever fails: a second close could close a
+        // descriptor another thread has just been given. After a failed fsync it is not used
+        // again (the data may be gone, Rebello et al., ATC'20): the caller writes afresh.
         do {
+            defer { close(fd) }
             try writeAll(fd, bytes, path: temporary)
             try systemCall("fsync", path: temporary) { fsync(fd) }
-            close(fd)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
             try rename(temporary, to: path)
         } catch {
-            close(fd)
             unlink(temporary)
             throw error
         }

@@ -46,14 +46,18 @@ enum HelperThread {
 /// `@unchecked Sendable`: `started`, `stopRequested` and `finished` are touched only while
 /// holding `condition`.
 final class OnDemandThread: @unchecked Sendable {
-    let condition = ThreadCondition()
+    /// Guards the thread's life and wakes it; the owner's `ThreadCondition` when it shares one.
+    let condition: ThreadSignal
     private let name: String
     private var started = false
     private var stopRequested = false
     private var finished = false
 
-    init(named name: String) {
+    /// `signal` is the owner's when the owner's state and the thread's life must be guarded by
+    /// one lock (a request to stop must wake a thread that waits for work).
+    init(named name: String, signal: ThreadSignal = ThreadSignal()) {
         self.name = name
+        condition = signal
     }
 
     /// Starts the thread, running `body`, unless it runs already. Call with `condition` held.

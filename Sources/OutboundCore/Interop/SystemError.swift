@@ -2,16 +2,20 @@ import Glibc
 
 /// A failed system call: which operation, on which path, and the errno it returned.
 /// The message is written for the operator: "can't rename 'a' to 'b': No such file or directory".
+/// `syscall` and `errno` let callers decide by type (`isTransient`) and audit lines name the
+/// failure without a path ("rename: ENOSPC").
 public struct SystemError: Error, Sendable, CustomStringConvertible {
     public let operation: String
     public let path: String
     public let code: Int32
 
-    public init(_ operation: String, path: String, code: Int32 = errno) {
+    public init(_ operation: String, path: String, code: Int32 = Glibc.errno) {
         self.operation = operation
         self.path = path
         self.code = code
     }
+
+    public var errno: Errno { Errno(rawValue: code) }
 
     public var description: String {
         "can't \(operation) '\(path)': \(String(cString: strerror(code)))"
@@ -19,6 +23,24 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 
     public var isNotFound: Bool { code == ENOENT }
     public var isAlreadyExists: Bool { code == EEXIST }
+    /// Worth trying again later (see `Errno.isTransient`): never a verdict on a job.
+    public var isTransient: Bool { errno.isTransient }
+
+    /// The system call behind `operation`, for audit lines: "rename", "open", "fsync", ...
+    public var syscall: String {
+        let words = operation.split(separator: " ")
+        switch words.first.map(String.init) ?? operation {
+        case "create": return words.count > 1 && words[1] == "folder" ? "mkdir" : "open"
+        case "lock": return "flock"
+        case "remove": return words.count > 1 && words[1] == "folder" ? "rmdir" : "unlink"
+        case "stat", "find": return "stat"
+        case "list": return "readdir"
+        case let first: return first
+        }
+    }
+
+    /// "rename: ENOSPC (No space left on device)": what an audit line says, no path.
+    public var brief: String { "\(syscall): \(errno)" }
 }
 
 /// Runs a system call, retrying on EINTR; returns its value or throws `SystemError`.

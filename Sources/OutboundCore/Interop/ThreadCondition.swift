@@ -1,61 +1,63 @@
-import Glibc
-
-/// A POSIX mutex (a `ThreadLock`) and condition variable: how a helper thread and the threads
-/// that hand it work guard their shared state and wake each other.
+/// A lock, a condition variable and the state they guard, in one: the state is reachable only
+/// through `withLock`, so no field of it can be read or written without the lock, and a type
+/// that shares state with a thread needs no "touched only under the lock" comment per variable.
 ///
-/// Timed waits run on the monotonic clock, so setting the system time neither cuts a wait
-/// short nor stretches it.
+/// `withLock` lends the state for a short critical section. A thread that waits in a loop
+/// uses `withLockHeld`, whose `Held` handle reads the state afresh at every access, so a value
+/// changed by another thread during a `wait` is seen after it.
 ///
-/// `@unchecked Sendable`: pthread mutexes and condition variables are made for use from
-/// several threads; they live in allocations of their own that never move.
-final class ThreadCondition: @unchecked Sendable {
-    private let threadLock = ThreadLock()
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+/// `@unchecked Sendable`: the state lives in an allocation of its own that never moves and is
+/// only touched with the mutex held.
+final class ThreadCondition<State>: ThreadSignal, @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<State>
 
-    init() {
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
+    init(_ initial: State) {
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: initial)
+        super.init()
     }
 
     deinit {
-        pthread_cond_destroy(condition)
-        condition.deallocate()
+        storage.deinitialize(count: 1)
+        storage.deallocate()
     }
 
-    func lock() { threadLock.lock() }
-    func unlock() { threadLock.unlock() }
-
-    func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    /// Runs `body` with the lock held and the state lent to it.
+    func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         lock()
         defer { unlock() }
-        return try body()
+        return try body(&storage.pointee)
     }
 
-    /// Sleeps until signalled (or woken spuriously). Call with the lock held.
-    func wait() {
-        pthread_cond_wait(condition, threadLock.mutex)
+    /// Runs `body` with the lock held; `body` may wait on the condition, or let the lock go
+    /// for a while (`Held.unlocked`), through the handle it is given.
+    func withLockHeld<Result>(_ body: (Held) throws -> Result) rethrows -> Result {
+        lock()
+        defer { unlock() }
+        return try body(Held(owner: self))
     }
 
-    /// Sleeps until signalled or `seconds` have passed. Call with the lock held.
-    func wait(seconds: Double) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let wait = max(0, seconds)
-        let whole = wait.rounded(.down)
-        deadline.tv_sec += Int(whole)
-        deadline.tv_nsec += Int((wait - whole) * 1_000_000_000)
-        if deadline.tv_nsec >= 1_000_000_000 {
-            deadline.tv_sec += 1
-            deadline.tv_nsec -= 1_000_000_000
+    /// The state and the condition, for a body that holds the lock.
+    struct Held {
+        fileprivate let owner: ThreadCondition<State>
+
+        /// The shared state, read and written in place (never a copy kept across a wait).
+        var state: State {
+            get { owner.storage.pointee }
+            nonmutating _modify { yield &owner.storage.pointee }
         }
-        _ = pthread_cond_timedwait(condition, threadLock.mutex, &deadline)
-    }
 
-    func signal() { pthread_cond_signal(condition) }
-    func broadcast() { pthread_cond_broadcast(condition) }
+        /// Sleeps until signalled (or woken spuriously), letting the lock go meanwhile.
+        func wait() { owner.wait() }
+
+        /// Sleeps until signalled or `seconds` have passed, letting the lock go meanwhile.
+        func wait(seconds: Double) { owner.wait(seconds: seconds) }
+
+        /// Runs `body` without the lock (for work others must not wait for), then takes it again.
+        func unlocked<Result>(_ body: () throws -> Result) rethrows -> Result {
+            owner.unlock()
+            defer { owner.lock() }
+            return try body()
+        }
+    }
 }

@@ -59,14 +59,3 @@ public struct Job: Sendable {
         headers.first { $0.name.caseInsensitiveEquals(name) }?.value
     }
 }
-
-extension String {
-    /// ASCII case-insensitive comparison, as header names are compared.
-    func caseInsensitiveEquals(_ other: String) -> Bool {
-        let left = utf8, right = other.utf8
-        guard left.count == right.count else { return false }
-        return zip(left, right).allSatisfy { a, b in
-            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
-        }
-    }
-}

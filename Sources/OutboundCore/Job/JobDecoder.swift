@@ -39,7 +39,7 @@ public struct JobDecoder: Sendable {
         }
         let url: TargetURL
         do {
-            url = try CurlURLParser.parse(urlText)
+            url = try TargetURLParser.parse(urlText)
         } catch {
             throw JobRejection(.invalidJob, "field 'url' \(error)")
         }

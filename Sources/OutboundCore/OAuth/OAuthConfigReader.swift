@@ -47,7 +47,7 @@ struct OAuthConfigReader {
     private func tokenURL(_ text: String) throws(ConfigError) -> TargetURL {
         let url: TargetURL
         do {
-            url = try CurlURLParser.parse(text)
+            url = try TargetURLParser.parse(text)
         } catch {
             throw fail("field 'auth.tokenUrl' \(error)")
         }

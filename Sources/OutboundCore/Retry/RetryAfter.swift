@@ -45,13 +45,3 @@ public enum RetryAfter {
         months.firstIndex(of: name.lowercased()).map { $0 + 1 }
     }
 }
-
-extension String {
-    func trimmingASCIIWhitespace() -> String {
-        let bytes = Array(utf8)
-        var start = 0, end = bytes.count
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
-    }
-}

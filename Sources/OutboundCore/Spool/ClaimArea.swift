@@ -21,36 +21,23 @@ public final class ClaimArea {
     private let buckets: [DirectoryHandle]
     static let bucketCount = 16
     let folders: SpoolHandles
-    private let lockFD: Int32
+    /// Held while this process lives: recovery leaves a folder whose lock is held alone.
+    private let lock: FileLock
 
     public init(spool: Spool, folders: SpoolHandles) throws {
         self.spool = spool
         self.folders = folders
-        var host = [UInt8](repeating: 0, count: 256)
-        host.withUnsafeMutableBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { _ = gethostname($0.baseAddress!, $0.count - 1) }
-        }
-        let hostName = String(decoding: host.prefix { $0 != 0 }, as: UTF8.self).filter { $0.isLetter || $0.isNumber || $0 == "-" }
+        let hostName = HostName.current.filter { $0.isLetter || $0.isNumber || $0 == "-" }
         name = "\(hostName.isEmpty ? "host" : hostName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let building = spool.path(.active, ".new-\(name)")
         path = spool.path(.active, name)
         try FileSystem.createDirectory(building)
         for bucket in 0..<Self.bucketCount { try FileSystem.createDirectory("\(building)/\(Self.bucketName(bucket))") }
-        let lockPath = "\(building)/.lock"
-        let lock = try systemCall("create lock", path: lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
-        do {
-            try systemCall("lock", path: lockPath) { flock(lock, LOCK_EX | LOCK_NB) }
-            try FileSystem.rename(building, to: path)
-            let path = path
-            buckets = try (0..<Self.bucketCount).map { try DirectoryHandle("\(path)/\(Self.bucketName($0))") }
-        } catch {
-            close(lock)
-            throw error
-        }
-        lockFD = lock
+        lock = try FileLock(creating: "\(building)/.lock")
+        try FileSystem.rename(building, to: path)
+        let path = path
+        buckets = try (0..<Self.bucketCount).map { try DirectoryHandle("\(path)/\(Self.bucketName($0))") }
     }
-
-    deinit { close(lockFD) }
 
     public func path(of job: String) -> String { "\(path)/\(Self.bucketName(Self.bucket(of: job)))/\(job)" }
 
@@ -112,8 +99,8 @@ public final class ClaimArea {
         for bucket in bucketPaths where !((try? DirectoryStream.names(in: bucket)) ?? []).isEmpty { return }
         let names = (try? DirectoryStream.names(in: path)) ?? []
         guard names.allSatisfy({ $0 == ".lock" || bucketPaths.contains("\(path)/\($0)") }) else { return }
-        for bucket in bucketPaths { rmdir(bucket) }
-        unlink("\(path)/.lock")
-        rmdir(path)
+        for bucket in bucketPaths { try? FileSystem.removeDirectory(bucket) }
+        try? FileSystem.remove("\(path)/.lock")
+        try? FileSystem.removeDirectory(path)
     }
 }

@@ -10,8 +10,12 @@ public struct JobState: Sendable, Equatable {
     /// The job file's inode: a state file only applies to the file it was written for, not to a
     /// later, different job that reuses the name.
     public var inode: UInt64
+    /// The ordered lane of the job (contract 14): a retry in deferred/ holds its lane, also
+    /// for a process that takes the lane over after its owner died.
+    public var lane: LaneKey?
 
-    public init(attempts: Int, firstClaimedAt: Double, nextAttemptAt: Double, inode: UInt64) {
+    public init(attempts: Int, firstClaimedAt: Double, nextAttemptAt: Double, inode: UInt64, lane: LaneKey? = nil) {
+        self.lane = lane
         self.attempts = attempts
         self.firstClaimedAt = firstClaimedAt
         self.nextAttemptAt = nextAttemptAt
@@ -46,7 +50,11 @@ public struct JobStateStore: Sendable {
               case .string(let next)? = fields["nextAttemptAt"], let nextAttemptAt = Timestamp.parse(next),
               case .number(let inodeText)? = fields["inode"], let savedInode = UInt64(inodeText) else { return nil }
         if let inode, inode != savedInode { return nil }
-        return JobState(attempts: attempts, firstClaimedAt: firstClaimedAt, nextAttemptAt: nextAttemptAt, inode: savedInode)
+        var lane: LaneKey?
+        if case .string(let client)? = fields["laneClientId"], case .string(let key)? = fields["laneOrderingKey"] {
+            lane = LaneKey(clientId: client, orderingKey: key)
+        }
+        return JobState(attempts: attempts, firstClaimedAt: firstClaimedAt, nextAttemptAt: nextAttemptAt, inode: savedInode, lane: lane)
     }
 
     /// Saves durably (the file is fsynced; the caller syncs the folder once per batch).
@@ -56,6 +64,10 @@ public struct JobStateStore: Sendable {
         writer.add("firstClaimedAt", Timestamp.format(state.firstClaimedAt))
         writer.add("nextAttemptAt", Timestamp.format(state.nextAttemptAt))
         writer.addRaw("inode", json: Array(String(state.inode).utf8))
+        if let lane = state.lane {
+            writer.add("laneClientId", lane.clientId)
+            writer.add("laneOrderingKey", lane.orderingKey)
+        }
         try FileSystem.writeAtomically(writer.finish() + [0x0A], to: path(name))
     }
 

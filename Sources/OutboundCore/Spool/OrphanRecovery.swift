@@ -50,13 +50,20 @@ public struct OrphanRecovery {
 
     private func recoverFolder(_ folder: String, willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
         let lockPath = "\(folder)/.lock"
-        let fd = open(lockPath, O_RDWR | O_CLOEXEC)
-        if fd < 0 {
-            // No lock file: a folder being built (skip unless it is old) or a broken one.
+        // Held until the folder is cleared. Only a missing lock file counts as "no lock";
+        // any other failure to look (EMFILE under descriptor pressure, say) leaves the
+        // folder alone: its owner may be alive.
+        var lock: FileLock?
+        switch try FileLock.probe(lockPath) {
+        case .missing:
+            // A folder being built (skip unless it is old) or a broken one.
             guard isAbandoned(folder) else { return [] }
+        case .held:
+            return []   // its owner is alive
+        case .taken(let taken):
+            lock = taken
         }
-        defer { if fd >= 0 { close(fd) } }
-        if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 { return [] }   // its owner is alive
+        defer { withExtendedLifetime(lock) {} }
         let holders = try ClaimArea.jobFolders(in: folder)
         var found: [Recovered] = []
         for holder in holders {
@@ -66,9 +73,9 @@ public struct OrphanRecovery {
             try willMove(found)
             try putBack(found)
         }
-        for holder in holders.dropFirst() { rmdir(holder) }
-        unlink(lockPath)
-        rmdir(folder)
+        for holder in holders.dropFirst() { try? FileSystem.removeDirectory(holder) }
+        try? FileSystem.remove(lockPath)
+        try? FileSystem.removeDirectory(folder)
         return found
     }
 

@@ -19,27 +19,32 @@ struct SpoolFiler {
     let area: ClaimArea
     let stateStore: JobStateStore
 
-    func perform(_ moves: [FileMove], directories: DirectorySyncer) {
-        guard !moves.isEmpty else { return }
+    /// Returns the moves that failed (the job is still in the claim area, its line on disk):
+    /// the caller tries them again.
+    @discardableResult
+    func perform(_ moves: [FileMove], directories: DirectorySyncer) -> [FileMove] {
+        var failed: [FileMove] = []
+        guard !moves.isEmpty else { return [] }
         var touched: [SpoolFolder] = []
-        folders.renameLock.lock()
-        for move in moves {
-            let folder = folders[move.to]
-            do {
+        folders.renameLock.withLock {
+            for move in moves {
+                let folder = folders[move.to]
                 do {
-                    try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
-                } catch let error as SystemError where error.isAlreadyExists {
-                    let target = try SpoolMover.freeName(for: move.name, in: folder.path)
-                    try move.sidecar?.write(beside: target, in: folder.path)
-                    try area.folder(for: move.name).move(move.name, to: folder, as: target)
+                    do {
+                        try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
+                    } catch let error as SystemError where error.isAlreadyExists {
+                        let target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                        try move.sidecar?.write(beside: target, in: folder.path)
+                        try area.folder(for: move.name).move(move.name, to: folder, as: target)
+                    }
+                    if move.clearsState { stateStore.remove(move.name) }
+                    if !touched.contains(move.to) { touched.append(move.to) }
+                } catch {
+                    FileSystem.writeStandardError("outbound: spool error: \(error); the move is tried again\n")
+                    failed.append(move)
                 }
-                if move.clearsState { stateStore.remove(move.name) }
-                if !touched.contains(move.to) { touched.append(move.to) }
-            } catch {
-                FileSystem.writeStandardError("outbound: spool error: \(error)\n")
             }
         }
-        folders.renameLock.unlock()
         // The outcome folders only: on a journalling file system their fsync commits the
         // whole rename, the claim folder's side included. Should the claim folder's side be
         // lost all the same, the job shows up there again and recovery sends it once more:
@@ -47,5 +52,6 @@ struct SpoolFiler {
         for folder in touched.map({ folders[$0].path }) {
             do { try directories.sync(folder) } catch { FileSystem.writeStandardError("outbound: spool error: \(error)\n") }
         }
+        return failed
     }
 }

@@ -59,19 +59,3 @@ public enum SpoolMover {
         FileSystem.kind(of: "\(folder)/\(name)") == .missing && FileSystem.kind(of: "\(folder)/\(name).reason") == .missing
     }
 }
-
-extension String {
-    /// The longest prefix of at most `limit` UTF-8 bytes that ends on a character boundary.
-    func truncatedToUTF8Bytes(_ limit: Int) -> String {
-        guard utf8.count > limit else { return self }
-        var result = ""
-        var used = 0
-        for character in self {
-            let size = character.utf8.count
-            if used + size > limit { break }
-            result.append(character)
-            used += size
-        }
-        return result
-    }
-}

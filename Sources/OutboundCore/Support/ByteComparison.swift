@@ -24,4 +24,18 @@ extension String {
             }
         }
     }
+
+    /// Byte-wise order of the UTF-8 spellings (file-name order as `ls` in the C locale shows
+    /// it), not `<`, which orders by Unicode scalars after normalisation.
+    func bytePrecedes(_ other: String) -> Bool {
+        var mine = self
+        var theirs = other
+        return mine.withUTF8 { left in
+            theirs.withUTF8 { right in
+                let common = min(left.count, right.count)
+                let order = common == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, common)
+                return order != 0 ? order < 0 : left.count < right.count
+            }
+        }
+    }
 }

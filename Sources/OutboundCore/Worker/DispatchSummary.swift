@@ -10,6 +10,11 @@ public struct DispatchSummary: Sendable {
         case stopped
         /// The audit log could not be written; claims were put back.
         case auditFailure(String)
+        /// libcurl's multi handle failed; claims were put back.
+        case transferEngineFailure(String)
+        /// A spool operation failed under a job (its outcome could not be filed, or a claim
+        /// could not be returned); claims were put back where possible.
+        case spoolFailure(String)
     }
 
     public var ending: Ending = .finished

@@ -12,11 +12,13 @@ final class FilingWorker: @unchecked Sendable {
     private let directories = DirectorySyncer()
     private let wake: @Sendable () -> Void
     private let thread = OnDemandThread(named: "outbound-filing")
-    private var condition: ThreadCondition { thread.condition }
+    private var condition: ThreadSignal { thread.condition }
 
     // Guarded by `condition`.
     private var queued: [FileMove] = []
     private var filing = false
+    /// Moves that failed, tried again with the next batch and at the stop.
+    private var failed: [FileMove] = []
 
     /// `wake` is called whenever the queue runs empty (a drain may be waiting for that).
     init(filer: SpoolFiler, wake: @escaping @Sendable () -> Void) {
@@ -42,20 +44,33 @@ final class FilingWorker: @unchecked Sendable {
     }
 
     /// Files everything queued, then ends the thread and waits for it.
-    func stop() {
+    /// Files everything queued, tries failed moves once more, then ends the thread and waits
+    /// for it; returns how many moves still failed (their jobs stay claimed, lines on disk).
+    @discardableResult
+    func stop() -> Int {
         thread.stop()
+        condition.lock()
+        let retry = failed
+        failed.removeAll()
+        condition.unlock()
+        let stillFailing = filer.perform(retry, directories: directories)
+        return stillFailing.count
     }
 
     private func run() {
         condition.lock()
         while true {
             if !queued.isEmpty {
-                let moves = queued
+                // Moves that failed before go again with this batch, once each: a failing
+                // disk is retried as work arrives, never in a loop of its own.
+                let moves = failed + queued
+                failed.removeAll()
                 queued.removeAll(keepingCapacity: true)
                 filing = true
                 condition.unlock()
-                filer.perform(moves, directories: directories)
+                let failedNow = filer.perform(moves, directories: directories)
                 condition.lock()
+                failed = failedNow
                 filing = false
                 if queued.isEmpty {
                     condition.broadcast()

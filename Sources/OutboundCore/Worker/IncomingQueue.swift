@@ -1,25 +1,64 @@
 import COutbound
+import Glibc
 
 /// Where the next candidate job name in `incoming/` comes from: names inotify reported
-/// first (the low-latency path), then a streaming pass over the folder (the safety net, and
-/// the backlog at start). Never holds the whole folder in memory.
+/// first (the low-latency path, each batch in name order), then a pass over the folder (the
+/// safety net, and the backlog at start) in byte-wise name order, so the jobs of an ordered
+/// lane are claimed in their order (contract 14). A pass holds the folder's job names in
+/// memory, sorted: at 100,000 names about 6 MB and 0.1 s (see `startPass`).
 final class IncomingQueue {
     private let folder: String
     private var stream: DirectoryStream?
+    /// The current pass's names, sorted, and the next to hand out.
+    private var listing: [String] = []
+    private var listingHead = 0
     private var notified: [String] = []
     private var notifiedHead = 0
     private static let notifiedLimit = 65_536
+    /// Why the last pass could not list the folder (opendir or readdir failed), until taken.
+    private var listingFailure: SystemError?
 
     init(folder: String) {
         self.folder = folder
     }
 
-    var hasPending: Bool { notifiedHead < notified.count || stream != nil }
+    var hasPending: Bool { notifiedHead < notified.count || listingHead < listing.count }
 
-    /// Starts a new pass over the folder unless one is under way.
+    /// Starts a new pass over the folder unless one is under way: lists it whole and sorts.
     func startPass() {
-        guard stream == nil else { return }
-        stream = try? DirectoryStream(folder)
+        guard listingHead >= listing.count else { return }
+        listing.removeAll(keepingCapacity: false)
+        listingHead = 0
+        do {
+            stream = try DirectoryStream(folder)
+        } catch {
+            listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
+        }
+        while let stream {
+            switch stream.nextEntry() {
+            case nil:
+                // readdir's NULL is the end or an error: only the stream's failure tells.
+                if let failure = stream.failure { listingFailure = failure }
+                self.stream = nil
+            case .name(let name)?: if Spool.isJobName(name) { listing.append(name) }
+            case .undecodable(let raw)?: if let name = renameUndecodable(raw) { listing.append(name) }
+            }
+        }
+        listing.sort { $0.bytePrecedes($1) }
+        listed = true
+    }
+
+    /// A listing was made since the last `takeListingOutcome`.
+    private var listed = false
+
+    /// How the listings since the last call went: nil when none was made, `.success` when
+    /// the last saw the whole folder, `.failure` when one was cut short (opendir or readdir
+    /// failed: that pass did not see every file).
+    func takeListingOutcome() -> Result<Void, SystemError>? {
+        defer { listingFailure = nil; listed = false }
+        guard listed else { return nil }
+        if let listingFailure { return .failure(listingFailure) }
+        return .success(())
     }
 
     func noteArrivals(_ names: [String]) {
@@ -27,7 +66,7 @@ final class IncomingQueue {
             startPass()
             return
         }
-        notified.append(contentsOf: names.filter(Spool.isJobName))
+        notified.append(contentsOf: names.filter(Spool.isJobName).sorted { $0.bytePrecedes($1) })
     }
 
     /// A `*.json` file whose name is not UTF-8 gets a spelling that is (each bad byte as
@@ -79,23 +118,13 @@ final class IncomingQueue {
             }
             return name
         }
-        while let stream {
-            switch stream.nextEntry() {
-            case nil:
-                self.stream = nil
-                return nil
-            case .name(let name)?:
-                if Spool.isJobName(name) { return name }
-            case .undecodable(let raw)?:
-                if let name = renameUndecodable(raw) { return name }
-            }
+        guard listingHead < listing.count else { return nil }
+        let name = listing[listingHead]
+        listingHead += 1
+        if listingHead == listing.count {
+            listing.removeAll(keepingCapacity: false)
+            listingHead = 0
         }
-        return nil
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        return name
     }
 }

@@ -1,15 +1,5 @@
 import Glibc
 
-/// What the intake thread found for one file it claimed.
-enum IntakeResult: Sendable {
-    /// A decoded job, claimed into the claim area, with any saved retry state, its pass through
-    /// the gate and the number of its `accepted` audit line (nil and 0 when the gate said no:
-    /// the loop refuses it).
-    case job(name: String, job: Job, inode: UInt64, state: JobState?, pass: GatePass?, acceptedLine: Int)
-    /// Not a valid job: to be filed in corrupt/ by the loop (which owns the audit log).
-    case corrupt(name: String, reason: CorruptReason, message: String)
-}
-
 /// The intake thread. It finds job files in `incoming/`, claims them (rename into the claim
 /// area), reads and decodes them, checks them at the gate and queues the `accepted` line of
 /// each one that passes, and hands the results to the dispatcher's loop, at most as many as
@@ -17,244 +7,317 @@ enum IntakeResult: Sendable {
 /// which sends each once its line is durable (and checks the gate again before every
 /// attempt). Finished jobs are filed by the `FilingWorker`.
 ///
-/// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
-/// thread's), except `queue`, `laterFiles`, `unclaimable`, `stateIndex` and
-/// `attemptedThisPass`, which only the intake thread itself uses.
+/// What the loop and the intake thread share is one `Shared` value owned by `shared`, a
+/// `ThreadCondition`: reachable only with its lock held. The rest (`queue`, `laterFiles`,
+/// `unclaimable`, `stateIndex`) is the intake thread's own.
 final class IntakeWorker: @unchecked Sendable {
-    private let spool: Spool
-    private let area: ClaimArea
+    /// `@unchecked Sendable` above: the shared part is in `shared`; the stored `var`s below it
+    /// are used by the intake thread only.
+    let spool: Spool
+    let area: ClaimArea
     private let stateStore: JobStateStore
-    private let clock: any WallClock
+    let clock: any WallClock
     private let wake: @Sendable () -> Void
-    private let audit: AuditCommitter<FileMove>
-    private let thread = OnDemandThread(named: "outbound-intake")
-    private var condition: ThreadCondition { thread.condition }
+    let audit: AuditCommitter<FileMove>
+    private let shared: ThreadCondition<Shared>
+    private let thread: OnDemandThread
 
-    // Guarded by `condition`.
-    private var decoder: JobDecoder
-    private var gate: Gate
-    /// The dispatcher's generation number of the configuration `gate` belongs to.
-    private var gateGeneration: Int
-    private var maxJobBytes: Int
-    private var credit = 0
-    private var results: [IntakeResult] = []
-    /// The most the batch being claimed and read right now can add to `results`.
-    private var batchLimit = 0
-    private var arrivals: [String] = []
-    private var passRequested = false
-    private var busy = false
-    private var sawEmptyPass = false
-    /// A requested pass (and the passes it led to) is under way.
-    private var answeringRequest = false
-    /// Requested passes that have ended with a pass that found nothing more to claim.
-    private var answeredRequests = 0
-    /// How many files in incoming/ could not be claimed, as of the last batch.
-    private var unclaimableNow = 0
-
-    // The worker thread's own.
+    // The intake thread's own.
     private let queue: IncomingQueue
     /// Names to look at again at a set time: files that did not decode and may still be being
     /// written (a second after their mtime), namesakes of a job already in the claim area, and
     /// files whose claim failed.
-    private var laterFiles: [String: Double] = [:]
+    var laterFiles: [String: Double] = [:]
     /// Files whose claim failed with an error rather than a lost race (no permission to move
     /// them out of incoming/, say): each is reported once and tried again every few seconds,
     /// and none holds a drain open, since retrying at once would only fail again.
     private var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
-    /// Files this pass tried to claim: a pass that found some is followed by another, so that
-    /// "incoming/ is empty" is only ever concluded from a pass that found nothing.
-    private var attemptedThisPass = 0
+    /// Listings of incoming/ cut short by an error, one after the other.
+    private var listingFailuresInARow = 0
+    /// Claimed files the byte budget had no room for yet, in claim order: read before
+    /// anything new is claimed.
+    var waitingForBytes: [String] = []
+    /// `Shared.releases` when `waitingForBytes` was last tried.
+    private var releasesSeen = 0
 
-    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int,
+    init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int, maxClaimedBytes: Int,
          gate: Gate, gateGeneration: Int, audit: AuditCommitter<FileMove>,
          clock: any WallClock, wake: @escaping @Sendable () -> Void) {
         self.spool = spool
         self.area = area
         self.stateStore = stateStore
-        self.decoder = decoder
-        self.gate = gate
-        self.gateGeneration = gateGeneration
         self.audit = audit
-        self.maxJobBytes = maxJobBytes
         self.clock = clock
         self.wake = wake
+        shared = ThreadCondition(Shared(decoder: decoder, gate: gate, gateGeneration: gateGeneration, maxJobBytes: maxJobBytes,
+                                        budget: ByteBudget(limit: maxClaimedBytes)))
+        thread = OnDemandThread(named: "outbound-intake", signal: shared)
         queue = IncomingQueue(folder: spool.path(.incoming))
     }
 
     // MARK: called from the loop thread
 
     func start() {
-        condition.lock()
-        thread.startIfNeeded { [self] in run() }
-        condition.unlock()
+        shared.withLock { _ in thread.startIfNeeded { [self] in run() } }
     }
 
     /// Lets intake hold up to `limit` results not yet taken.
     func setCredit(_ limit: Int) {
-        condition.lock()
-        let grew = limit > credit
-        credit = limit
-        if grew && credit - results.count >= batchThreshold { condition.signal() }
-        condition.unlock()
+        shared.withLock { state in
+            let grew = limit > state.credit
+            state.credit = limit
+            if grew && state.credit - state.results.count >= state.batchThreshold { shared.signal() }
+        }
     }
 
     /// The jobs the intake holds or may still add: its credit, or more while a batch it
     /// started under a larger credit is being read. The loop claims retries only beside these.
     var reservedCount: Int {
-        condition.withLock { max(credit, results.count + batchLimit) }
+        shared.withLock { max($0.credit, $0.results.count + $0.batchLimit) }
     }
-
-    /// The room that makes a round of claiming worth waking for: claiming in batches keeps
-    /// the hand-offs between the two threads (a futex and a pipe write each) rare.
-    private var batchThreshold: Int { max(1, min(16, credit / 4)) }
 
     /// Names inotify reported.
     func noteArrivals(_ names: [String]) {
         guard !names.isEmpty else { return }
-        condition.lock()
-        arrivals.append(contentsOf: names)
-        condition.signal()
-        condition.unlock()
+        shared.withLock { $0.arrivals.append(contentsOf: names) }
+        shared.signal()
     }
+
+    /// This process became the lane owner: jobs with an `orderingKey` are claimed from now on.
+    func setOwnsLanes(_ owns: Bool) {
+        shared.withLock { $0.ownsLanes = owns }
+    }
+
+    /// Leave `name` in incoming/ alone until `time` (a job parked behind its lane's retry).
+    func lookLater(at name: String, after time: Double) {
+        shared.withLock { $0.later.append((name, time)) }
+    }
+
+    /// How long a lane job is left in incoming/ for the lane owner before another look.
+    static let laneYieldSeconds = 1.0
 
     /// Asks for a fresh pass over `incoming/` (start, rescan timer, inotify overflow, recovery).
     func requestPass() {
-        condition.lock()
-        passRequested = true
-        condition.signal()
-        condition.unlock()
+        shared.withLock { $0.passRequested = true }
+        shared.signal()
     }
 
     /// A new configuration's decoder, size limit and gate (with its generation number), for
     /// files claimed from now on.
     func update(decoder: JobDecoder, maxJobBytes: Int, gate: Gate, gateGeneration: Int) {
-        condition.lock()
-        self.decoder = decoder
-        self.gate = gate
-        self.gateGeneration = gateGeneration
-        self.maxJobBytes = maxJobBytes
-        condition.unlock()
+        shared.withLock { state in
+            state.decoder = decoder
+            state.gate = gate
+            state.gateGeneration = gateGeneration
+            state.maxJobBytes = maxJobBytes
+        }
     }
+
+    /// Reserves `bytes` for a job the loop is about to read (a retry); false when the budget
+    /// has no room now.
+    func reserveBytes(_ bytes: Int) -> Bool {
+        shared.withLock { $0.budget.reserve(bytes) == .granted }
+    }
+
+    /// Jobs' bytes left memory (filed, deferred or put back): `bytes` in all, of `jobs` jobs.
+    func releaseBytes(_ bytes: Int, jobs: Int = 1) {
+        let wake = shared.withLock { state in
+            state.budget.release(bytes, jobs: jobs)
+            state.releases += 1
+            return state.waitingForRoom
+        }
+        if wake { shared.signal() }
+    }
+
+    /// Bytes held now, for tests and progress.
+    var heldBytes: Int { shared.withLock { $0.budget.held } }
 
     /// Everything found since the last call.
     func takeResults() -> [IntakeResult] {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !results.isEmpty else { return [] }
-        let taken = results
-        results.removeAll(keepingCapacity: true)
-        credit = max(0, credit - taken.count)
-        return taken
+        shared.withLock { state in
+            guard !state.results.isEmpty else { return [] }
+            let taken = state.results
+            state.results.removeAll(keepingCapacity: true)
+            state.credit = max(0, state.credit - taken.count)
+            return taken
+        }
     }
 
     /// True when the last full pass over `incoming/` claimed nothing, nothing else is pending
     /// and no fresh file waits for its grace: `incoming/` held no job to take.
     var isIdle: Bool {
-        condition.withLock { sawEmptyPass && !busy && arrivals.isEmpty && !passRequested && results.isEmpty }
+        shared.withLock { $0.passes.sawEmptyPass && !$0.busy && $0.arrivals.isEmpty && !$0.passRequested && $0.results.isEmpty }
     }
 
-    /// Files in incoming/ whose claim failed with an error and that are still there.
+    /// Files in incoming/ whose claim failed with an error and that are still there, plus
+    /// one when the last listing of incoming/ failed (it may have hidden more).
     var unclaimableCount: Int {
-        condition.withLock { unclaimableNow }
+        shared.withLock { $0.unclaimableNow + ($0.listingFailed ? 1 : 0) }
     }
 
     /// How many requested passes have been answered: each ended with a full pass over
     /// `incoming/` that found nothing more to claim.
     var answeredPasses: Int {
-        condition.withLock { answeredRequests }
+        shared.withLock { $0.passes.answeredRequests }
     }
 
-    /// Stops claiming, ends the thread and waits for it; returns results
-    /// it produced but nobody took.
-    func stop() -> [IntakeResult] {
+    /// Stops claiming, ends the thread and waits for it; returns the names of the claims it
+    /// holds that nobody took (results, and files that waited for room in the budget).
+    func stop() -> [String] {
         thread.stop()
-        condition.lock()
-        let left = results
-        results.removeAll()
-        condition.unlock()
-        return left
+        let left = shared.withLock { state in
+            let left = state.results
+            state.results.removeAll()
+            return left
+        }
+        return left.map { result in
+            switch result {
+            case .job(let name, _, _, _, _, _, _), .corrupt(let name, _, _): return name
+            }
+        } + waitingForBytes
     }
 
     // MARK: the intake thread
 
     private func run() {
-        condition.lock()
-        while true {
-            if thread.isStopRequested { break }
-            let now = clock.now()
-            for (name, due) in laterFiles where due <= now {
-                laterFiles[name] = nil
-                arrivals.append(name)
-            }
-            if passRequested {
-                passRequested = false
-                answeringRequest = true
-                queue.startPass()
-                attemptedThisPass = 0
-            }
-            if !arrivals.isEmpty {
-                queue.noteArrivals(arrivals)
-                arrivals.removeAll(keepingCapacity: true)
-            }
-            if !queue.hasPending {
-                if attemptedThisPass > 0 {
+        shared.withLockHeld { held in
+            while !thread.isStopRequested {
+                let now = clock.now()
+                for (name, due) in held.state.later { laterFiles[name] = due }
+                held.state.later.removeAll()
+                for (name, due) in laterFiles where due <= now {
+                    laterFiles[name] = nil
+                    held.state.arrivals.append(name)
+                }
+                if held.state.passRequested {
+                    held.state.passRequested = false
+                    held.state.passes.requestedPassStarts()
                     queue.startPass()
-                    attemptedThisPass = 0
+                }
+                if !held.state.arrivals.isEmpty {
+                    queue.noteArrivals(held.state.arrivals)
+                    held.state.arrivals.removeAll(keepingCapacity: true)
+                }
+                let listingOutcome = queue.hasPending ? nil : queue.takeListingOutcome()
+                if case .failure(let failure)? = listingOutcome {
+                    // A listing cut short saw only part of incoming/: never "empty". Listed
+                    // again at once, a few times; a failure that persists settles the pass
+                    // as a failed one, so a drain ends (exit 74) instead of spinning.
+                    listingFailuresInARow += 1
+                    audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                             whereTo: "incoming/ could not be listed; listing it again"))
+                    held.state.listingFailed = true
+                    if listingFailuresInARow <= 3 {
+                        queue.startPass()
+                        continue
+                    }
+                } else if case .success? = listingOutcome {
+                    listingFailuresInARow = 0
+                    held.state.listingFailed = false
+                }
+                if !queue.hasPending {
+                    let settled = laterFiles.keys.allSatisfy(unclaimable.contains)
+                    switch held.state.passes.listingEnded(settled: settled) {
+                    case .startAnotherPass:
+                        queue.startPass()
+                        continue
+                    case .rest(let wakeLoop):
+                        if wakeLoop { wake() }   // a drain may be waiting for this
+                    }
+                }
+                let room = held.state.credit - held.state.results.count
+                if !waitingForBytes.isEmpty {
+                    // Claimed files wait for room in the byte budget; nothing new is claimed
+                    // meanwhile. They are tried again after each release.
+                    guard room > 0, held.state.releases != releasesSeen else {
+                        held.wait(seconds: 1)
+                        continue
+                    }
+                    releasesSeen = held.state.releases
+                    held.state.waitingForRoom = false
+                    held.state.busy = true
+                    let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                    let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
+                    held.state.busy = false
+                    held.state.waitingForRoom = !waitingForBytes.isEmpty
+                    if !found.isEmpty {
+                        held.state.results.append(contentsOf: found)
+                        wake()
+                    }
                     continue
                 }
-                let settled = laterFiles.keys.allSatisfy(unclaimable.contains)
-                if answeringRequest {
-                    answeringRequest = false
-                    answeredRequests += 1
-                    wake()   // a drain may be waiting for this
-                } else if settled && !sawEmptyPass {
+                guard room >= held.state.batchThreshold, queue.hasPending else {
+                    let nextLater = laterFiles.values.min() ?? now + 1
+                    held.wait(seconds: min(nextLater, now + 1) - now)
+                    continue
+                }
+                let batchSize = min(room, 64)
+                held.state.busy = true
+                held.state.batchLimit = batchSize
+                held.state.passes.claiming(0)
+                let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
+                let ownsLanes = held.state.ownsLanes
+                let (attempted, found) = held.unlocked {
+                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes)
+                }
+                held.state.passes.claiming(attempted)
+                held.state.waitingForRoom = !waitingForBytes.isEmpty
+                held.state.busy = false
+                held.state.batchLimit = 0
+                held.state.unclaimableNow = unclaimable.count
+                if !found.isEmpty {
+                    held.state.results.append(contentsOf: found)
                     wake()
                 }
-                sawEmptyPass = settled
             }
-            let room = credit - results.count
-            guard room >= batchThreshold, queue.hasPending else {
-                let nextLater = laterFiles.values.min() ?? now + 1
-                condition.wait(seconds: min(nextLater, now + 1) - now)
-                continue
-            }
-            busy = true
-            let batchSize = min(room, 64)
-            batchLimit = batchSize
-            sawEmptyPass = false
-            let decoder = self.decoder
-            let gate = self.gate
-            let gateGeneration = self.gateGeneration
-            let limit = maxJobBytes
-            condition.unlock()
+            thread.markFinished()
+        }
+    }
 
-            var candidates: [String] = []
-            while candidates.count < batchSize, let name = queue.next() {
-                if laterFiles[name] != nil { continue }
-                candidates.append(name)
+    /// Files that waited for room in the byte budget, read in claim order while it has room.
+    private func readWaiting(upTo room: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> [IntakeResult] {
+        var found: [IntakeResult] = []
+        let waiting = waitingForBytes
+        waitingForBytes.removeAll()
+        for (index, name) in waiting.enumerated() {
+            if found.count >= room || !waitingForBytes.isEmpty {
+                waitingForBytes.append(contentsOf: waiting[index...])
+                break
             }
-            attemptedThisPass += candidates.count
-            var found: [IntakeResult] = []
-            let claimed = claimAll(candidates)
-            if !claimed.isEmpty { stateIndex.refresh() }
-            for name in claimed {
-                if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
-            }
-            // The batch's accepted lines start for the disk now.
-            if !found.isEmpty { audit.commit(handing: []) }
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit) { found.append(result) }
+        }
+        if !found.isEmpty { audit.commit(handing: []) }
+        return found
+    }
 
-            condition.lock()
-            busy = false
-            batchLimit = 0
-            unclaimableNow = unclaimable.count
-            if !found.isEmpty {
-                results.append(contentsOf: found)
-                wake()
+    /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
+    /// decoded. Returns how many names it tried and what it found.
+    private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
+                              limit: Int, ownsLanes: Bool) -> (attempted: Int, found: [IntakeResult]) {
+        var candidates: [String] = []
+        while candidates.count < batchSize, let name = queue.next() {
+            if laterFiles[name] != nil { continue }
+            candidates.append(name)
+        }
+        var found: [IntakeResult] = []
+        // Not the lane owner: lane jobs stay in incoming/ (contract 14; see LaneScreen).
+        let screen = ownsLanes ? nil : LaneScreen(folder: area.folders[.incoming], decoder: decoder, limit: limit,
+                                                  reserve: reserveBytes, release: { self.releaseBytes($0) })
+        let now = clock.now()
+        screen?.screen(&candidates) { laterFiles[$0] = now + ($1 == .lane ? Self.laneYieldSeconds : Self.nameInUseRetrySeconds) }
+        let claimed = claimAll(candidates)
+        if !claimed.isEmpty { stateIndex.refresh() }
+        for name in claimed {
+            let early = screen?.take(name, claimedAt: area.path(of: name))
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early) {
+                found.append(result)
             }
         }
-        thread.markFinished()
-        condition.unlock()
+        screen?.releaseUntaken()
+        // The batch's accepted lines start for the disk now.
+        if !found.isEmpty { audit.commit(handing: []) }
+        return (candidates.count, found)
     }
 
     /// Claims a batch by renames, taking turns with the filing thread; returns the names won.
@@ -264,23 +327,23 @@ final class IntakeWorker: @unchecked Sendable {
         var won: [String] = []
         var inUse: [String] = []
         var failed: [String] = []
-        area.folders.renameLock.lock()
-        for name in names {
-            do {
-                switch try area.claim(name, from: .incoming) {
-                case .claimed: won.append(name)
-                case .gone: break
-                case .nameInUse: inUse.append(name)
+        area.folders.renameLock.withLock {
+            for name in names {
+                do {
+                    switch try area.claim(name, from: .incoming) {
+                    case .claimed: won.append(name)
+                    case .gone: break
+                    case .nameInUse: inUse.append(name)
+                    }
+                    unclaimable.remove(name)
+                } catch {
+                    if !unclaimable.contains(name) {
+                        FileSystem.writeStandardError("outbound: spool error: \(error); the job stays in incoming/\n")
+                    }
+                    failed.append(name)
                 }
-                unclaimable.remove(name)
-            } catch {
-                if !unclaimable.contains(name) {
-                    FileSystem.writeStandardError("outbound: spool error: \(error); the job stays in incoming/\n")
-                }
-                failed.append(name)
             }
         }
-        area.folders.renameLock.unlock()
         let now = clock.now()
         for name in inUse { laterFiles[name] = now + Self.nameInUseRetrySeconds }
         for name in failed {
@@ -295,10 +358,27 @@ final class IntakeWorker: @unchecked Sendable {
     /// How long a file whose claim failed waits before it is tried again.
     static let failedClaimRetrySeconds = 5.0
 
-    /// Reads and decodes one claimed file; nil when it was put back to age.
-    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int) -> IntakeResult? {
-        switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) {
-        case .job(let job, let inode):
+    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
+    /// back to age or waits for room in the byte budget.
+    private func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
+                      early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
+        // Once one file waits for room, the rest of the batch waits behind it (claim order).
+        if early == nil && !waitingForBytes.isEmpty {
+            waitingForBytes.append(name)
+            return nil
+        }
+        var reserved = early?.bytes ?? 0
+        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode, bytes: $0.bytes) }
+            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
+                guard reserveBytes(size) else { return false }
+                reserved = size
+                return true
+            }
+        switch outcome {
+        case .waitForBytes:
+            waitingForBytes.append(name)
+            return nil
+        case .job(let job, let inode, let bytes):
             let state = stateIndex.mayHaveState(name) ? stateStore.load(name, inode: inode) : nil
             var pass: GatePass?
             var acceptedLine = 0
@@ -306,22 +386,15 @@ final class IntakeWorker: @unchecked Sendable {
                 pass = GatePass(generation: gateGeneration, client: client)
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
-            return .job(name: name, job: job, inode: inode, state: state, pass: pass, acceptedLine: acceptedLine)
+            return .job(name: name, job: job, inode: inode, bytes: bytes, state: state, pass: pass, acceptedLine: acceptedLine)
+        case .unreadable(let error):
+            if reserved > 0 { releaseBytes(reserved) }
+            return putBackUnreadable(name, error: error)
         case .corrupt(let reason, let message, let modified):
+            // Nothing of a file that is not a job stays in memory.
+            if reserved > 0 { releaseBytes(reserved) }
             if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
-    }
-
-    /// A file that does not decode yet but was written less than a second ago may still be
-    /// being written: it goes back to `incoming/` and is looked at again when a second old.
-    private func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
-        do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
-            laterFiles[target] = modified + 1.0
-        } catch {
-            FileSystem.writeStandardError("outbound: spool error: \(error)\n")
-        }
-        return nil
     }
 }

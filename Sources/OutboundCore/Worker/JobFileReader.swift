@@ -3,20 +3,32 @@
 enum JobFileReader {
     /// What a claimed file turned out to be.
     enum Outcome {
-        case job(Job, inode: UInt64)
+        /// A decoded job; `bytes` is the file's size, what the byte budget charges for it.
+        case job(Job, inode: UInt64, bytes: Int)
+        /// The byte budget has no room for a file of `bytes` now: it was not read.
+        case waitForBytes(Int)
         /// Not a valid job. `modified` is the file's mtime when it was read (nil for files that
         /// were not read), for the 1-second grace given to files still being written.
         case corrupt(CorruptReason, message: String, modified: Double?)
+        /// Could not be read for a reason that may pass (`SystemError.isTransient`: out of
+        /// descriptors or memory, an I/O error): no verdict; it goes back to be read later.
+        case unreadable(SystemError)
     }
 
-    static func read(_ fileName: String, in folder: DirectoryHandle, decoder: JobDecoder, limit: Int) -> Outcome {
+    /// `admit` reserves a file's size in the byte budget before its bytes are read.
+    static func read(_ fileName: String, in folder: DirectoryHandle, decoder: JobDecoder, limit: Int,
+                     admit: (Int) -> Bool = { _ in true }) -> Outcome {
         let contents: FileSystem.ReadResult
         do {
-            contents = try folder.readRegularFile(fileName, limit: limit)
+            contents = try folder.readRegularFile(fileName, limit: limit, admit: admit)
+        } catch let error as SystemError where error.isTransient {
+            return .unreadable(error)
         } catch {
             return .corrupt(.unsupportedFile, message: "the file cannot be read: \(error)", modified: nil)
         }
         switch contents {
+        case .notAdmitted(let size):
+            return .waitForBytes(size)
         case .notRegularFile:
             return .corrupt(.unsupportedFile, message: "not a regular file (a symlink, folder or FIFO); jobs must be regular files",
                             modified: nil)
@@ -24,7 +36,7 @@ enum JobFileReader {
             return .corrupt(.tooLarge, message: "the file has \(size) bytes or more; maxJobBytes is \(limit)", modified: modified)
         case .contents(let bytes, let modified, let inode):
             do {
-                return .job(try decoder.decode(bytes, fileName: fileName), inode: inode)
+                return .job(try decoder.decode(bytes, fileName: fileName), inode: inode, bytes: bytes.count)
             } catch {
                 return .corrupt(error.reason, message: error.message, modified: modified)
             }

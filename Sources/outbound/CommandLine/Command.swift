@@ -9,6 +9,7 @@ enum Command: String, CaseIterable {
     case drain
     case status
     case validate
+    case audit
 
     /// The type that describes and carries out this command.
     var definition: any CommandDefinition.Type {
@@ -17,6 +18,7 @@ enum Command: String, CaseIterable {
         case .drain: return DrainCommand.self
         case .status: return StatusCommand.self
         case .validate: return ValidateCommand.self
+        case .audit: return AuditCommand.self
         }
     }
 }

@@ -16,15 +16,29 @@ enum Dispatching {
         let isDrain: Bool
         if case .drain = mode { isDrain = true } else { isDrain = false }
         let progress: ((DispatchSummary, Int) -> Void)? = showProgress ? { printProgress($0, $1) } : nil
+        let metricsFile = invocation.value("--metrics-file")
+        let metrics = metricsFile.map { _ in MetricsRegistry() }
         let dispatcher: Dispatcher
         do {
             dispatcher = try Dispatcher(spoolRoot: invocation.spool, configuration: configuration, mode: mode,
-                                        signals: context.signals, progress: progress)
+                                        signals: context.signals, progress: progress, metrics: metrics)
         } catch Dispatcher.StartError.auditLog(let error) {
             throw CommandFailure(code: .ioError, message: "cannot open the audit log '\(configuration.settings.auditLogPath)': \(error)")
         } catch {
             throw CommandFailure(code: .cantCreate, message: "spool '\(invocation.spool)': \(error)")
         }
+        var metricsWriter: MetricsFileWriter?
+        if let metricsFile, let metrics {
+            let writer = MetricsFileWriter(path: metricsFile, spool: Spool(root: invocation.spool), registry: metrics)
+            do {
+                try writer.start()
+            } catch {
+                throw CommandFailure(code: .cantCreate, message: "--metrics-file: \(error); name a writable folder's file")
+            }
+            metricsWriter = writer
+        }
+        // Written a last time, and left in place, however the run ends.
+        defer { metricsWriter?.stop() }
         let summary: DispatchSummary
         do {
             summary = try dispatcher.run()
@@ -38,12 +52,22 @@ enum Dispatching {
         case .auditFailure(let why):
             throw CommandFailure(code: .ioError, message: "stopped: the audit log cannot be written (\(why)); "
                 + "claims were put back and nothing more was sent. Fix the audit log's folder and start again.")
+        case .spoolFailure(let why):
+            throw CommandFailure(code: .ioError, message: "stopped: the spool failed under a job (\(why)); its claims were put "
+                + "back (the audit log's spool_error lines say where). Free space or descriptors, check the disk, and start again.")
+        case .transferEngineFailure(let why):
+            throw CommandFailure(code: .software, message: "stopped: \(why); claims were put back. Start again; "
+                + "if it recurs, report it with the libcurl version (curl --version).")
         case .deferredRemaining:
             return .temporaryFailure
         case .stopped:
             // A drain stopped by a signal did not finish its work.
             return isDrain ? .temporaryFailure : .ok
         case .finished:
+            if isDrain && summary.requeued > 0 {
+                throw CommandFailure(code: .ioError, message: "\(summary.requeued) job(s) could not be worked on (the spool errors above "
+                    + "say why) and were put back where they came from. Drain again once the cause is fixed.")
+            }
             guard isDrain, summary.unclaimable > 0 else { return .ok }
             throw CommandFailure(code: .ioError, message: "\(summary.unclaimable) job file(s) could not be moved out of incoming/ "
                 + "(the errors above name them) and are still there. Fix the folder's permissions and drain again.")

@@ -3,11 +3,11 @@ import OutboundCore
 /// `outbound run`: deliver continuously until SIGTERM or SIGINT.
 enum RunCommand: CommandDefinition {
     static let summary = "deliver continuously until SIGTERM or SIGINT (SIGHUP reloads Config)"
-    static let options: [OptionSpec] = [.value("--grace", "SECONDS")]
+    static let options: [OptionSpec] = [.value("--grace", "SECONDS"), .value("--metrics-file", "PATH")]
     static let takesOperands = false
 
     static let help = """
-    Usage: outbound run [--grace SECONDS] [--spool DIR] [--config DIR]
+    Usage: outbound run [--grace SECONDS] [--metrics-file PATH] [--spool DIR] [--config DIR]
 
     Recovers claims left by dead processes, then delivers jobs as they arrive in
     incoming/ (noticed at once through inotify, with a rescan every 2 s as a safety
@@ -21,6 +21,9 @@ enum RunCommand: CommandDefinition {
 
     Options:
       --grace SECONDS  how long in-flight transfers may finish at a stop (default 10)
+      --metrics-file PATH
+                       write Prometheus metrics to PATH at start, every 10 s and at
+                       the end (temp file + rename: node_exporter's textfile collector)
     \(HelpText.common)
 
     Exit status: 0 clean stop, 74 audit log unwritable, 78 bad config at start.

@@ -55,7 +55,7 @@ enum ValidateCommand: CommandDefinition {
             return .rejected(outcome: "corrupt", reason: CorruptReason.unsupportedFile.rawValue, message: "\(error)")
         }
         switch contents {
-        case .notRegularFile:
+        case .notRegularFile, .notAdmitted:
             return .rejected(outcome: "corrupt", reason: CorruptReason.unsupportedFile.rawValue, message: "not a regular file")
         case .tooLarge(let size, _):
             return .rejected(outcome: "corrupt", reason: CorruptReason.tooLarge.rawValue,

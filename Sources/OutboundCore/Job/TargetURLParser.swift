@@ -1,9 +1,8 @@
-import COutbound
-import Glibc
-
-/// Parses URLs with libcurl's URL API (`curl_url`), the same parser the transfer uses.
-/// https://curl.se/libcurl/c/curl_url_set.html, https://curl.se/libcurl/c/curl_url_get.html
-public enum CurlURLParser {
+/// The URL policy for jobs and endpoints: an absolute `http` or `https` URL with a host, no
+/// userinfo, no fragment, no white space or control characters, and an ASCII (xn--) host,
+/// parsed by libcurl's own URL parser (`CurlURL`) so that what the gate compares is what the
+/// transfer connects to.
+public enum TargetURLParser {
     /// Parses an absolute http(s) URL, rejecting userinfo, fragments and odd characters.
     public static func parse(_ text: String) throws(URLProblem) -> TargetURL {
         let bytes = ByteScan(text)
@@ -22,40 +21,35 @@ public enum CurlURLParser {
         // "host" for the host. Refused rather than repaired.
         let authorityStart = lowered.utf8.starts(with: "https://".utf8) ? 8 : 7
         if lowered.utf8.dropFirst(authorityStart).first == UInt8(ascii: "/") { throw .unparsable("empty host") }
-        guard let handle = curl_url() else { throw .unparsable("out of memory") }
-        defer { curl_url_cleanup(handle) }
-        let setResult = text.withCString { curl_url_set(handle, CURLUPART_URL, $0, UInt32(CURLU_NON_SUPPORT_SCHEME)) }
-        guard setResult == CURLUE_OK else {
-            throw .unparsable(String(cString: curl_url_strerror(setResult)))
-        }
+        let parsed = try CurlURL.parse(text)
         // Userinfo (and login options) need an "@": without one there is nothing to ask
         // libcurl about. A "#" can only start a fragment (RFC 3986 §3.5), an empty one too,
         // which libcurl reports as no fragment at all.
         if bytes.hasAt,
-           part(handle, CURLUPART_USER) != nil || part(handle, CURLUPART_PASSWORD) != nil || part(handle, CURLUPART_OPTIONS) != nil {
+           parsed[.user] != nil || parsed[.password] != nil || parsed[.options] != nil {
             throw .hasUserinfo
         }
         if bytes.hasHash { throw .hasFragment }
-        guard let givenScheme = part(handle, CURLUPART_SCHEME) else { throw .notAbsoluteHTTP }
+        guard let givenScheme = parsed[.scheme] else { throw .notAbsoluteHTTP }
         let scheme = givenScheme.asciiLowercased()
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
-        guard let givenHost = part(handle, CURLUPART_HOST), !givenHost.isEmpty else { throw .unparsable("no host") }
+        guard let givenHost = parsed[.host], !givenHost.isEmpty else { throw .unparsable("no host") }
         // An IPv6 zone (`[fe80::1%25eth0]`, RFC 6874) picks the link the connection leaves on,
         // and libcurl keeps it apart from the host: it is put back, so that one zone's endpoint
         // admits neither another zone nor none. Zone names are case-sensitive; the address is not.
         var host = givenHost
         var comparedHost = givenHost.asciiLowercased()
-        if givenHost.hasPrefix("["), let zone = part(handle, CURLUPART_ZONEID) {
+        if givenHost.hasPrefix("["), let zone = parsed[.zoneID] {
             host = "\(givenHost.dropLast())%25\(zone)]"
             comparedHost = "\(comparedHost.dropLast())%25\(zone)]"
         }
         // A non-ASCII host would be compared one way and resolved (IDN) another: only the
         // ASCII (xn--) spelling is taken.
         guard host.utf8.allSatisfy({ $0 < 0x80 }) else { throw .nonASCIIHost }
-        let givenPort = part(handle, CURLUPART_PORT)
+        let givenPort = parsed[.port]
         guard let port = givenPort.map({ Int($0) }) ?? (scheme == "https" ? 443 : 80) else { throw .unparsable("no port") }
-        let path = part(handle, CURLUPART_PATH) ?? "/"
-        let query = part(handle, CURLUPART_QUERY)
+        let path = parsed[.path] ?? "/"
+        let query = parsed[.query]
         // What is sent is libcurl's own serialization of this parse. When the text already
         // reads exactly as its parts put back together, it is sent as it is: the transfer then
         // parses the very string these parts came from, and serializing (libcurl's printf,
@@ -68,7 +62,7 @@ public enum CurlURLParser {
         if reassembled.hasSameBytes(as: text) {
             absolute = text
         } else {
-            guard let serialized = part(handle, CURLUPART_URL) else { throw .unparsable("cannot serialize") }
+            guard let serialized = parsed[.url] else { throw .unparsable("cannot serialize") }
             absolute = serialized
         }
         return TargetURL(scheme: scheme, host: comparedHost, port: port, path: path.isEmpty ? "/" : path,
@@ -96,21 +90,5 @@ public enum CurlURLParser {
                 }
             }
         }
-    }
-
-    private static func part(_ handle: OpaquePointer, _ which: CURLUPart, flags: UInt32 = 0) -> String? {
-        var value: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, which, &value, flags) == CURLUE_OK, let value else { return nil }
-        defer { curl_free(value) }
-        return String(cString: value)
-    }
-}
-
-extension String {
-    /// Lowercases A-Z only. `lowercased()` maps Unicode too: KELVIN SIGN becomes "k", and a
-    /// host that "equals" an allowed one would not be the host libcurl connects to.
-    func asciiLowercased() -> String {
-        guard utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return self }
-        return String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }

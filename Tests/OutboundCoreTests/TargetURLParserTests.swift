@@ -3,30 +3,30 @@ import XCTest
 import COutbound
 
 /// URLs go through libcurl's own parser, and what is sent parses again to what was checked.
-final class CurlURLParserTests: XCTestCase {
+final class TargetURLParserTests: XCTestCase {
     private func assertStable(_ url: TargetURL, file: StaticString = #filePath, line: UInt = #line) throws {
-        let again = try CurlURLParser.parse(url.absoluteString)
+        let again = try TargetURLParser.parse(url.absoluteString)
         XCTAssertEqual(again, url, "the URL sent parses to the URL checked", file: file, line: line)
     }
 
     func testACanonicalURLIsSentAsWritten() throws {
         for text in ["http://127.0.0.1:18080/ingest/1", "https://acme.example/hooks/a?x=1&y=2", "http://[::1]:8080/p",
                      "https://acme.example:8443/"] {
-            let url = try CurlURLParser.parse(text)
+            let url = try TargetURLParser.parse(text)
             XCTAssertEqual(url.absoluteString, text)
             try assertStable(url)
         }
     }
 
     func testPartsAreReadByLibcurl() throws {
-        let url = try CurlURLParser.parse("https://acme.example:8443/hooks/a?x=1")
+        let url = try TargetURLParser.parse("https://acme.example:8443/hooks/a?x=1")
         XCTAssertEqual(url.scheme, "https")
         XCTAssertEqual(url.host, "acme.example")
         XCTAssertEqual(url.port, 8443)
         XCTAssertEqual(url.path, "/hooks/a")
         XCTAssertEqual(url.query, "x=1")
-        XCTAssertEqual(try CurlURLParser.parse("http://acme.example/").port, 80, "the scheme's default port")
-        XCTAssertEqual(try CurlURLParser.parse("https://acme.example/").port, 443)
+        XCTAssertEqual(try TargetURLParser.parse("http://acme.example/").port, 80, "the scheme's default port")
+        XCTAssertEqual(try TargetURLParser.parse("https://acme.example/").port, 443)
     }
 
     func testANonCanonicalURLIsSentAsLibcurlSerializesIt() throws {
@@ -38,7 +38,7 @@ final class CurlURLParserTests: XCTestCase {
             ("http://acme.example/./x/./y", "/x/y"),
         ]
         for (text, path) in cases {
-            let url = try CurlURLParser.parse(text)
+            let url = try TargetURLParser.parse(text)
             XCTAssertEqual(url.path, path, text)
             XCTAssertEqual(url.host, "acme.example", text)
             XCTAssertNotEqual(url.absoluteString, text, "\(text) is not its own serialization")
@@ -47,26 +47,26 @@ final class CurlURLParserTests: XCTestCase {
     }
 
     func testUserinfoAndFragmentsAreStillRefused() {
-        XCTAssertThrowsError(try CurlURLParser.parse("http://user:pw@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
-        XCTAssertThrowsError(try CurlURLParser.parse("http://user@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
-        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a#top")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+        XCTAssertThrowsError(try TargetURLParser.parse("http://user:pw@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
+        XCTAssertThrowsError(try TargetURLParser.parse("http://user@acme.example/")) { XCTAssertEqual($0 as? URLProblem, .hasUserinfo) }
+        XCTAssertThrowsError(try TargetURLParser.parse("http://acme.example/a#top")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
         // An empty fragment is a fragment all the same (libcurl alone would report none).
-        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
-        XCTAssertThrowsError(try CurlURLParser.parse("http://acme.example/a?q=1#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+        XCTAssertThrowsError(try TargetURLParser.parse("http://acme.example/a#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
+        XCTAssertThrowsError(try TargetURLParser.parse("http://acme.example/a?q=1#")) { XCTAssertEqual($0 as? URLProblem, .hasFragment) }
     }
 
     func testAnEmptyAuthorityIsRefusedNotRepaired() {
         for text in ["http:///acme.example/a", "HTTPS:///acme.example/", "http:////acme.example/"] {
-            XCTAssertThrowsError(try CurlURLParser.parse(text), text) { XCTAssertEqual($0 as? URLProblem, .unparsable("empty host"), text) }
+            XCTAssertThrowsError(try TargetURLParser.parse(text), text) { XCTAssertEqual($0 as? URLProblem, .unparsable("empty host"), text) }
         }
-        XCTAssertEqual(try CurlURLParser.parse("https://acme.example//a").path, "//a", "a double slash in the path is the path's")
+        XCTAssertEqual(try TargetURLParser.parse("https://acme.example//a").path, "//a", "a double slash in the path is the path's")
     }
 
     func testAnEncodedAtSignOrHashIsPartOfThePath() throws {
-        let url = try CurlURLParser.parse("http://acme.example/a%40b%23c")
+        let url = try TargetURLParser.parse("http://acme.example/a%40b%23c")
         XCTAssertEqual(url.path, "/a%40b%23c")
         XCTAssertEqual(url.absoluteString, "http://acme.example/a%40b%23c")
-        let inQuery = try CurlURLParser.parse("http://acme.example/p?mail=a@b")
+        let inQuery = try TargetURLParser.parse("http://acme.example/p?mail=a@b")
         XCTAssertEqual(inQuery.host, "acme.example", "an @ after the path is not userinfo")
         XCTAssertEqual(inQuery.query, "mail=a@b")
     }

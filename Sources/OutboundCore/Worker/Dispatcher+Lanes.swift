@@ -1,0 +1,59 @@
+/// Ordered lanes (contract 14) in the shell: the lane-owner lock, blocked-lane markers, and
+/// jobs handed back to the lane owner.
+extension Dispatcher {
+    /// Carries out a lane action of the core.
+    func performLaneAction(_ action: DispatchAction) {
+        switch action {
+        case .yieldToLaneOwner(let name, let folder, let bytes):
+            defer { if bytes > 0 { intake.releaseBytes(bytes) } }
+            do {
+                let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+                if folder == .deferred { core.deferralFiled(as: target, due: clock.now() + IntakeWorker.laneYieldSeconds) }
+            } catch {
+                reportSpoolError(error)
+            }
+        case .parkBehindRetry(let name, let folder, let bytes, let until):
+            defer { if bytes > 0 { intake.releaseBytes(bytes) } }
+            // Told before the move, so the intake never claims it again at once.
+            if folder == .incoming { intake.lookLater(at: name, after: until) }
+            do {
+                let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+                if folder == .deferred { core.deferralFiled(as: target, due: until) }
+            } catch {
+                reportSpoolError(error)
+            }
+        case .laneBlocked(let lane, let byJob, let record):
+            do { try laneMarkers.block(lane, byJob: byJob, at: record.at) } catch { reportSpoolError(error) }
+            audit.append(record)
+        case .holdInBlockedLane(let filing, let claimed):
+            if let lane = claimed.lane, !laneMarkers.isBlocked(lane) {
+                perform(core.laneUnblockedOnDisk(claimed, now: clock.now()))
+            } else {
+                file(filing)
+                if filing.bytes > 0 { intake.releaseBytes(filing.bytes) }
+            }
+        case .laneUnblocked(let lane):
+            laneMarkers.unblock(lane)
+        default:
+            preconditionFailure("not a lane action: \(action)")
+        }
+    }
+
+    /// Becomes the lane owner if the lanes are free (at start, and after each recovery pass:
+    /// a dead owner's claims are back in incoming/ by then). The new owner learns the blocked
+    /// lanes now and the retrying heads in the deferred/ scan that follows, before its intake
+    /// claims a lane job.
+    func takeLanesIfFree() {
+        do {
+            guard try laneOwnership.takeIfFree() else { return }
+        } catch {
+            reportSpoolError(error)
+            return
+        }
+        core.laneOwnershipChanged(owns: true)
+        core.blockedLanesFound(laneMarkers.all().map { ($0.lane, $0.byJob) })
+        scanDeferredFolder()
+        intake.setOwnsLanes(true)
+        intake.requestPass()
+    }
+}

@@ -1,0 +1,162 @@
+import Glibc
+
+/// The spool side of the shell: filing, deferring and putting back jobs, committing the audit
+/// lines that describe those moves before the moves are made, recovery and the deferred/ scan.
+extension Dispatcher {
+    /// Queues a final move: sidecar written now, audit line queued, rename after the commit.
+    func file(_ filing: Filing) {
+        let folderPath = spool.path(filing.folder)
+        do {
+            // A sidecar needs its final name now; otherwise the no-replace rename at commit
+            // finds out about a clash by itself, which saves two lookups per job.
+            let target = filing.sidecar == nil ? filing.name : try SpoolMover.freeName(for: filing.name, in: folderPath)
+            try filing.sidecar?.write(beside: target, in: folderPath)
+            audit.append(filing.record)
+            moves.add(FileMove(name: filing.name, to: filing.folder, target: target, sidecar: filing.sidecar,
+                               clearsState: filing.clearsState))
+        } catch {
+            core.outcomeNotRecorded(filing.folder)
+            spoolFault(error, claim: filing.name, origin: filing.origin)
+        }
+    }
+
+    /// Moves a job to deferred/ with its state saved under the name it will have there.
+    func deferJob(_ deferral: Deferral) {
+        do {
+            let target = try SpoolMover.freeName(for: deferral.name, in: spool.path(.deferred))
+            try stateStore.save(deferral.state, for: target)
+            moves.stateChanged = true
+            audit.append(deferral.record)
+            moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
+            core.deferralFiled(as: target, due: deferral.state.nextAttemptAt, lane: deferral.state.lane)
+        } catch {
+            core.outcomeNotRecorded(.deferred)
+            spoolFault(error, claim: deferral.name, origin: deferral.origin)
+        }
+    }
+
+    /// A job's outcome could not be written (a sidecar, a state file, a free name: ENOSPC,
+    /// EIO, EMFILE...). The outcome is dropped: the job goes back where it came from, a
+    /// `spool_error` line says so, and the process stops (exit 74) with its claims put back,
+    /// rather than go on with a spool that fails under it.
+    func spoolFault(_ error: Error, claim name: String, origin: SpoolFolder) {
+        reportSpoolError(error)
+        let systemError = error as? SystemError ?? SystemError("write", path: name, code: EIO)
+        if returnClaim(name, to: origin) {
+            audit.append(.spoolError(at: clock.now(), file: name, error: systemError,
+                                     whereTo: "put back in \(origin.rawValue)/; this process stops"))
+        }
+        stopForSpoolFailure("\(systemError.brief) while filing a job")
+    }
+
+    /// Stops taking work because the spool fails: claims go back, the run ends with exit 74.
+    func stopForSpoolFailure(_ why: String) {
+        if spoolFailure == nil { spoolFailure = why }
+        perform(core.stopRequested(now: clock.now()))
+        intake.setCredit(0)
+    }
+
+    /// Moves a claim back to `folder`; one that cannot be moved is kept in `strandedClaims`
+    /// and tried again at the end.
+    @discardableResult
+    func returnClaim(_ name: String, to folder: SpoolFolder) -> Bool {
+        do {
+            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+            if folder == .deferred { core.deferralFiled(as: target, due: clock.now()) }
+            return true
+        } catch {
+            reportSpoolError(error)
+            strandedClaims.append((name, folder))
+            return false
+        }
+    }
+
+    /// Commits the pass's audit lines; the moves they describe are made only once the lines
+    /// are on disk. Usually in the background: the committer thread hands the moves to the
+    /// filing thread. A batch that needs it (`MoveBatch.needsSynchronousCommit`) is committed
+    /// here and now, and its moves into deferred/ made at once.
+    func commit() {
+        if let failure = audit.failure {
+            auditFailure = failure
+            return
+        }
+        guard !moves.isEmpty || audit.hasUncommitted else { return }
+        guard moves.needsSynchronousCommit else {
+            audit.commit(handing: moves.take())
+            return
+        }
+        do {
+            if moves.stateChanged { try directories.sync(stateStore.directory) }
+            try audit.flush()
+        } catch {
+            auditFailure = "\(error)"
+            return
+        }
+        let batch = moves.take()
+        filingWorker.file(batch.filter { $0.to != .deferred })
+        spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
+    }
+
+    /// Returns a claim to its folder (at a stop, or after the audit log failed).
+    func putBack(_ name: String, to folder: SpoolFolder) {
+        if returnClaim(name, to: folder) { core.claimPutBack() }
+    }
+
+    /// Claims that could not be returned during the run, tried once more at its end; true
+    /// when none is left in this process's claim folder.
+    func returnStrandedClaims() -> Bool {
+        let stranded = strandedClaims
+        strandedClaims.removeAll()
+        for (name, folder) in stranded { putBack(name, to: folder) }
+        return strandedClaims.isEmpty
+    }
+
+    /// Outcomes that never reached the audit log: the jobs go back as if never tried, and the
+    /// sidecars written for them go too.
+    func rollBackUnrecordedOutcomes() {
+        for move in audit.takeUnhanded() + moves.take() {
+            if move.sidecar != nil { try? FileSystem.remove(spool.path(move.to, "\(move.target).reason")) }
+            putBack(move.name, to: .incoming)
+        }
+    }
+
+    func recoverOrphans() {
+        let recovery = OrphanRecovery(spool: spool, ownArea: area.name)
+        do {
+            let recovered = try recovery.run { found in
+                for job in found {
+                    var record = AuditRecord(.recovered, at: clock.now())
+                    record.job = SpoolMover.originalStem(of: job.name)
+                    record.file = job.name
+                    record.message = "claimed by a process that is gone; put back in incoming/"
+                    audit.append(record)
+                }
+                try audit.flush()
+            }
+            core.orphansRecovered(recovered.count)
+            if !recovered.isEmpty { intake.requestPass() }
+        } catch {
+            reportSpoolError(error)
+        }
+        if !laneOwnership.isOwner { takeLanesIfFree() }
+    }
+
+    /// Adds jobs in `deferred/` that the schedule does not know yet (at start, and jobs another
+    /// process deferred), due at the time their state file says.
+    func scanDeferredFolder() {
+        guard let stream = try? DirectoryStream(spool.path(.deferred)) else { return }
+        let now = clock.now()
+        var found: [(name: String, due: Double)] = []
+        while let name = stream.next() {
+            guard Spool.isJobName(name), !core.isScheduled(name) else { continue }
+            let state = stateStore.load(name, inode: FileSystem.inode(of: spool.path(.deferred, name)))
+            if let lane = state?.lane {
+                // A lane's retry holds its lane; only the lane owner takes it (contract 14).
+                guard laneOwnership.isOwner else { continue }
+                core.laneRetryFound(name, due: state?.nextAttemptAt ?? now, in: lane)
+            }
+            found.append((name, state?.nextAttemptAt ?? now))
+        }
+        core.deferredFound(found)
+    }
+}

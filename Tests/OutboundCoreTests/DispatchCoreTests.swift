@@ -1,0 +1,265 @@
+import XCTest
+@testable import OutboundCore
+
+/// The dispatch core's rules, fed events and read back as actions: no thread, socket or file.
+final class DispatchCoreTests: XCTestCase {
+    private var settings = Settings(environment: .nonProduction, auditLogPath: "/nonexistent/audit.jsonl")
+
+    private func makeCore(_ mode: DispatchMode = .drain(maxWaitSeconds: nil), now: Double = 1000,
+                          configure: (inout Settings) -> Void = { _ in }) throws -> DispatchCore {
+        configure(&settings)
+        let registry = ClientRegistry([try Fixture.record(endpoints: ["https://acme.example/", "https://other.example/"])])
+        return DispatchCore(mode: mode, settings: settings, gate: Gate(registry: registry, environment: .nonProduction),
+                            policy: RetryPolicy(settings: settings.retry, jitter: FixedJitter(value: 1)), now: now)
+    }
+
+    /// An intake result for a job that passed the intake's gate, with its accepted line `line`.
+    private func intakeJob(_ name: String, url: String = "https://acme.example/a", line: Int, state: JobState? = nil,
+                           core: DispatchCore, clientId: String = Fixture.clientId) throws -> IntakeResult {
+        let job = try Fixture.job(url: url, clientId: clientId, id: name)
+        let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["https://acme.example/", "https://other.example/"]))
+        return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: state, pass: pass, acceptedLine: line)
+    }
+
+    private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
+        actions.compactMap { if case .startTransfer(let token, let claimed, _) = $0 { return (token, claimed.name) } else { return nil } }
+    }
+
+    private func filings(_ actions: [DispatchAction]) -> [Filing] {
+        actions.compactMap { if case .file(let filing) = $0 { return filing } else { return nil } }
+    }
+
+    private func deferrals(_ actions: [DispatchAction]) -> [Deferral] {
+        actions.compactMap { if case .deferJob(let deferral) = $0 { return deferral } else { return nil } }
+    }
+
+    // MARK: durability order 1: a job is sent only once its accepted line is on disk
+
+    func testAJobIsNotSentBeforeItsAcceptedLineIsDurable() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 5, core: core)], now: 1000)
+        XCTAssertTrue(started(core.tick(now: 1000, durableLines: 4)).isEmpty, "line 5 is not on disk yet")
+        XCTAssertEqual(core.ready.count, 1)
+        XCTAssertEqual(started(core.tick(now: 1000, durableLines: 5)).map(\.name), ["a.json"])
+        XCTAssertTrue(core.ready.isEmpty)
+    }
+
+    func testAJobAdmittedWithoutALineWaitsForTheLineItAsksFor() throws {
+        var core = try makeCore()
+        let job = try Fixture.job(url: "https://acme.example/a", id: "late")
+        let actions = core.intakeDelivered([.job(name: "late.json", job: job, inode: 1, bytes: 100, state: nil, pass: nil, acceptedLine: 0)], now: 1000)
+        guard case .queueAcceptedLine(let name, _)? = actions.first else { return XCTFail("expected an accepted line to be asked for: \(actions)") }
+        XCTAssertEqual(name, "late.json")
+        XCTAssertTrue(started(core.tick(now: 1000, durableLines: 1_000_000)).isEmpty, "no line number reported yet")
+        core.acceptedLineQueued(9, forJobNamed: "late.json")
+        XCTAssertTrue(started(core.tick(now: 1000, durableLines: 8)).isEmpty)
+        XCTAssertEqual(started(core.tick(now: 1000, durableLines: 9)).count, 1)
+    }
+
+    // MARK: limits
+
+    func testConcurrencyAndPerHostLimitsHold() throws {
+        var core = try makeCore { $0.concurrency = 3; $0.perHostConcurrency = 2 }
+        let results = try (1...5).map { try intakeJob("a\($0)", line: $0, core: core) }
+            + [try intakeJob("b1", url: "https://other.example/b", line: 6, core: core)]
+        _ = core.intakeDelivered(results, now: 1000)
+        let first = started(core.tick(now: 1000, durableLines: 100))
+        XCTAssertEqual(first.map(\.name), ["a1.json", "a2.json", "b1.json"], "two to acme (its limit), then the other host")
+        XCTAssertTrue(started(core.tick(now: 1000, durableLines: 100)).isEmpty, "all three slots are busy")
+        _ = core.transferFinished(token: first[0].token, result: .response(status: 200, retryAfter: nil), milliseconds: 3, now: 1001)
+        XCTAssertEqual(started(core.tick(now: 1001, durableLines: 100)).map(\.name), ["a3.json"])
+    }
+
+    func testTheClaimWindowIsEightTimesConcurrencyLessWhatTheLoopHolds() throws {
+        var core = try makeCore { $0.concurrency = 2 }
+        XCTAssertEqual(core.intakeCredit(now: 1000), 16)
+        _ = core.intakeDelivered(try (1...5).map { try intakeJob("j\($0)", line: $0, core: core) }, now: 1000)
+        XCTAssertEqual(core.intakeCredit(now: 1000), 11)
+        _ = core.tick(now: 1000, durableLines: 100)
+        XCTAssertEqual(core.intakeCredit(now: 1000), 11, "in flight counts like ready")
+    }
+
+    func testDueRetriesShareTheWindowAndKeepRoomFromTheIntake() throws {
+        var core = try makeCore { $0.concurrency = 2 }
+        core.deferredFound((1...20).map { (name: "r\($0).json", due: 999.0) })
+        XCTAssertEqual(core.intakeCredit(now: 1000), 14, "one concurrency kept back while retries are due")
+        let names = core.retriesToClaim(now: 1000, reservedByIntake: 10)
+        XCTAssertEqual(names.count, 6, "16 in the window less the intake's 10")
+        XCTAssertEqual(core.retriesToClaim(now: 1000, reservedByIntake: 16), [], "no room beyond the window")
+        XCTAssertEqual(core.schedule.count, 14)
+    }
+
+    // MARK: outcomes
+
+    func testADeferralKeepsTheAttemptCountAndTheFirstClaimTime() throws {
+        var core = try makeCore()
+        let state = JobState(attempts: 2, firstClaimedAt: 500, nextAttemptAt: 990, inode: 7)
+        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "https://acme.example/r", id: "r"), inode: 7, state: state, now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 0)).first?.token, "a retry has no accepted line to wait for")
+        let actions = core.transferFinished(token: token, result: .response(status: 503, retryAfter: nil), milliseconds: 4, now: 1001)
+        let deferral = try XCTUnwrap(deferrals(actions).first)
+        XCTAssertEqual(deferral.state.attempts, 3)
+        XCTAssertEqual(deferral.state.firstClaimedAt, 500)
+        XCTAssertEqual(deferral.state.nextAttemptAt, 1001 + 4, "1 s × 2^(3−1), no jitter")
+        XCTAssertEqual(deferral.record.event, .deferred)
+        XCTAssertEqual(deferral.record.attempt, 3)
+        core.deferralFiled(as: "r.json", due: deferral.state.nextAttemptAt)
+        XCTAssertEqual(core.retriesToClaim(now: 1004.9, reservedByIntake: 0), [])
+        XCTAssertEqual(core.retriesToClaim(now: 1005, reservedByIntake: 0), ["r.json"])
+    }
+
+    func testOutcomesAreFiledWithRecordAndSidecar() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("ok", line: 1, core: core), try intakeJob("no", line: 2, core: core)], now: 1000)
+        let tokens = started(core.tick(now: 1000, durableLines: 2))
+        let delivered = filings(core.transferFinished(token: tokens[0].token, result: .response(status: 204, retryAfter: nil), milliseconds: 1, now: 1001))
+        XCTAssertEqual(delivered.map(\.folder), [.delivered])
+        XCTAssertNil(delivered.first?.sidecar)
+        XCTAssertEqual(delivered.first?.record.status, 204)
+        let failed = filings(core.transferFinished(token: tokens[1].token, result: .response(status: 404, retryAfter: nil), milliseconds: 1, now: 1001))
+        XCTAssertEqual(failed.map(\.folder), [.failed])
+        XCTAssertEqual(failed.first?.sidecar?.reason, "http_status")
+        XCTAssertEqual(failed.first?.sidecar?.attempts, 1)
+        XCTAssertEqual(core.summary.delivered, 1)
+        XCTAssertEqual(core.summary.failed, 1)
+    }
+
+    func testTheGateIsCheckedAgainAfterAReload() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let inactive = ClientRegistry([try Fixture.record(status: .inactive, endpoints: ["https://acme.example/"])])
+        core.reloaded(settings: settings, gate: Gate(registry: inactive, environment: .nonProduction), policy: RetryPolicy(settings: settings.retry))
+        let actions = core.tick(now: 1000, durableLines: 1)
+        XCTAssertTrue(started(actions).isEmpty, "nothing is sent for a client made inactive")
+        XCTAssertEqual(filings(actions).map(\.folder), [.refused])
+        XCTAssertEqual(filings(actions).first?.record.reason, "inactive_client_id")
+    }
+
+    func testAJobPastItsDeadlineFailsExpiredWithoutBeingSent() throws {
+        var core = try makeCore()
+        let state = JobState(attempts: 1, firstClaimedAt: 1000 - 86_401, nextAttemptAt: 999, inode: 7)
+        _ = core.retryClaimed("old.json", job: try Fixture.job(url: "https://acme.example/o", id: "old"), inode: 7, state: state, now: 1000)
+        let actions = core.tick(now: 1000, durableLines: 0)
+        XCTAssertTrue(started(actions).isEmpty)
+        XCTAssertEqual(filings(actions).first?.record.reason, "expired")
+    }
+
+    // MARK: drain's end, stop and rollback
+
+    func testADrainEndsOnlyAfterALastPassFindsIncomingEmpty() throws {
+        var core = try makeCore()
+        let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 3)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .scanDeferredFolderFirst)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle, deferredFolderScanned: true), .requestLastPass)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle, deferredFolderScanned: true), .keepGoing, "the pass is not answered yet")
+        var answered = idle
+        answered.answeredPasses = 4
+        XCTAssertEqual(core.endDecision(now: 1000, facts: answered, deferredFolderScanned: true), .end(.finished))
+    }
+
+    func testADrainDoesNotEndWhileAnythingIsHeldOrUnsettled() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "a job is ready")
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first?.token)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "a job is in flight")
+        _ = core.transferFinished(token: token, result: .response(status: 200, retryAfter: nil), milliseconds: 1, now: 1000)
+        var unsettled = idle
+        unsettled.auditSettled = false
+        XCTAssertEqual(core.endDecision(now: 1000, facts: unsettled), .keepGoing, "its line is not on disk or it is not filed")
+        unsettled.auditSettled = true
+        unsettled.intakeIdle = false
+        XCTAssertEqual(core.endDecision(now: 1000, facts: unsettled), .keepGoing, "the intake is busy")
+    }
+
+    func testADrainWithMaxWaitEndsWithRetriesStillDeferred() throws {
+        var core = try makeCore(.drain(maxWaitSeconds: 5))
+        core.deferredFound([(name: "later.json", due: 2000)])
+        let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
+        XCTAssertEqual(core.endDecision(now: 1004, facts: idle), .keepGoing)
+        XCTAssertEqual(core.sleepMilliseconds(now: 1004), 0, "the rescan timer (every 2 s) is due")
+        _ = core.timersFired(now: 1004)
+        XCTAssertEqual(core.sleepMilliseconds(now: 1004), 1000, "until --max-wait (and recovery) a second later")
+        XCTAssertEqual(core.endDecision(now: 1005, facts: idle), .end(.deferredRemaining))
+    }
+
+    func testAStopPutsBackWhatWaitsAndLetsTransfersFinishWithinTheGrace() throws {
+        var core = try makeCore(.run(graceSeconds: 3)) { $0.concurrency = 1 }
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core), try intakeJob("b", line: 2, core: core)], now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 2)).first?.token)
+        let stop = core.stopRequested(now: 1000)
+        guard case .putBack(let name, let folder, let bytes)? = stop.first, stop.count == 1 else { return XCTFail("\(stop)") }
+        XCTAssertEqual(name, "b.json")
+        XCTAssertEqual(folder, .incoming)
+        XCTAssertEqual(bytes, 100, "its bytes leave the budget")
+        XCTAssertEqual(core.intakeCredit(now: 1000), 0, "nothing new is claimed")
+        let facts = DispatchCore.ShellFacts(intakeIdle: false, auditSettled: false, answeredPasses: 0)
+        XCTAssertEqual(core.endDecision(now: 1002, facts: facts), .keepGoing, "a transfer is in flight within the grace")
+        XCTAssertEqual(core.endDecision(now: 1003, facts: facts), .end(.stopped))
+        let rollback = core.ending(abortedTokens: [token])
+        guard case .putBack(let aborted, .incoming, _)? = rollback.first else { return XCTFail("\(rollback)") }
+        XCTAssertEqual(aborted, "a.json")
+        XCTAssertTrue(core.inFlight.isEmpty)
+    }
+
+    func testARetryGoesBackToDeferredAtTheEnd() throws {
+        var core = try makeCore(.run(graceSeconds: 0))
+        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "https://acme.example/r", id: "r"), inode: 7,
+                              state: JobState(attempts: 1, firstClaimedAt: 999, nextAttemptAt: 999, inode: 7), now: 1000)
+        let rollback = core.ending(abortedTokens: [])
+        guard case .putBack("r.json", .deferred, _)? = rollback.first else { return XCTFail("\(rollback)") }
+    }
+
+    // MARK: destinations that are down (contract 13)
+
+    private func connectFailure() -> AttemptResult {
+        .transportError(TransportError(kind: .connect, detail: "Couldn't connect to server"))
+    }
+
+    func testADownDestinationsJobsAreSetAsideWithoutAnAttemptAndOthersGoOn() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 2; $0.circuit.cooldownMs = 30_000; $0.retry.baseDelayMs = 10 }
+        _ = core.intakeDelivered(try (1...2).map { try intakeJob("f\($0)", line: $0, core: core) }, now: 1000)
+        var events: [DestinationEvent] = []
+        for started in started(core.tick(now: 1000, durableLines: 10)) {
+            for action in core.transferFinished(token: started.token, result: connectFailure(), milliseconds: 1, now: 1001) {
+                if case .destinationChanged(let event) = action { events.append(event) }
+            }
+        }
+        XCTAssertEqual(events.map(\.kind), [.down], "two connect failures in a row open the circuit")
+        XCTAssertEqual(events.first?.destination.description, "https://acme.example:443")
+        _ = core.intakeDelivered([try intakeJob("later", line: 3, core: core),
+                                  try intakeJob("elsewhere", url: "https://other.example/x", line: 4, core: core)], now: 1002)
+        let actions = core.tick(now: 1002, durableLines: 10)
+        XCTAssertEqual(started(actions).map(\.name), ["elsewhere.json"], "another destination is not held up")
+        let setAside = try XCTUnwrap(deferrals(actions).first)
+        XCTAssertEqual(setAside.name, "later.json")
+        XCTAssertEqual(setAside.state.attempts, 0, "no attempt is counted while down")
+        XCTAssertEqual(setAside.record.reason, "destination_down")
+        XCTAssertEqual(setAside.state.nextAttemptAt, 1001 + 30, "until the cooldown ends")
+    }
+
+    func testAfterTheCooldownOneProbeDecidesAndSuccessBringsItUp() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 1; $0.circuit.cooldownMs = 1000 }
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let first = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first)
+        _ = core.transferFinished(token: first.token, result: connectFailure(), milliseconds: 1, now: 1000)
+        _ = core.intakeDelivered([try intakeJob("p1", line: 2, core: core), try intakeJob("p2", line: 3, core: core)], now: 1001.5)
+        let probeTick = core.tick(now: 1001.5, durableLines: 3)
+        XCTAssertEqual(started(probeTick).map(\.name), ["p1.json"], "one probe only")
+        XCTAssertEqual(deferrals(probeTick).map(\.name), ["p2.json"])
+        let up = core.transferFinished(token: started(probeTick)[0].token, result: .response(status: 204, retryAfter: nil), milliseconds: 1, now: 1002)
+        guard case .destinationChanged(let event)? = up.first else { return XCTFail("\(up)") }
+        XCTAssertEqual(event.kind, .up)
+        XCTAssertTrue(core.destinations.down.isEmpty)
+    }
+
+    func testHTTPStatusesNeverOpenTheCircuit() throws {
+        var core = try makeCore { $0.circuit.failureThreshold = 1 }
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first?.token)
+        let actions = core.transferFinished(token: token, result: .response(status: 503, retryAfter: nil), milliseconds: 1, now: 1000)
+        XCTAssertFalse(actions.contains { if case .destinationChanged = $0 { return true } else { return false } })
+        XCTAssertTrue(core.destinations.down.isEmpty)
+    }
+}

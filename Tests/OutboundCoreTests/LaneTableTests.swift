@@ -1,0 +1,104 @@
+import XCTest
+@testable import OutboundCore
+
+/// The lane rules (contract 14) on their own: which job of a lane may go, and when.
+final class LaneTableTests: XCTestCase {
+    private let lane = LaneKey(clientId: "c", orderingKey: "patient-1")
+    private let other = LaneKey(clientId: "c", orderingKey: "patient-2")
+
+    private func claimed(_ name: String, key: String = "patient-1") throws -> ClaimedJob {
+        ClaimedJob(name: name, job: try Fixture.job(url: "https://acme.example/a", clientId: "c", orderingKey: key),
+                   inode: 1, bytes: 100, origin: .incoming, attempts: 0, firstClaimedAt: 0, hasSavedState: false)
+    }
+
+    private func goes(_ admission: LaneTable.Admission) -> String? {
+        if case .go(let job) = admission { return job.name } else { return nil }
+    }
+
+    func testOneJobOfALaneGoesAtATimeInByteWiseNameOrder() throws {
+        var table = LaneTable(policy: .block)
+        XCTAssertEqual(goes(table.admit(try claimed("002.json"), in: lane)), "002.json")
+        XCTAssertNil(goes(table.admit(try claimed("010.json"), in: lane)))
+        XCTAssertNil(goes(table.admit(try claimed("003.json"), in: lane)))
+        // Byte-wise: "Z" (0x5A) sorts before "a" (0x61), as in `LC_ALL=C ls`.
+        XCTAssertNil(goes(table.admit(try claimed("00a.json"), in: lane)))
+        XCTAssertNil(goes(table.admit(try claimed("00Z.json"), in: lane)))
+        XCTAssertEqual(table.waitingCount, 4)
+        var order: [String] = []
+        while let next = table.headDelivered(in: lane) { order.append(next.name) }
+        XCTAssertEqual(order, ["003.json", "00Z.json", "00a.json", "010.json"])
+        XCTAssertEqual(table.waitingCount, 0)
+        XCTAssertTrue(table.lanes.isEmpty, "an idle, empty lane is forgotten")
+    }
+
+    func testLanesAreIndependent() throws {
+        var table = LaneTable(policy: .block)
+        XCTAssertNotNil(goes(table.admit(try claimed("1.json"), in: lane)))
+        XCTAssertEqual(goes(table.admit(try claimed("2.json", key: "patient-2"), in: other)), "2.json")
+        XCTAssertNotEqual(LaneKey(clientId: "a", orderingKey: "bc").hash, LaneKey(clientId: "ab", orderingKey: "c").hash)
+    }
+
+    func testARetryingHeadHoldsTheLaneUntilItComesBack() throws {
+        var table = LaneTable(policy: .block)
+        _ = table.admit(try claimed("1.json"), in: lane)
+        _ = table.admit(try claimed("2.json"), in: lane)
+        XCTAssertEqual(table.headDeferred(as: "1.json", due: 1005, in: lane).map(\.name), ["2.json"], "what waited is parked")
+        XCTAssertEqual(table.waitingCount, 0)
+        guard case .parks(let until) = table.admit(try claimed("2.json"), in: lane) else { return XCTFail("the lane waits for its retry") }
+        XCTAssertEqual(until, 1005)
+        XCTAssertEqual(goes(table.admit(try claimed("1.json"), in: lane)), "1.json", "the retry itself goes")
+        XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)), "back from its parking, 2 waits behind 1")
+        XCTAssertEqual(table.headDelivered(in: lane)?.name, "2.json")
+    }
+
+    func testARetryFoundInDeferredHoldsItsLaneAfterATakeover() throws {
+        var table = LaneTable(policy: .block)
+        table.retryFound("3.json", due: 1004, in: lane)
+        table.retryFound("1.json", due: 1005, in: lane)
+        table.retryFound("2.json", due: 1003, in: lane)
+        XCTAssertEqual(table.head(of: lane), .retrying("1.json"), "the earliest name found is the head")
+        XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)))
+        XCTAssertEqual(goes(table.admit(try claimed("1.json"), in: lane)), "1.json")
+    }
+
+    func testAFailedHeadBlocksTheLaneAndHoldsItsWaitingJobs() throws {
+        var table = LaneTable(policy: .block)
+        _ = table.admit(try claimed("1.json"), in: lane)
+        _ = table.admit(try claimed("2.json"), in: lane)
+        _ = table.admit(try claimed("3.json"), in: lane)
+        let (held, next) = table.headFailed("1.json", in: lane)
+        XCTAssertEqual(held.map(\.name), ["2.json", "3.json"])
+        XCTAssertNil(next)
+        guard case .blocked(let byJob) = table.admit(try claimed("4.json"), in: lane) else { return XCTFail("expected blocked") }
+        XCTAssertEqual(byJob, "1.json")
+        XCTAssertEqual(table.blocked.map(\.byJob), ["1.json"])
+        guard case .resumes(let job) = table.admit(try claimed("1.json"), in: lane) else { return XCTFail("the requeued job at fault resumes the lane") }
+        XCTAssertEqual(job.name, "1.json")
+        XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane)), "released jobs wait behind it")
+    }
+
+    func testSkipLetsTheLaneGoOnAfterAFailure() throws {
+        var table = LaneTable(policy: .skip)
+        _ = table.admit(try claimed("1.json"), in: lane)
+        _ = table.admit(try claimed("2.json"), in: lane)
+        let (held, next) = table.headFailed("1.json", in: lane)
+        XCTAssertTrue(held.isEmpty)
+        XCTAssertEqual(next?.name, "2.json")
+    }
+
+    func testAnUnblockedLaneAcceptsJobsAgain() throws {
+        var table = LaneTable(policy: .block)
+        table.blockedFound(lane, byJob: "1.json")
+        guard case .blocked = table.admit(try claimed("2.json"), in: lane) else { return XCTFail("expected blocked") }
+        table.unblock(lane)
+        XCTAssertEqual(goes(table.admit(try claimed("2.json"), in: lane)), "2.json")
+    }
+
+    func testAJobSentAfterALaterNameIsLate() {
+        var table = LaneTable(policy: .block)
+        XCTAssertFalse(table.sending("2.json", in: lane))
+        XCTAssertFalse(table.sending("3.json", in: lane))
+        XCTAssertTrue(table.sending("1.json", in: lane))
+        XCTAssertFalse(table.sending("1.json", in: other))
+    }
+}

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Partner-estate benchmarks for scripts/bench (issue 13), all on 127.0.0.1.
+
+  estate.py estate --bin B --work W --nginx N [--pairs P]
+      Five destinations: four nginx ports answering 204 and one listener that accepts and
+      never answers. 6,000 healthy and 300 hung jobs interleaved, timeoutMs 3000, one try.
+      Alternating, --pairs times: outbound drain of the mix, outbound drain of the 6,000
+      healthy jobs alone, curl --parallel over the mix. Prints the healthy rate (healthy
+      deliveries per second until the last one) of each, their medians and ratios.
+      Targets: mixed >= 0.95x all-healthy; outbound >= 10x curl on the mix.
+  estate.py tls --bin B --work W --nginx N [--pairs P] [--jobs N]
+      nginx over TLS 1.3 with a test CA (tls.caFile), N jobs (default 10,000): outbound drain
+      vs curl --parallel --cacert, alternating, medians. Target: drain >= 1.0x curl.
+  estate.py big --bin B --work W --nginx N
+      100 jobs of 9 MiB to a receiver answering 2 s after reading each request, default
+      concurrency (64): peak RSS of the drain (GNU time). Then the same burst through
+      `outbound run`: its RSS from /proc while idle afterwards. Then 100,000 small jobs to
+      nginx: peak RSS. Targets: <= 320 MiB, <= 64 MiB within 10 s after the burst, <= 64 MiB.
+
+Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
+not deliver what it should have.
+"""
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import outbound_spool as spools  # noqa: E402
+from outbound_spool import audit_records as audit  # noqa: E402
+from processes import Nginx, ProcessError, free_port, run_measured, stop_group  # noqa: E402
+from receiver import HungListener, Receiver, Rule  # noqa: E402
+
+CLIENT_ID = spools.TEST_CLIENT_ID
+PARALLEL = 64
+MIB = 1024 * 1024
+
+
+class VerificationError(Exception):
+    pass
+
+
+def log(line=""):
+    print(line, flush=True)
+
+
+def verdict(met):
+    return "met" if met else "NOT MET"
+
+
+# ---------------------------------------------------------------- config, jobs
+
+def write_config(folder, endpoints, settings):
+    spools.write_config(folder, endpoints, settings, application="Bench Estate")
+
+
+def small_body(n):
+    return json.dumps({"messageType": "ADT^A08", "sequence": n, "note": "x" * 440}, separators=(",", ":"))
+
+
+def make_spool(root, jobs):
+    """A fresh spool with `jobs` ([(url, body)]) in incoming/, built beside it and renamed in."""
+    spools.make_spool(root, (("job-%06d.json" % n, spools.job(url, body)) for n, (url, body) in enumerate(jobs, 1)))
+    spools.settle()
+
+
+def curl_config(path, jobs, extra=""):
+    """One entry per job, separated by `next`; `extra` goes into every entry (options given on
+    curl's command line apply to the first entry only)."""
+    with open(path, "w") as f:
+        for n, (url, body) in enumerate(jobs, 1):
+            if n > 1:
+                f.write("next\n")
+            f.write('url = "%s"\ndata-binary = "%s"\n' % (url, body.replace("\\", "\\\\").replace('"', '\\"')))
+            f.write('header = "Epic-Client-ID: %s"\nheader = "Idempotency-Key: job-%06d"\n' % (CLIENT_ID, n))
+            f.write('header = "Content-Type: application/json"\noutput = "/dev/null"\n')
+            f.write('write-out = "%%{http_code} %%{url_effective}\\n"\n%s' % extra)
+
+
+# ---------------------------------------------------------------- running and reading
+
+def drain(args, spool, config):
+    m = run_measured([args.bin, "drain", "--quiet", "--spool", spool, "--config", config], args.work)
+    if m.rc != 0:
+        raise VerificationError("drain exited %d: %s" % (m.rc, m.stderr.decode(errors="replace")[-2000:]))
+    return m
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+# ---------------------------------------------------------------- --estate
+
+def estate(args):
+    healthy_count, hung_count, timeout_ms = 6000, 300, 3000
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    ports = [free_port() for _ in range(4)]
+    stamp_log = os.path.join(args.work, "answered.log")
+    nginx.start(ports, stamp_log=stamp_log)
+    hung = HungListener()
+    try:
+        bases = ["http://127.0.0.1:%d/ingest/" % p for p in ports]
+        hung_base = "http://127.0.0.1:%d/ingest/" % hung.port
+        mixed, healthy = [], []
+        every = (healthy_count + hung_count) // hung_count
+        h = 0
+        for n in range(healthy_count + hung_count):
+            if n % every == every - 1 and len(mixed) - h < hung_count:
+                mixed.append((hung_base + str(n), small_body(n)))
+            else:
+                job = (bases[h % 4] + str(n), small_body(n))
+                mixed.append(job)
+                healthy.append(job)
+                h += 1
+        config = os.path.join(args.work, "config")
+        write_config(config, bases + [hung_base], {"timeoutMs": timeout_ms, "retry": {"maxAttempts": 1}})
+        curl_mixed = os.path.join(args.work, "mixed.curl")
+        curl_config(curl_mixed, mixed, 'max-time = %g\n' % (timeout_ms / 1000))
+        spool = os.path.join(args.work, "spool")
+        log("five destinations: nginx on %s, hung listener on %d; %d healthy + %d hung jobs interleaved, "
+            "timeoutMs %d, maxAttempts 1" % (", ".join(map(str, ports)), hung.port, healthy_count, hung_count, timeout_ms))
+        curl_healthy = os.path.join(args.work, "healthy.curl")
+        curl_config(curl_healthy, healthy, 'max-time = %g\n' % (timeout_ms / 1000))
+        rates = {"outbound mixed": [], "outbound healthy": [], "curl mixed": [], "curl healthy": []}
+
+        def measure(name, cmd, spool_jobs=None, allowed=(0,)):
+            if spool_jobs is not None:
+                make_spool(spool, spool_jobs)
+            open(stamp_log, "w").close()
+            m = run_measured(cmd, args.work)
+            if spool_jobs is not None and m.rc not in allowed:
+                raise VerificationError("%s: drain exited %d: %s" % (name, m.rc, m.stderr.decode(errors="replace")[-2000:]))
+            count, last = answered(stamp_log, m.started)
+            if name.startswith("outbound"):
+                delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+                if delivered != healthy_count or count != healthy_count:
+                    raise VerificationError("%s: %d delivered, nginx answered %d, expected %d"
+                                            % (name, delivered, count, healthy_count))
+            rate = count / last
+            rates[name].append(rate)
+            spent = ""
+            if name == "outbound mixed":
+                # Attempts that went to the hung destination: what a circuit breaker saves.
+                spent = ", %d attempts to the hung host" % sum(
+                    1 for r in audit(spool) if r.get("event") in ("failed", "deferred") and "attempt" in r
+                    and str(hung.port) in r.get("url", ""))
+            return "%s %d in %.2f s = %.0f/s (run %.2f s%s)" % (name, count, last, rate, m.wall, spent)
+
+        drain_cmd = [args.bin, "drain", "--quiet", "--spool", spool, "--config", config]
+        # With the hung host down (contract 13) its jobs wait in deferred/ for the next probe
+        # instead of failing: the mixed drain stops waiting for them after 10 s (exit 75).
+        mixed_drain_cmd = drain_cmd + ["--max-wait", "10"]
+        curl_cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K"]
+        for pair in range(1, args.pairs + 1):
+            parts = [measure("outbound mixed", mixed_drain_cmd, mixed, allowed=(0, 75)), measure("outbound healthy", drain_cmd, healthy),
+                     measure("curl mixed", curl_cmd + [curl_mixed]), measure("curl healthy", curl_cmd + [curl_healthy])]
+            log("round %d: %s" % (pair, "; ".join(parts)))
+        med = {name: median(values) for name, values in rates.items()}
+        log()
+        log("healthy requests answered per second, from process start to the last healthy answer (nginx's clock), medians:")
+        for name, value in med.items():
+            log("  %-17s %7.0f/s" % (name, value))
+        ratio = med["outbound mixed"] / med["outbound healthy"]
+        log("outbound, healthy rate with the hung host: %.2fx the all-healthy rate (target >= 0.95x): %s"
+            % (ratio, verdict(ratio >= 0.95)))
+        log("curl --parallel, the same: %.2fx" % (med["curl mixed"] / med["curl healthy"]))
+        versus = med["outbound mixed"] / med["curl mixed"]
+        log("outbound vs curl --parallel on the mix: %.1fx (target >= 10x): %s" % (versus, verdict(versus >= 10)))
+    finally:
+        hung.stop()
+        nginx.stop()
+
+
+def answered(stamp_log, started):
+    """Requests nginx answered 204 since the log was emptied, and the seconds from `started`
+    to the last of them; the log is emptied again."""
+    with open(stamp_log) as f:
+        stamps = [float(line.split()[0]) for line in f if line.split()[1:2] == ["204"]]
+    open(stamp_log, "w").close()
+    return len(stamps), (max(stamps) - started if stamps else float("nan"))
+
+
+# ---------------------------------------------------------------- --tls
+
+def make_test_ca(folder):
+    """A CA and a server certificate for 127.0.0.1 and localhost, with the openssl CLI."""
+    os.makedirs(folder, exist_ok=True)
+    ca_key, ca_cert = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
+    key, csr, cert = os.path.join(folder, "server.key"), os.path.join(folder, "server.csr"), os.path.join(folder, "server.pem")
+    ext = os.path.join(folder, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
+                "extendedKeyUsage=serverAuth\n")
+    run = lambda *a: subprocess.run(["openssl"] + list(a), check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out", ca_cert,
+        "-days", "2", "-subj", "/CN=Outbound bench CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+        "-extfile", ext)
+    os.chmod(key, 0o644)
+    return ca_cert, cert, key
+
+
+def tls(args):
+    count = args.jobs or 10000
+    ca, cert, key = make_test_ca(os.path.join(args.work, "ca"))
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    port = free_port()
+    nginx.start([port], tls=(cert, key))
+    try:
+        base = "https://127.0.0.1:%d/ingest/" % port
+        probe = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "--tlsv1.3",
+                                "--cacert", ca, "--data-binary", "{}", base + "probe"], capture_output=True, text=True)
+        if probe.stdout != "204 0":
+            raise VerificationError("TLS probe answered %r: %s" % (probe.stdout, probe.stderr))
+        jobs = [(base + str(n), small_body(n)) for n in range(1, count + 1)]
+        config = os.path.join(args.work, "config")
+        write_config(config, [base], {"concurrency": PARALLEL, "perHostConcurrency": PARALLEL, "tls": {"caFile": ca}})
+        curl_file = os.path.join(args.work, "tls.curl")
+        curl_config(curl_file, jobs, 'cacert = "%s"\n' % ca)
+        spool = os.path.join(args.work, "spool")
+        log("nginx TLS 1.3 (test CA, P-256) on 127.0.0.1:%d; %d jobs; concurrency %d" % (port, count, PARALLEL))
+        drains, curls = [], []
+        for pair in range(1, args.pairs + 1):
+            make_spool(spool, jobs)
+            m = drain(args, spool, config)
+            delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+            if delivered != count:
+                raise VerificationError("drain delivered %d of %d" % (delivered, count))
+            c = run_measured(["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file], args.work)
+            ok = sum(1 for line in c.stdout.decode(errors="replace").split("\n") if line.startswith("204 "))
+            if ok != count:
+                raise VerificationError("curl got %d 204s of %d" % (ok, count))
+            drains.append(count / m.wall)
+            curls.append(count / c.wall)
+            log("pair %d: drain %.2f s (%.0f/s, peak %d MiB), curl --parallel %.2f s (%.0f/s)"
+                % (pair, m.wall, count / m.wall, m.maxrss_kib // 1024, c.wall, count / c.wall))
+        ratio = median(drains) / median(curls)
+        log()
+        log("medians: drain %.0f/s, curl --parallel --cacert %.0f/s: %.2fx (target >= 1.0x): %s"
+            % (median(drains), median(curls), ratio, verdict(ratio >= 1.0)))
+    finally:
+        nginx.stop()
+
+
+# ---------------------------------------------------------------- --big
+
+def big(args):
+    receiver = Receiver(rules=[Rule(delay=2.0)])
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    port = free_port()
+    nginx.start([port])
+    try:
+        slow_base = "http://127.0.0.1:%d/ingest/" % receiver.port
+        fast_base = "http://127.0.0.1:%d/ingest/" % port
+        config = os.path.join(args.work, "config")
+        write_config(config, [slow_base, fast_base], {})
+        spool = os.path.join(args.work, "spool")
+        body = "y" * (9 * MIB)
+        big_jobs = [(slow_base + str(n), body) for n in range(1, 101)]
+        log("100 jobs of 9 MiB to a receiver answering 2 s after each request; default settings (concurrency 64)")
+        make_spool(spool, big_jobs)
+        m = drain(args, spool, config)
+        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        if delivered != 100:
+            raise VerificationError("drain delivered %d of 100 big jobs" % delivered)
+        peak_big = m.maxrss_kib / 1024
+        log("drain: %.2f s, peak RSS %.0f MiB (target <= 320 MiB): %s" % (m.wall, peak_big, verdict(peak_big <= 320)))
+
+        idle = run_burst(args, spool, config, big_jobs)
+        log("run: RSS %.0f MiB at the last delivery, %.0f MiB 10 s later (target < 64 MiB): %s"
+            % (idle[0], idle[1], verdict(idle[1] < 64)))
+
+        small = [(fast_base + str(n), small_body(n)) for n in range(1, 100001)]
+        make_spool(spool, small)
+        m = drain(args, spool, config)
+        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        if delivered != 100000:
+            raise VerificationError("drain delivered %d of 100,000 small jobs" % delivered)
+        peak_small = m.maxrss_kib / 1024
+        log("100,000 small jobs to nginx: drain %.2f s, peak RSS %.0f MiB (target <= 64 MiB): %s"
+            % (m.wall, peak_small, verdict(peak_small <= 64)))
+    finally:
+        nginx.stop()
+        receiver.stop()
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_burst(args, spool, config, jobs):
+    """`outbound run` on an empty spool; the jobs renamed in at once; RSS at the last delivery
+    and 10 s later."""
+    make_spool(spool, [])
+    staging = os.path.join(spool, "tmp")
+    for n, (url, body) in enumerate(jobs, 1):
+        with open(os.path.join(staging, "burst-%06d.json" % n), "w") as f:
+            json.dump({"clientId": CLIENT_ID, "url": url, "body": body}, f, separators=(",", ":"))
+    proc = subprocess.Popen([args.bin, "run", "--spool", spool, "--config", config], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        time.sleep(1)
+        for n in range(1, len(jobs) + 1):
+            name = "burst-%06d.json" % n
+            os.rename(os.path.join(staging, name), os.path.join(spool, "incoming", name))
+        deadline = time.monotonic() + 300
+        while len(os.listdir(os.path.join(spool, "delivered"))) < len(jobs):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise VerificationError("run delivered %d of %d" % (len(os.listdir(os.path.join(spool, "delivered"))), len(jobs)))
+            time.sleep(0.1)
+        at_end = rss_mib(proc.pid)
+        time.sleep(10)
+        return at_end, rss_mib(proc.pid)
+    finally:
+        stop_group(proc)
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="estate.py")
+    parser.add_argument("mode", choices=["estate", "tls", "big"])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--nginx", required=True)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=0)
+    args = parser.parse_args(argv)
+    # SIGTERM from scripts/bench unwinds like Ctrl-C, so the receivers started here stop.
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        {"estate": estate, "tls": tls, "big": big}[args.mode](args)
+    except (VerificationError, ProcessError, spools.AuditError) as error:
+        log("bench: %s" % error)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
