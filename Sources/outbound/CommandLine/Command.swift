@@ -10,6 +10,7 @@ enum Command: String, CaseIterable {
     case status
     case validate
     case audit
+    case jwks
 
     /// The type that describes and carries out this command.
     var definition: any CommandDefinition.Type {
@@ -19,6 +20,7 @@ enum Command: String, CaseIterable {
         case .status: return StatusCommand.self
         case .validate: return ValidateCommand.self
         case .audit: return AuditCommand.self
+        case .jwks: return JwksCommand.self
         }
     }
 }
