@@ -54,7 +54,7 @@ final class DispatchCoreTokenTests: XCTestCase {
         XCTAssertEqual(core.heldByLoop, 64, "parked jobs count against the claim window")
 
         let token = AccessToken(value: "tok-1", expiresIn: 300)
-        let after = core.tokenFetchFinished(token: fetches(actions)[0], result: .success(token), status: 200, milliseconds: 4, now: 1001)
+        let after = core.tokenFetchFinished(token: try XCTUnwrap(fetches(actions).first), result: .success(token), status: 200, milliseconds: 4, now: 1001)
         XCTAssertEqual(tokenLines(after).map(\.expiresIn), [300])
         XCTAssertEqual(core.awaitingToken.count, 0)
         let sent = started(core.tick(now: 1001, durableLines: 100))
@@ -77,7 +77,7 @@ final class DispatchCoreTokenTests: XCTestCase {
     func testRefusedTokenRequestDefersWaitersWithTheOAuthCodeAndNoAttempt() throws {
         var core = makeCore()
         try deliver(3, to: &core)
-        let fetch = fetches(core.tick(now: 1000, durableLines: 100))[0]
+        let fetch = try XCTUnwrap(fetches(core.tick(now: 1000, durableLines: 100)).first)
         let failure = TokenFailure.refused(status: 401, code: "invalid_client")
         let actions = core.tokenFetchFinished(token: fetch, result: .failure(failure), status: 401, milliseconds: 3, now: 1001)
         XCTAssertEqual(tokenLines(actions).first?.oauthError, "invalid_client")
@@ -92,18 +92,18 @@ final class DispatchCoreTokenTests: XCTestCase {
     func testA401WithACachedTokenIsResentOnceAtOnceWithoutAnAttempt() throws {
         var core = makeCore()
         try deliver(1, to: &core)
-        let fetch = fetches(core.tick(now: 1000, durableLines: 100))[0]
+        let fetch = try XCTUnwrap(fetches(core.tick(now: 1000, durableLines: 100)).first)
         _ = core.tokenFetchFinished(token: fetch, result: .success(AccessToken(value: "revoked", expiresIn: 300)), status: 200,
                                     milliseconds: 1, now: 1000)
-        let first = started(core.tick(now: 1000, durableLines: 100))[0]
+        let first = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 100)).first)
         let unauthorized = AttemptResult.response(status: 401, retryAfter: nil)
         XCTAssertTrue(core.transferFinished(token: first.token, result: unauthorized, milliseconds: 1, now: 1001).isEmpty)
         let refetch = core.tick(now: 1001, durableLines: 100)
         XCTAssertEqual(fetches(refetch).count, 1, "the revoked token was dropped: a fresh one is requested")
         XCTAssertTrue(started(refetch).isEmpty)
         let fresh = AccessToken(value: "fresh", expiresIn: 300)
-        _ = core.tokenFetchFinished(token: fetches(refetch)[0], result: .success(fresh), status: 200, milliseconds: 1, now: 1001)
-        let second = started(core.tick(now: 1001, durableLines: 100))[0]
+        _ = core.tokenFetchFinished(token: try XCTUnwrap(fetches(refetch).first), result: .success(fresh), status: 200, milliseconds: 1, now: 1001)
+        let second = try XCTUnwrap(started(core.tick(now: 1001, durableLines: 100)).first)
         XCTAssertEqual(second.claimed.bearer, fresh)
         XCTAssertEqual(second.claimed.attempts, 0, "the free retry counted no attempt")
         // A second 401 is the attempt's outcome.

@@ -140,7 +140,7 @@ final class OAuthIntegrationTests: XCTestCase {
         while Date().timeIntervalSince(start) < 10 {
             try sandbox.drop(String(format: "tick-%05d.json", dropped), job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/t\(dropped)"))
             dropped += 1
-            usleep(50_000)
+            usleep(20_000)
         }
         XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { self.sandbox.jobs(in: "delivered").count == dropped })
         running.signal(SIGTERM)
@@ -151,6 +151,12 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(endpoint.tokenRequestCount, 5)
         XCTAssertLessThanOrEqual(endpoint.tokenRequestCount, 8)
         XCTAssertEqual(sandbox.audit("token").count, endpoint.tokenRequestCount, "one token line per token request")
+        // Each refresh came while the previous token was still good (at 90 % of its life, plus
+        // at most the 20 ms until the next job needed it), not once it had run out.
+        let issued = endpoint.issuedAt
+        for (previous, next) in zip(issued, issued.dropFirst()) {
+            XCTAssertLessThan(next.timeIntervalSince(previous), 1.95, "a refresh came only at the token's expiry")
+        }
     }
 
     func testA401WithARevokedTokenIsHealedByOneRefetch() throws {

@@ -23,9 +23,16 @@ public enum JOSE {
         return (privateKey, publicKey)
     }
 
+    /// One openssl at a time: a token endpoint flooded with requests (a broken single flight)
+    /// would otherwise start dozens of processes at once, and Foundation's `Process` dies
+    /// (a `try!` inside it) when it runs out of descriptors.
+    private static let processLock = NSLock()
+
     /// Runs `openssl` with `arguments`; throws with its stderr when it fails.
     @discardableResult
     public static func openssl(_ arguments: [String]) throws -> Data {
+        processLock.lock()
+        defer { processLock.unlock() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments

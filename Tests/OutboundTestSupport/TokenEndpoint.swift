@@ -36,6 +36,7 @@ public final class TokenEndpoint: @unchecked Sendable {
     private var seenJti: Set<String> = []
     private var tokens: [String: Date] = [:]
     private var issuedTokens: [String] = []
+    private var issueTimes: [Date] = []
     private var assertions: [String] = []
     private var tokenRequests = 0
     private var unauthorized = 0
@@ -71,6 +72,8 @@ public final class TokenEndpoint: @unchecked Sendable {
     public var problems: [String] { locked { rejected } }
     /// Every token handed out, for tests that look for it where it must not be.
     public var issued: [String] { locked { issuedTokens } }
+    /// When each token was issued, in order.
+    public var issuedAt: [Date] { locked { issueTimes } }
     /// Every client assertion received.
     public var receivedAssertions: [String] { locked { assertions } }
 
@@ -97,6 +100,7 @@ public final class TokenEndpoint: @unchecked Sendable {
         let life = locked { () -> Int in
             tokens[token] = Date().addingTimeInterval(TimeInterval(lifetime))
             issuedTokens.append(token)
+            issueTimes.append(Date())
             return lifetime
         }
         return Self.json(status: 200, ["access_token": token, "token_type": "Bearer", "expires_in": life])
