@@ -199,7 +199,8 @@ final class OAuthIntegrationTests: XCTestCase {
         // The endpoint knows another key than the one configured.
         let registered = try JOSE.generateKeyPair("registered", rsa: true, in: sandbox.root)
         endpoint.accept(.assertion(publicKeyFile: registered.publicKey.path, alg: "RS384", keyId: "acme-np-2026"))
-        let running = try sandbox.startRun()
+        let metricsFile = sandbox.root.appendingPathComponent("outbound.prom")
+        let running = try sandbox.startRun(["--metrics-file", metricsFile.path])
         defer { running.signal(SIGKILL); running.wait(timeout: 5) }
         try drop(1)
         XCTAssertTrue(SpoolSandbox.waitUntil { !self.sandbox.audit("deferred").isEmpty })
@@ -217,6 +218,15 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertEqual(running.wait(timeout: 20), 0)
         XCTAssertEqual(sandbox.audit("delivered").first?["attempt"] as? Int, 1)
         XCTAssertEqual(sandbox.audit("failed").count, 0)
+
+        // The token requests are counted by result; the deferrals for want of a token are not
+        // attempts (nothing was sent).
+        let metrics = try String(contentsOf: metricsFile, encoding: .utf8)
+        let client = SpoolSandbox.activeClient
+        XCTAssertTrue(metrics.contains("outbound_token_requests_total{client=\"\(client)\",result=\"invalid_client\"} "), metrics)
+        XCTAssertTrue(metrics.contains("outbound_token_requests_total{client=\"\(client)\",result=\"ok\"} 1\n"), metrics)
+        XCTAssertTrue(metrics.contains("outbound_attempts_total{result=\"2xx\"} 1\n"), metrics)
+        XCTAssertFalse(metrics.contains("outbound_attempts_total{result=\"other\"}"), metrics)
     }
 
     // MARK: secrets stay secret
