@@ -129,6 +129,23 @@ final class OAuthIntegrationTests: XCTestCase {
         try assertNoSecretsAnywhere(file: file, line: line)
     }
 
+    func testASoapJobOfAnOAuthClientCarriesItsHeadersTheClientIdAndTheToken() throws {
+        try makeSandbox(.es384, lifetime: 60)
+        let envelope = #"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">"#
+            + #"<soap:Body><NotifyAdmit xmlns="urn:acme"><PatientId>12345</PatientId></NotifyAdmit></soap:Body></soap:Envelope>"#
+        try sandbox.drop("soap.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/soap/PatientService", body: envelope, extra: [
+            "headers": ["Content-Type": "text/xml; charset=utf-8", "SOAPAction": #""urn:acme:PatientService#NotifyAdmit""#],
+        ]))
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["soap.json"])
+        let call = try XCTUnwrap(targetRequests.first)
+        XCTAssertEqual(call.header("Content-Type"), "text/xml; charset=utf-8")
+        XCTAssertEqual(call.header("SOAPAction"), #""urn:acme:PatientService#NotifyAdmit""#)
+        XCTAssertEqual(call.header("Epic-Client-ID"), SpoolSandbox.activeClient)
+        XCTAssertEqual(call.header("Authorization"), "Bearer \(try XCTUnwrap(endpoint.issued.first))")
+        XCTAssertEqual(call.bodyText, envelope)
+    }
+
     // MARK: refresh and 401
 
     func testATenSecondRunRefreshesBeforeExpiryWithNo401() throws {
