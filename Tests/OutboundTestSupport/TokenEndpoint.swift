@@ -37,6 +37,7 @@ public final class TokenEndpoint: @unchecked Sendable {
     private var tokens: [String: Date] = [:]
     private var issuedTokens: [String] = []
     private var issueTimes: [Date] = []
+    private var arrivals: [Date] = []
     private var assertions: [String] = []
     private var tokenRequests = 0
     private var unauthorized = 0
@@ -74,6 +75,8 @@ public final class TokenEndpoint: @unchecked Sendable {
     public var issued: [String] { locked { issuedTokens } }
     /// When each token was issued, in order.
     public var issuedAt: [Date] { locked { issueTimes } }
+    /// When each token request arrived (its request read), in order.
+    public var requestedAt: [Date] { locked { arrivals } }
     /// Every client assertion received.
     public var receivedAssertions: [String] { locked { assertions } }
 
@@ -87,6 +90,7 @@ public final class TokenEndpoint: @unchecked Sendable {
         guard request.path == Self.tokenPath else { return target(request) }
         let (delay, forced) = locked { () -> (Int, ServerAction?) in
             tokenRequests += 1
+            arrivals.append(request.receivedAt)
             return (answerDelayMs, scripted.isEmpty ? nil : scripted.removeFirst())
         }
         if delay > 0 { usleep(useconds_t(delay * 1000)) }

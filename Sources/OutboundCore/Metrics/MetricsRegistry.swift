@@ -29,6 +29,7 @@ public final class MetricsRegistry: @unchecked Sendable {
         public var tokenRequests: [TokenKey: Int] = [:]
     }
 
+    /// One series of `outbound_token_requests_total`: a client ID and a result.
     public struct TokenKey: Hashable, Sendable, Comparable {
         public let client: String
         public let result: String
@@ -37,6 +38,7 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
+    /// One series of `outbound_outcomes_total`: an outcome and a reason code.
     public struct OutcomeKey: Hashable, Sendable, Comparable {
         public let outcome: String
         public let reason: String
