@@ -247,6 +247,43 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertFalse(metrics.contains("outbound_attempts_total{result=\"other\"}"), metrics)
     }
 
+    func testARedirectFromTheTokenEndpointIsNotFollowed() throws {
+        try makeSandbox(.rs384, lifetime: 60)
+        endpoint.script([.respond(status: 302, headers: [HTTPHeaderField(name: "Location", value: "\(server.baseURL)/elsewhere/token")])])
+        try drop(1)
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 1)
+        let deferred = try XCTUnwrap(sandbox.audit("deferred").first)
+        XCTAssertEqual(deferred["error"] as? String, "auth: token endpoint answered 302, a redirect, which is refused")
+        XCTAssertFalse(server.requests.contains { $0.path.hasPrefix("/elsewhere") }, "the redirect was not followed")
+        XCTAssertEqual(endpoint.tokenRequestCount, 2)
+    }
+
+    // MARK: configuration errors
+
+    func testBadKeyFilesAreConfigurationErrorsNamingTheRecordAndField() throws {
+        try makeSandbox(.rs384)
+        func expectConfigError(_ words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+            let result = try sandbox.drain()
+            XCTAssertEqual(result.status, 78, file: file, line: line)
+            for word in words {
+                XCTAssertTrue(result.standardError.contains(word), "'\(word)' in: \(result.standardError)", file: file, line: line)
+            }
+            XCTAssertFalse(result.standardError.contains(Self.keyCanary), file: file, line: line)
+            XCTAssertEqual(endpoint.tokenRequestCount, 0, file: file, line: line)
+        }
+        chmod(keyFile.path, 0o644)
+        try expectConfigError(["clients.json", SpoolSandbox.activeClient, "auth.assertion.keyFile", "readable by everyone", "chmod o-r"])
+        chmod(keyFile.path, 0o600)
+        let ec = try JOSE.generateKeyPair("ec", rsa: false, in: sandbox.root)
+        try Data(contentsOf: ec.privateKey).write(to: keyFile)
+        try expectConfigError(["auth.assertion.keyFile", "alg"])
+        try Data("not a key\n".utf8).write(to: keyFile)
+        try expectConfigError(["auth.assertion.keyFile", "no unencrypted PEM private key"])
+        try FileManager.default.removeItem(at: keyFile)
+        try expectConfigError(["auth.assertion.keyFile", "does not exist"])
+    }
+
     // MARK: secrets stay secret
 
     func testCanariesOfSecretAndKeyAndTokensNeverAppearInAnyOutput() throws {
