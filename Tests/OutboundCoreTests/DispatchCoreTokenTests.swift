@@ -113,6 +113,51 @@ final class DispatchCoreTokenTests: XCTestCase {
         XCTAssertEqual(filing.record.attempt, 1)
     }
 
+    func testWhileTheEndpointIsInBackoffAJobIsDeferredWithoutAnotherRequest() throws {
+        var core = makeCore()
+        try deliver(1, to: &core)
+        let fetch = try XCTUnwrap(fetches(core.tick(now: 1000, durableLines: 100)).first)
+        _ = core.tokenFetchFinished(token: fetch, result: .failure(.unavailable(status: 503, retryAfter: nil)), status: 503,
+                                    milliseconds: 1, now: 1000)
+        // A retry claimed during the 2 s backoff: no token request, deferred to its end.
+        let job = try Fixture.job(url: "https://acme.example/a", id: "late")
+        _ = core.retryClaimed("late.json", job: job, inode: 9, bytes: 10, state: JobState(attempts: 2, firstClaimedAt: 990, nextAttemptAt: 1001,
+                                                                                            inode: 9, lane: nil), now: 1001)
+        let actions = core.tick(now: 1001, durableLines: 100)
+        XCTAssertTrue(fetches(actions).isEmpty, "no token request during the backoff")
+        let deferred = actions.compactMap { if case .deferJob(let deferral) = $0 { return deferral } else { return nil } }
+        XCTAssertEqual(deferred.map(\.name), ["late.json"])
+        XCTAssertEqual(deferred.first?.state.nextAttemptAt, 1002)
+        XCTAssertEqual(deferred.first?.state.attempts, 2, "its attempts are kept, none added")
+        XCTAssertEqual(deferred.first?.record.error, "auth: token endpoint answered 503")
+    }
+
+    func testAReloadThatChangesTheRecordReleasesWaitersAndIgnoresTheOldRequest() throws {
+        var core = makeCore()
+        try deliver(2, to: &core)
+        let old = try XCTUnwrap(fetches(core.tick(now: 1000, durableLines: 100)).first)
+        let changedAuth = OAuthClientAuth(tokenURL: try Fixture.url("http://127.0.0.1:9/token"), scope: nil,
+                                          credential: .clientSecret(ClientSecret(value: "rotated", file: "/cfg/secret")))
+        let changed = ClientRecord(clientId: Fixture.clientId, application: "Acme", environment: .nonProduction, status: .active,
+                                   scopes: nil, endpoints: [Endpoint(url: try Fixture.url("https://acme.example/"))], auth: changedAuth)
+        var settings = Settings(environment: .nonProduction, auditLogPath: "/nonexistent/audit.jsonl")
+        settings.concurrency = 4
+        core.reloaded(settings: settings, gate: Gate(registry: ClientRegistry([changed]), environment: .nonProduction),
+                      policy: RetryPolicy(settings: settings.retry, jitter: FixedJitter(value: 1)))
+        XCTAssertTrue(core.awaitingToken.isEmpty, "the waiters are back in ready")
+        XCTAssertEqual(core.ready.map(\.name), ["j1.json", "j2.json"])
+        let fresh = try XCTUnwrap(fetches(core.tick(now: 1001, durableLines: 100)).first, "a new request under the new record")
+        let stale = core.tokenFetchFinished(token: old, result: .success(AccessToken(value: "old", expiresIn: 300)), status: 200,
+                                            milliseconds: 1, now: 1001)
+        XCTAssertEqual(tokenLines(stale).count, 1, "the old request still gets its token line")
+        XCTAssertTrue(started(core.tick(now: 1001, durableLines: 100)).isEmpty, "a token for the old record is not used")
+        _ = core.tokenFetchFinished(token: fresh, result: .success(AccessToken(value: "new", expiresIn: 300)), status: 200,
+                                    milliseconds: 1, now: 1001)
+        let sent = started(core.tick(now: 1001, durableLines: 100))
+        XCTAssertEqual(sent.count, 2)
+        XCTAssertTrue(sent.allSatisfy { $0.claimed.bearer?.value == "new" })
+    }
+
     func testAStopPutsBackJobsWaitingForAToken() throws {
         var core = makeCore()
         try deliver(2, to: &core)
