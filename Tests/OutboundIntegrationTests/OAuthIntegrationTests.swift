@@ -259,6 +259,22 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertEqual(endpoint.tokenRequestCount, 2)
     }
 
+    func testAStopWhileATokenRequestRunsPutsTheJobBackAndNotesTheRequest() throws {
+        try makeSandbox(.rs384, lifetime: 60)
+        endpoint.delayAnswers(milliseconds: 3000)
+        let running = try sandbox.startRun()
+        defer { running.signal(SIGKILL); running.wait(timeout: 5) }
+        try drop(1)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.endpoint.tokenRequestCount == 1 })
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 20), 0, running.standardError)
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), ["job-00000.json"], "the waiting job is put back, not sent")
+        XCTAssertEqual(targetRequests.count, 0)
+        let line = try XCTUnwrap(sandbox.audit("token").first)
+        XCTAssertEqual(line["error"] as? String, "no answer from the token endpoint before the process stopped")
+        XCTAssertEqual(sandbox.audit("token").count, 1)
+    }
+
     // MARK: configuration errors
 
     func testBadKeyFilesAreConfigurationErrorsNamingTheRecordAndField() throws {

@@ -61,6 +61,13 @@ extension DispatchCore {
         return actions
     }
 
+    /// A token request still running when the run ended: its `token` line says so. The jobs
+    /// that waited for it go back with the rest (`ending`).
+    mutating func tokenRequestAbandoned(token: Int, now: Double) -> [DispatchAction] {
+        guard let (client, _) = tokenFetches.removeValue(forKey: token) else { return [] }
+        return [.writeTokenLine(.token(at: now, client: client, milliseconds: 0, result: .failure(.abandoned), status: nil))]
+    }
+
     /// Whether `token` is a token request's transfer (the shell reads its body).
     func isTokenRequest(_ token: Int) -> Bool { tokenFetches[token] != nil }
 

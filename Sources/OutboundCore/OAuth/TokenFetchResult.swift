@@ -34,6 +34,8 @@ public enum TokenFailure: Error, Sendable, Equatable {
     case invalidResponse(status: Int, why: String)
     /// The request could not be made (no assertion signed, libcurl refused an option).
     case setup(String)
+    /// The process stopped before the endpoint answered (the transfer was aborted).
+    case abandoned
 
     /// The OAuth error code, when the endpoint gave one: the audit line's `oauthError`.
     public var oauthErrorCode: String? {
@@ -46,7 +48,7 @@ public enum TokenFailure: Error, Sendable, Equatable {
         switch self {
         case .unavailable(let status, _), .refused(let status, _), .unexpectedStatus(let status),
              .invalidResponse(let status, _): return status
-        case .transport, .setup: return nil
+        case .transport, .setup, .abandoned: return nil
         }
     }
 
@@ -62,6 +64,7 @@ public enum TokenFailure: Error, Sendable, Equatable {
                 : "token endpoint answered \(status)"
         case .invalidResponse(let status, let why): return "token endpoint answered \(status) with \(why)"
         case .setup(let why): return "no token request: \(why)"
+        case .abandoned: return "no answer from the token endpoint before the process stopped"
         }
     }
 
@@ -77,6 +80,7 @@ public enum TokenFailure: Error, Sendable, Equatable {
         case .refused(_, let code): return code
         case .invalidResponse: return "invalid_response"
         case .setup: return "setup"
+        case .abandoned: return "abandoned"
         }
     }
 }

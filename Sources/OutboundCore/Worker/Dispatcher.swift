@@ -304,7 +304,9 @@ public final class Dispatcher {
 
     private func finishRun() -> DispatchSummary {
         intake.setCredit(0)
-        perform(core.ending(abortedTokens: engine.abortAll()))
+        let aborted = engine.abortAll()
+        for token in aborted where core.isTokenRequest(token) { perform(core.tokenRequestAbandoned(token: token, now: clock.now())) }
+        perform(core.ending(abortedTokens: aborted))
         commit()
         if auditFailure == nil {
             do { try audit.flush() } catch { auditFailure = "\(error)" }
