@@ -15,6 +15,8 @@ extension DispatchCore {
     mutating func authorize(_ claimed: inout ClaimedJob, _ client: ClientRecord, now: Double,
                             actions: inout [DispatchAction]) -> Bool {
         guard client.auth != nil else { return true }
+        // The record a 401 is judged against (`retriesAfter401`).
+        claimed.gatePass = GatePass(generation: generation, client: client)
         let waiter = nextWaiter
         switch tokens.authorization(for: client, waiter: waiter, now: now) {
         case .notRequired:

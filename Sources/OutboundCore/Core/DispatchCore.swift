@@ -6,8 +6,8 @@
 /// `stopRequested`, …) and returns the `DispatchAction`s the I/O shell (`Dispatcher`) carries
 /// out. The core does no I/O, reads no clock and starts no thread: time comes in with the
 /// events, so every rule (the claim window, per-host limits, the durability order of sends,
-/// deferral keeping attempts and age, drain's end, stop and rollback) is tested by feeding
-/// events and reading actions.
+/// deferral keeping attempts and age, drain's end, stop and rollback, OAuth clients' tokens)
+/// is tested by feeding events and reading actions.
 struct DispatchCore {
     /// Where the run is in its life: stopping is one more state, not a flag over the loop.
     enum Lifecycle: Equatable {
@@ -236,7 +236,6 @@ struct DispatchCore {
                     continue
                 }
                 var claimed = claimed
-                claimed.gatePass = GatePass(generation: generation, client: client)
                 guard authorize(&claimed, client, now: now, actions: &actions) else { continue }
                 let verdict = destinations.decide(for: Destination(claimed.job.url), now: now)
                 if case .setAside(let until) = verdict {
