@@ -25,6 +25,8 @@ final class OAuthIntegrationTests: XCTestCase {
 
     /// A sandbox whose active client authenticates with `kind`; the token endpoint and the
     /// target share one loopback server (`/oauth2/token` and `/hooks/`).
+    static let plainClient = "2d7e4f10-8a3b-4c6d-9e5f-0a1b2c3d4e5f"
+
     func makeSandbox(_ kind: Kind = .rs384, lifetime: Int = 2, settings: [String: Any] = [:]) throws {
         sandbox = try SpoolSandbox()
         let credential: TokenEndpoint.Credential
@@ -52,7 +54,12 @@ final class OAuthIntegrationTests: XCTestCase {
             "clientId": SpoolSandbox.activeClient, "application": "Acme Bed Board", "environment": "non-production",
             "status": "active", "scopes": [SpoolSandbox.scopedService], "endpoints": ["\(server.baseURL)/hooks/"], "auth": auth,
         ]
-        let data = try JSONSerialization.data(withJSONObject: ["clients": [record]], options: [.sortedKeys])
+        // A second client of the same partner without auth: header-only, as before OAuth.
+        let plain: [String: Any] = [
+            "clientId": Self.plainClient, "application": "Acme Census", "environment": "non-production",
+            "status": "active", "endpoints": ["\(server.baseURL)/hooks/"],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: ["clients": [record, plain]], options: [.sortedKeys])
         try data.write(to: sandbox.config.appendingPathComponent("clients.json"))
     }
 
@@ -102,6 +109,29 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertEqual(endpoint.tokenRequestCount, 1, "single flight: the other 63 jobs waited for the one request")
         XCTAssertEqual(endpoint.problems, [])
         XCTAssertEqual(endpoint.unauthorizedCount, 0, "no call went out without a token")
+    }
+
+    func testAJobWaitingForATokenHoldsNoTransferSlot() throws {
+        // One transfer slot. The OAuth client's job is first and its token takes 1.5 s; the
+        // header-only client's jobs go meanwhile: the waiting job does not sit in the slot.
+        try makeSandbox(.rs384, lifetime: 60, settings: ["concurrency": 1])
+        endpoint.delayAnswers(milliseconds: 1500)
+        endpoint.leaveOpen(pathPrefix: "/hooks/plain")
+        try sandbox.drop("a-oauth.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/oauth"))
+        for index in 0..<5 {
+            try sandbox.drop("b-plain-\(index).json", job: ["clientId": Self.plainClient, "url": "\(server.baseURL)/hooks/plain\(index)",
+                                                            "body": "{}"])
+        }
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 6)
+        let tokenAsked = try XCTUnwrap(server.requests.first { $0.path == TokenEndpoint.tokenPath }).receivedAt
+        let plain = targetRequests.filter { $0.path.hasPrefix("/hooks/plain") }
+        XCTAssertEqual(plain.count, 5)
+        XCTAssertTrue(plain.allSatisfy { $0.receivedAt.timeIntervalSince(tokenAsked) < 1.0 },
+                      "the header-only jobs went while the token was on its way")
+        XCTAssertTrue(plain.allSatisfy { $0.header("Authorization") == nil }, "a header-only client's calls carry no token")
+        let oauth = try XCTUnwrap(targetRequests.first { $0.path == "/hooks/oauth" })
+        XCTAssertGreaterThan(oauth.receivedAt.timeIntervalSince(tokenAsked), 1.4, "the OAuth job went once its token came")
     }
 
     // MARK: kinds of credentials

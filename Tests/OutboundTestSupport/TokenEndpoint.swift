@@ -11,7 +11,8 @@ import Foundation
 ///   living `lifetime` seconds; a bad one `401 invalid_client` (or `400 invalid_grant` for a
 ///   reused `jti`) and a line in `problems`.
 /// - Any other path is the target: `204` for a request carrying a current token of this
-///   endpoint (`Authorization: Bearer …`), `401` otherwise (counted in `unauthorizedCount`).
+///   endpoint (`Authorization: Bearer …`), `401` otherwise (counted in `unauthorizedCount`);
+///   paths given to `leaveOpen(pathPrefix:)` answer `204` to anyone.
 ///
 /// `@unchecked Sendable`: every `var` is read and written only while holding `lock`; the
 /// handler runs on the server's connection threads.
@@ -38,6 +39,7 @@ public final class TokenEndpoint: @unchecked Sendable {
     private var issuedTokens: [String] = []
     private var issueTimes: [Date] = []
     private var arrivals: [Date] = []
+    private var openPrefixes: [String] = []
     private var assertions: [String] = []
     private var tokenRequests = 0
     private var unauthorized = 0
@@ -64,6 +66,8 @@ public final class TokenEndpoint: @unchecked Sendable {
     public func delayAnswers(milliseconds: Int) { locked { answerDelayMs = milliseconds } }
     /// Another way for the client to authenticate (a key rotated at the partner).
     public func accept(_ credential: Credential) { locked { self.credential = credential } }
+    /// Target paths starting with `prefix` answer 204 without a token (a header-only API).
+    public func leaveOpen(pathPrefix prefix: String) { locked { openPrefixes.append(prefix) } }
     /// Every token issued so far stops working at once (revoked at the authorization server).
     public func revokeAll() { locked { tokens.removeAll() } }
 
@@ -114,6 +118,7 @@ public final class TokenEndpoint: @unchecked Sendable {
         let header = request.header("Authorization") ?? ""
         let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
         return locked {
+            if openPrefixes.contains(where: { request.path.hasPrefix($0) }) { return .respond(status: 204) }
             if let expiry = tokens[token], expiry > Date() { return .respond(status: 204) }
             unauthorized += 1
             return .respond(status: 401, headers: [HTTPHeaderField(name: "WWW-Authenticate", value: "Bearer error=\"invalid_token\"")])
