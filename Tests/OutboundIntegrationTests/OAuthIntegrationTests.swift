@@ -200,10 +200,11 @@ final class OAuthIntegrationTests: XCTestCase {
         XCTAssertEqual(sandbox.audit("token").count, endpoint.tokenRequestCount, "one token line per token request")
         // Each refresh was asked for while the previous token was still good: at 90 % of its
         // life (1.8 s after the previous request), plus the 20 ms until a job needed it, not
-        // once it had run out (2 s after it, or later).
+        // once it had run out (2 s after that request was sent, or later). 1.98 leaves a
+        // loaded machine 160 ms and still catches a refresh made at expiry.
         let requested = endpoint.requestedAt
         for (previous, next) in zip(requested, requested.dropFirst()) {
-            XCTAssertLessThan(next.timeIntervalSince(previous), 1.95, "a refresh came only at the token's expiry")
+            XCTAssertLessThan(next.timeIntervalSince(previous), 1.98, "a refresh came only at the token's expiry")
         }
     }
 
