@@ -7,13 +7,14 @@ import Glibc
 /// operator runs, not the library.
 public final class OutboundProcess: @unchecked Sendable {
     // @unchecked: `process` and the pipes are only touched from the test's thread; the
-    // readers append to their buffers under `lock`.
+    // reader threads append to their buffers under `lock`.
     public let process = Process()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
     private let lock = NSLock()
     private var stdoutData = Data()
     private var stderrData = Data()
+    private let readers = DispatchGroup()
 
     /// Where the binary is: beside the test bundle in the build folder (override with $OUTBOUND_BIN).
     public static var binaryURL: URL {
@@ -29,7 +30,7 @@ public final class OutboundProcess: @unchecked Sendable {
     }
 
     /// Starts `outbound ARGUMENTS` in `directory` with `environment` added to a clean one.
-    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:]) throws {
+    public init(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:], input: Data? = nil) throws {
         process.executableURL = Self.binaryURL
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
@@ -38,18 +39,19 @@ public final class OutboundProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock(); self.stdoutData.append(data); self.lock.unlock()
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock(); self.stderrData.append(data); self.lock.unlock()
-        }
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        startReading(stdoutPipe, isStandardError: false)
+        startReading(stderrPipe, isStandardError: true)
+        if let inputPipe, let input {
+            // Written on a thread of its own: a large input must not wait for the child to read.
+            let writer = inputPipe.fileHandleForWriting
+            Thread.detachNewThread {
+                writer.write(input)
+                try? writer.close()
+            }
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -75,15 +77,29 @@ public final class OutboundProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Reads `pipe` to its end on a thread of its own, with plain blocking reads. Not with
+    /// `readabilityHandler`: on Linux its dispatch source can outlive the descriptor
+    /// Foundation closes, and libdispatch's event loop then crashes the whole test process
+    /// (seen with many short-lived children in the operator race test).
+    private func startReading(_ pipe: Pipe, isStandardError: Bool) {
+        readers.enter()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.lock()
+                if isStandardError { stderrData.append(data) } else { stdoutData.append(data) }
+                lock.unlock()
+            }
+            readers.leave()
+        }
+    }
+
+    /// Waits for both readers to reach the end of their pipes (the child has exited, so they
+    /// get there at once unless it left a descendant holding them: then after 5 s at most).
     private func finishReading() {
-        stdoutPipe.fileHandleForReading.readabilityHandler = nil
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
-        let restOut = stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-        let restErr = stderrPipe.fileHandleForReading.readDataToEndOfFile()
-        lock.lock()
-        stdoutData.append(restOut)
-        stderrData.append(restErr)
-        lock.unlock()
+        _ = readers.wait(timeout: .now() + 5)
     }
 
     public var standardOutput: String {
@@ -111,8 +127,8 @@ public final class OutboundProcess: @unchecked Sendable {
 
     /// Runs `outbound ARGUMENTS` to completion.
     public static func run(_ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
-                           timeout: TimeInterval = 60) throws -> Result {
-        let child = try OutboundProcess(arguments, directory: directory, environment: environment)
+                           timeout: TimeInterval = 60, input: Data? = nil) throws -> Result {
+        let child = try OutboundProcess(arguments, directory: directory, environment: environment, input: input)
         let status = child.wait(timeout: timeout)
         return Result(status: status, standardOutput: child.standardOutput, standardError: child.standardError)
     }

@@ -156,6 +156,12 @@ public final class SpoolSandbox {
         try OutboundProcess.run(["drain", "--spool", spool.path, "--config", config.path] + extra, timeout: timeout)
     }
 
+    /// Runs any `outbound` command on this sandbox (`--spool` and `--config` added), with
+    /// `input` on its standard input.
+    public func outbound(_ arguments: [String], input: Data? = nil, timeout: TimeInterval = 60) throws -> OutboundProcess.Result {
+        try OutboundProcess.run(arguments + ["--spool", spool.path, "--config", config.path], timeout: timeout, input: input)
+    }
+
     /// Starts `outbound run` on this sandbox.
     public func startRun(_ extra: [String] = []) throws -> OutboundProcess {
         try OutboundProcess(["run", "--spool", spool.path, "--config", config.path] + extra)

@@ -15,6 +15,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case auditRepaired = "audit_repaired"
     /// A job of an ordered lane was held because the lane is blocked, or blocked it (contract 14).
     case laneBlocked = "lane_blocked"
+    /// Operator and upstream commands (contract section 9), each with `by`.
+    case requeued, held, released, purged, enqueued
 }
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
@@ -57,6 +59,12 @@ public struct AuditRecord: Sendable {
     public var cooldownMs: Int?
     /// On `lane_blocked`: the file name of the job whose failure or refusal blocks the lane.
     public var blockedBy: String?
+    /// On operator lines: the user name of whoever ran the command.
+    public var by: String?
+    /// On `requeued`, `held`, `released`, `purged`: the folder the job left.
+    public var from: String?
+    /// On `enqueued` by `replay`: the file the job was replayed from.
+    public var replayOf: String?
 
     public init(_ event: AuditEvent, at: Double) {
         self.event = event
@@ -119,6 +127,9 @@ public struct AuditRecord: Sendable {
             writer.add("failures", failures)
             writer.add("cooldownMs", cooldownMs)
             writer.add("blockedBy", blockedBy)
+            writer.add("by", by)
+            writer.add("from", from)
+            writer.add("replayOf", replayOf)
         }
     }
 }

@@ -34,6 +34,21 @@ final class ExclusiveFileLock {
         throw SystemError("lock", path: path, code: code)
     }
 
+    /// What the lock file holds (at most 4 KiB), read while the lock is held.
+    func contents() -> String {
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: bytes.prefix(count), as: UTF8.self) : ""
+    }
+
+    /// Replaces what the lock file holds with `text` (a note for the next holder).
+    func replaceContents(with text: String) throws {
+        try systemCall("truncate lock", path: path) { ftruncate(fd, 0) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        if written != bytes.count { throw SystemError("write lock", path: path, code: written < 0 ? errno : EIO) }
+    }
+
     /// Lets the lock go; with `removing`, the file goes first, while still locked (a taker
     /// that opened it before checks it is still the file at `path`, see `tryAcquire`).
     func release(removing: Bool = false) {

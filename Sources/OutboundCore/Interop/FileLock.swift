@@ -24,6 +24,19 @@ final class FileLock {
 
     deinit { close(fd) }
 
+    /// Locks the folder at `path` itself (no lock file), waiting while another process holds
+    /// it: how orphan recovery passes and lane takeovers on one spool take turns.
+    static func waitingOnFolder(_ path: String) throws(SystemError) -> FileLock {
+        let fd = try systemCall("open folder lock", path: path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        while flock(fd, LOCK_EX) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            close(fd)
+            throw SystemError("lock", path: path, code: code)
+        }
+        return FileLock(fd: fd)
+    }
+
     /// What `probe` found at a lock file.
     enum Probe {
         /// No lock file (ENOENT, the only error that means so).

@@ -239,3 +239,36 @@ extension FileSystem {
         try? writeAll(2, Array(message.utf8), path: "standard error")
     }
 }
+
+extension FileSystem {
+    /// Creates `path` (it must not exist: O_EXCL), writes `bytes` and fsyncs it: a job file
+    /// in `tmp/` before its rename into `incoming/`. A file left half-written is removed.
+    public static func writeNewFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        let fd = try systemCall("create", path: path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
+        do {
+            try writeAll(fd, bytes, path: path)
+            try systemCall("fsync", path: path) { fsync(fd) }
+            try systemCall("close", path: path) { close(fd) }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Reads everything from standard input (`enqueue -`), up to `limit` bytes; nil when more.
+    public static func readStandardInput(limit: Int) throws -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress!, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", path: "standard input")
+            }
+            if got == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<got])
+            if bytes.count > limit { return nil }
+        }
+    }
+}

@@ -71,6 +71,22 @@ public struct JobStateStore: Sendable {
         try FileSystem.writeAtomically(writer.finish() + [0x0A], to: path(name))
     }
 
+    /// Keys the state saved for `name` by `newName`, after its job was renamed to that name
+    /// (a clash in the folder it moved to); nothing happens when there is no state.
+    public func rename(_ name: String, to newName: String) {
+        guard name != newName else { return }
+        try? FileSystem.rename(path(name), to: path(newName))
+    }
+
+    /// Removes the state saved for `name` only if it was saved for the file at `jobPath` (a
+    /// namesake in another folder keeps its own); true when one was removed.
+    @discardableResult
+    public func remove(_ name: String, ofFileAt jobPath: String) -> Bool {
+        guard let inode = FileSystem.inode(of: jobPath), load(name, inode: inode) != nil else { return false }
+        remove(name)
+        return true
+    }
+
     public func remove(_ name: String) {
         try? FileSystem.remove(path(name))
     }

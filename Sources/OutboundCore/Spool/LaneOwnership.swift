@@ -19,12 +19,24 @@ final class LaneOwnership {
 
     var isOwner: Bool { lock != nil }
 
-    /// Tries to become the owner; true when this call made it so.
-    func takeIfFree() throws -> Bool {
+    /// Tries to become the owner; true when this call made it so. The lock file names the
+    /// claim folder of its holder; a taker asks `previousOwnerCleared` (with the lock held)
+    /// whether that folder's jobs are back in incoming/. If not (the dead owner's claim lock
+    /// can outlive its lane lock by a moment as the kernel closes its files), the lock is let
+    /// go and taken at a later pass: taking the lanes earlier would send a lane's later job
+    /// while an earlier one still sits in the dead owner's claim folder.
+    func takeIfFree(ownArea: String, previousOwnerCleared: (String) -> Bool) throws -> Bool {
         guard lock == nil else { return false }
         try FileSystem.createDirectory(FileSystem.parentDirectory(of: path))
-        lock = try ExclusiveFileLock.tryAcquire(path)
-        return lock != nil
+        guard let taken = try ExclusiveFileLock.tryAcquire(path) else { return false }
+        let previous = taken.contents().trimmingASCIIWhitespace()
+        if !previous.isEmpty, previous != ownArea, !previousOwnerCleared(previous) {
+            taken.release()
+            return false
+        }
+        try taken.replaceContents(with: ownArea + "\n")
+        lock = taken
+        return true
     }
 
     /// At a clean end: the lock file goes, and the lanes folder if nothing else is in it, so

@@ -48,6 +48,15 @@ public struct OrphanRecovery {
         return recovered
     }
 
+    /// Whether the claim folder `area` in `active/` no longer belongs to a live process: it
+    /// is gone, or nobody holds its lock (a pass of `run` then empties it).
+    public func isReleased(_ area: String) throws -> Bool {
+        let folder = "\(spool.path(.active))/\(area)"
+        guard FileSystem.kind(of: folder) == .directory else { return true }
+        if case .held = try FileLock.probe("\(folder)/.lock") { return false }
+        return true
+    }
+
     private func recoverFolder(_ folder: String, willMove: ([Recovered]) throws -> Void) throws -> [Recovered] {
         let lockPath = "\(folder)/.lock"
         // Held until the folder is cleared. Only a missing lock file counts as "no lock";

@@ -39,13 +39,20 @@ extension Dispatcher {
         }
     }
 
-    /// Becomes the lane owner if the lanes are free (at start, and after each recovery pass:
-    /// a dead owner's claims are back in incoming/ by then). The new owner learns the blocked
-    /// lanes now and the retrying heads in the deferred/ scan that follows, before its intake
-    /// claims a lane job.
+    /// Becomes the lane owner if the lanes are free (in each recovery pass, with `active/`
+    /// locked, after the orphans are back in incoming/). The previous owner may have died
+    /// after that pass looked at its claim folder: the folder is looked at again, and the
+    /// lanes are taken only once it is gone. The new owner learns the blocked lanes now and
+    /// the retrying heads in the deferred/ scan that follows, before its intake claims a
+    /// lane job.
     func takeLanesIfFree() {
         do {
-            guard try laneOwnership.takeIfFree() else { return }
+            let taken = try laneOwnership.takeIfFree(ownArea: area.name) { previous in
+                let recovery = OrphanRecovery(spool: spool, ownArea: area.name)
+                guard (try? recovery.isReleased(previous)) == true else { return false }
+                return putBackOrphanedClaims()
+            }
+            guard taken else { return }
         } catch {
             reportSpoolError(error)
             return

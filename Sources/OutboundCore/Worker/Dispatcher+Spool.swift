@@ -120,7 +120,28 @@ extension Dispatcher {
         }
     }
 
+    /// A recovery pass, then an attempt to take the lanes if they are free. The whole of it
+    /// holds a lock on `active/` itself, so passes of processes sharing the spool take
+    /// turns: a process never takes the lanes while another is still putting the dead
+    /// owner's claims back.
     func recoverOrphans() {
+        let turn: FileLock
+        do {
+            turn = try FileLock.waitingOnFolder(spool.path(.active))
+        } catch {
+            reportSpoolError(error)
+            return
+        }
+        withExtendedLifetime(turn) {
+            putBackOrphanedClaims()
+            if !laneOwnership.isOwner { takeLanesIfFree() }
+        }
+    }
+
+    /// Puts back the jobs of claim folders whose process is gone, each with a `recovered`
+    /// line. Returns false when the pass failed.
+    @discardableResult
+    func putBackOrphanedClaims() -> Bool {
         let recovery = OrphanRecovery(spool: spool, ownArea: area.name)
         do {
             let recovered = try recovery.run { found in
@@ -135,10 +156,11 @@ extension Dispatcher {
             }
             core.orphansRecovered(recovered.count)
             if !recovered.isEmpty { intake.requestPass() }
+            return true
         } catch {
             reportSpoolError(error)
+            return false
         }
-        if !laneOwnership.isOwner { takeLanesIfFree() }
     }
 
     /// Adds jobs in `deferred/` that the schedule does not know yet (at start, and jobs another

@@ -24,6 +24,15 @@ final class IncomingQueue {
 
     var hasPending: Bool { notifiedHead < notified.count || listingHead < listing.count }
 
+    /// Forgets every name not yet handed out and lists the folder anew.
+    func startOver() {
+        notified.removeAll(keepingCapacity: false)
+        notifiedHead = 0
+        listing.removeAll(keepingCapacity: false)
+        listingHead = 0
+        startPass()
+    }
+
     /// Starts a new pass over the folder unless one is under way: lists it whole and sorts.
     func startPass() {
         guard listingHead >= listing.count else { return }

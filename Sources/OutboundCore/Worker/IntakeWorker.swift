@@ -23,7 +23,7 @@ final class IntakeWorker: @unchecked Sendable {
     private let thread: OnDemandThread
 
     // The intake thread's own.
-    private let queue: IncomingQueue
+    let queue: IncomingQueue
     /// Names to look at again at a set time: files that did not decode and may still be being
     /// written (a second after their mtime), namesakes of a job already in the claim area, and
     /// files whose claim failed.
@@ -31,13 +31,17 @@ final class IntakeWorker: @unchecked Sendable {
     /// Files whose claim failed with an error rather than a lost race (no permission to move
     /// them out of incoming/, say): each is reported once and tried again every few seconds,
     /// and none holds a drain open, since retrying at once would only fail again.
-    private var unclaimable: Set<String> = []
+    var unclaimable: Set<String> = []
     private lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
     private var listingFailuresInARow = 0
     /// Claimed files the byte budget had no room for yet, in claim order: read before
     /// anything new is claimed.
     var waitingForBytes: [String] = []
+    /// Lane jobs left in incoming/ for the lane owner (their `laterFiles` entries), and
+    /// whether this thread has claimed as the owner yet: see `IntakeWorker+Lanes`.
+    var laneYields: Set<String> = []
+    var claimsAsLaneOwner = false
     /// `Shared.releases` when `waitingForBytes` was last tried.
     private var releasesSeen = 0
 
@@ -188,6 +192,7 @@ final class IntakeWorker: @unchecked Sendable {
                 held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
+                    laneYields.remove(name)
                     held.state.arrivals.append(name)
                 }
                 if held.state.passRequested {
@@ -295,6 +300,7 @@ final class IntakeWorker: @unchecked Sendable {
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
                               limit: Int, ownsLanes: Bool) -> (attempted: Int, found: [IntakeResult]) {
+        if ownsLanes, !claimsAsLaneOwner { startClaimingAsLaneOwner() }
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
             if laterFiles[name] != nil { continue }
@@ -305,7 +311,9 @@ final class IntakeWorker: @unchecked Sendable {
         let screen = ownsLanes ? nil : LaneScreen(folder: area.folders[.incoming], decoder: decoder, limit: limit,
                                                   reserve: reserveBytes, release: { self.releaseBytes($0) })
         let now = clock.now()
-        screen?.screen(&candidates) { laterFiles[$0] = now + ($1 == .lane ? Self.laneYieldSeconds : Self.nameInUseRetrySeconds) }
+        screen?.screen(&candidates) { name, later in
+            if later == .lane { yieldToLaneOwner(name, now: now) } else { laterFiles[name] = now + Self.nameInUseRetrySeconds }
+        }
         let claimed = claimAll(candidates)
         if !claimed.isEmpty { stateIndex.refresh() }
         for name in claimed {
@@ -319,44 +327,6 @@ final class IntakeWorker: @unchecked Sendable {
         if !found.isEmpty { audit.commit(handing: []) }
         return (candidates.count, found)
     }
-
-    /// Claims a batch by renames, taking turns with the filing thread; returns the names won.
-    /// A name already in use in the claim area is left in incoming/ for a later pass.
-    private func claimAll(_ names: [String]) -> [String] {
-        guard !names.isEmpty else { return [] }
-        var won: [String] = []
-        var inUse: [String] = []
-        var failed: [String] = []
-        area.folders.renameLock.withLock {
-            for name in names {
-                do {
-                    switch try area.claim(name, from: .incoming) {
-                    case .claimed: won.append(name)
-                    case .gone: break
-                    case .nameInUse: inUse.append(name)
-                    }
-                    unclaimable.remove(name)
-                } catch {
-                    if !unclaimable.contains(name) {
-                        FileSystem.writeStandardError("outbound: spool error: \(error); the job stays in incoming/\n")
-                    }
-                    failed.append(name)
-                }
-            }
-        }
-        let now = clock.now()
-        for name in inUse { laterFiles[name] = now + Self.nameInUseRetrySeconds }
-        for name in failed {
-            unclaimable.insert(name)
-            laterFiles[name] = now + Self.failedClaimRetrySeconds
-        }
-        return won
-    }
-
-    /// How long a job waits in incoming/ while a namesake is claimed.
-    static let nameInUseRetrySeconds = 0.25
-    /// How long a file whose claim failed waits before it is tried again.
-    static let failedClaimRetrySeconds = 5.0
 
     /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
     /// back to age or waits for room in the byte budget.

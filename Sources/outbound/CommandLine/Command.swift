@@ -10,6 +10,14 @@ enum Command: String, CaseIterable {
     case status
     case validate
     case audit
+    case list
+    case show
+    case requeue
+    case hold
+    case release
+    case purge
+    case enqueue
+    case replay
     case jwks
 
     /// The type that describes and carries out this command.
@@ -20,6 +28,14 @@ enum Command: String, CaseIterable {
         case .status: return StatusCommand.self
         case .validate: return ValidateCommand.self
         case .audit: return AuditCommand.self
+        case .list: return ListCommand.self
+        case .show: return ShowCommand.self
+        case .requeue: return RequeueCommand.self
+        case .hold: return HoldCommand.self
+        case .release: return ReleaseCommand.self
+        case .purge: return PurgeCommand.self
+        case .enqueue: return EnqueueCommand.self
+        case .replay: return ReplayCommand.self
         case .jwks: return JwksCommand.self
         }
     }
