@@ -118,7 +118,7 @@ def run(args, port, config, tag, tokens):
     if requested != expected or token_lines != expected:
         raise VerificationError("%s: %d token requests and %d token lines, expected %d" % (tag, requested, token_lines, expected))
     shutil.rmtree(spool, ignore_errors=True)
-    return args.jobs / m.wall, m.maxrss_kib
+    return args.jobs / m.wall, m.maxrss_kib, m.cpu
 
 
 def oauth_mode(args):
@@ -131,23 +131,29 @@ def oauth_mode(args):
         log("receiver     nginx on http://127.0.0.1:%d/ingest/ (answers 204); token endpoint %s" % (port, tokens.url))
         log("jobs         %d per run, one client: header-only vs OAuth (RS384 assertion, 300 s token)" % args.jobs)
         log()
-        log("%-5s %-13s %12s %12s %8s %10s" % ("pair", "order", "header/s", "oauth/s", "ratio", "oauth RSS"))
+        log("%-5s %-13s %12s %12s %8s %9s %9s %10s" % ("pair", "order", "header/s", "oauth/s", "ratio",
+                                                       "header s", "oauth s", "oauth RSS"))
         plain, authed, ratios = [], [], []
+        cpu = {"header": [], "oauth": []}
         for pair in range(1, args.pairs + 1):
             order = ["header", "oauth"] if pair % 2 else ["oauth", "header"]
             rates = {}
             rss = 0
             for what in order:
-                rate, peak = run(args, port, oauth if what == "oauth" else header, "%s-%d" % (what, pair), tokens)
+                rate, peak, seconds = run(args, port, oauth if what == "oauth" else header, "%s-%d" % (what, pair), tokens)
                 rates[what] = rate
+                cpu[what].append(seconds)
                 if what == "oauth":
                     rss = peak
             plain.append(rates["header"])
             authed.append(rates["oauth"])
             ratios.append(rates["oauth"] / rates["header"])
-            log("%-5d %-13s %12.0f %12.0f %7.2fx %8.1f MiB" % (pair, "-".join(order), rates["header"], rates["oauth"],
-                                                               ratios[-1], rss / 1024.0))
-        log("%-5s %-13s %12.0f %12.0f %7.2fx" % ("med.", "", median(plain), median(authed), median(ratios)))
+            log("%-5d %-13s %12.0f %12.0f %7.2fx %9.2f %9.2f %6.1f MiB" % (
+                pair, "-".join(order), rates["header"], rates["oauth"], ratios[-1], cpu["header"][-1], cpu["oauth"][-1], rss / 1024.0))
+        log("%-5s %-13s %12.0f %12.0f %7.2fx %9.2f %9.2f" % ("med.", "", median(plain), median(authed), median(ratios),
+                                                            median(cpu["header"]), median(cpu["oauth"])))
+        log("(header s, oauth s: CPU seconds, user + system, of each drain process: less swayed by the")
+        log(" machine's other work than the wall-clock rates)")
         log()
         log("all runs verified: every job delivered; each OAuth run made 1 token request (1 token line)")
         log("target  OAuth >= 0.95x header-only:  %.2fx  %s" % (median(ratios), verdict(median(ratios) >= 0.95)))

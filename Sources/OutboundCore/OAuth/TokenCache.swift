@@ -90,6 +90,12 @@ public struct TokenCache: Sendable {
     /// A job of `client` needs to go out at `now`; `waiter` is the caller's number for it.
     public mutating func authorization(for client: ClientRecord, waiter: Int, now: Double) -> Authorization {
         guard let auth = client.auth else { return .notRequired }
+        // The common case, read only: a token that is not due for refresh (or whose refresh
+        // runs or waits out a backoff) is simply handed out.
+        if let slot = slots[client.clientId], let token = slot.token, now < slot.expiresAt,
+           now < slot.refreshAt || slot.fetch != nil || Self.blocked(slot, now), slot.auth == auth {
+            return .ready(token)
+        }
         var slot = slots[client.clientId].flatMap { $0.auth == auth ? $0 : nil } ?? Slot(auth: auth)
         defer { slots[client.clientId] = slot }
         if let token = slot.token, now < slot.expiresAt {

@@ -4,13 +4,14 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomD
     /// Seconds the token lives, as the endpoint said (or `TokenFetchResult.assumedLifetime`).
     public let expiresIn: Int
 
+    /// The header line a call carries, made once: every job of the client sends it.
+    public let authorizationHeaderLine: String
+
     public init(value: String, expiresIn: Int) {
         self.value = value
         self.expiresIn = expiresIn
+        authorizationHeaderLine = "Authorization: Bearer \(value)"
     }
-
-    /// The header line a call carries.
-    public var authorizationHeaderLine: String { "Authorization: Bearer \(value)" }
     public var description: String { "access token (\(expiresIn) s)" }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["expiresIn": expiresIn]) }
