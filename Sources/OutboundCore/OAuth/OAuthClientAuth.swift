@@ -88,7 +88,12 @@ public struct ClientSecret: Sendable, Equatable, CustomStringConvertible, Custom
 
 /// How a client record's calls get their bearer token (contract section 12): OAuth 2.0 client
 /// credentials at `tokenURL`, authenticated by a signed assertion or a client secret.
-public struct OAuthClientAuth: Sendable, Equatable {
+///
+/// A class of immutable values rather than a struct: a `ClientRecord` travels with every job
+/// (gate passes, actions), and copying this by value would retain each of its strings on
+/// every copy; one reference is one retain. Equality is by value (a reload that reads the same
+/// files gives an equal one). `Sendable`: every stored property is a `let` of a Sendable type.
+public final class OAuthClientAuth: Sendable, Equatable {
     /// How the client proves itself to the token endpoint.
     public enum Credential: Sendable, Equatable {
         /// Private key JWT (RFC 7523; SMART Backend Services).
@@ -111,5 +116,9 @@ public struct OAuthClientAuth: Sendable, Equatable {
     public var assertionKey: AssertionKey? {
         if case .assertion(let key) = credential { return key }
         return nil
+    }
+
+    public static func == (a: OAuthClientAuth, b: OAuthClientAuth) -> Bool {
+        a === b || (a.tokenURL == b.tokenURL && a.scope == b.scope && a.credential == b.credential)
     }
 }

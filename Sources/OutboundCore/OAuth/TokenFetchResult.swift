@@ -1,5 +1,9 @@
 /// An access token as the token endpoint issued it. Its descriptions never show the value.
-public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+///
+/// A class of immutable values: every job of the client carries it (`ClaimedJob.bearer`), and
+/// a reference is one retain per copy where a struct would retain each string. Equality is by
+/// value. `Sendable`: every stored property is a `let` of a Sendable type.
+public final class AccessToken: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let value: String
     /// Seconds the token lives, as the endpoint said (or `TokenFetchResult.assumedLifetime`).
     public let expiresIn: Int
@@ -15,6 +19,10 @@ public struct AccessToken: Sendable, Equatable, CustomStringConvertible, CustomD
     public var description: String { "access token (\(expiresIn) s)" }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["expiresIn": expiresIn]) }
+
+    public static func == (a: AccessToken, b: AccessToken) -> Bool {
+        a === b || (a.value == b.value && a.expiresIn == b.expiresIn)
+    }
 }
 
 /// Why a token request gave no token. Every kind defers the jobs waiting for it (nothing is
