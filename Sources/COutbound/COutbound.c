@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,9 +68,18 @@ static size_t outbound_meter_header(char *data, size_t size, size_t count, void 
 }
 
 static size_t outbound_meter_body(char *data, size_t size, size_t count, void *userdata) {
-    (void)data;
+    outbound_transfer_meter *meter = userdata;
     size_t length = size * count;
-    return outbound_meter_take(userdata, length) ? length : 0;
+    if (!outbound_meter_take(meter, length)) return 0;
+    if (meter->body != NULL) {
+        if (length > meter->body_capacity - meter->body_length) {
+            meter->capped = 1;
+            return 0;
+        }
+        memcpy(meter->body + meter->body_length, data, length);
+        meter->body_length += length;
+    }
+    return length;
 }
 
 CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter) {

@@ -110,7 +110,7 @@ final class AuditRecordTests: XCTestCase {
         XCTAssertEqual(Set(AuditEvent.allCases.map(\.rawValue)), [
             "started", "stopped", "recovered", "accepted", "refused", "corrupt", "delivered", "deferred", "failed",
             "config_reloaded", "config_rejected", "destination_down", "destination_up", "audit_repaired", "lane_blocked", "spool_error",
-            "requeued", "held", "released", "purged", "enqueued",
+            "requeued", "held", "released", "purged", "enqueued", "token",
         ])
     }
 

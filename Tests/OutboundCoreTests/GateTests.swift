@@ -121,6 +121,7 @@ final class GateTests: XCTestCase {
     func testReasonsAreTheContractSpellingsInTheContractOrder() {
         XCTAssertEqual(RefusalReason.allCases.map(\.rawValue), [
             "missing_client_id", "unknown_client_id", "inactive_client_id", "wrong_environment", "out_of_scope", "endpoint_not_allowed",
+            "authorization_header_not_allowed",
         ])
     }
 

@@ -22,6 +22,8 @@ static inline int outbound_set_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 }
 
+#include "COutboundCrypto.h"
+
 /* ---- curl_easy_setopt, one function per argument type ---------------------- */
 
 /** A long-valued option (CURLOPTTYPE_LONG). */
@@ -92,6 +94,11 @@ typedef struct outbound_transfer_meter {
     size_t received;
     size_t max_response_bytes;
     int capped;
+    /* When `body` is not NULL the response body is also copied there, at most `body_capacity`
+       bytes (a token endpoint's JSON); `body_length` says how many. */
+    unsigned char *body;
+    size_t body_capacity;
+    size_t body_length;
 } outbound_transfer_meter;
 
 /** Zeroes the counters before a transfer; the limits are kept. */
@@ -101,6 +108,7 @@ static inline void outbound_meter_reset(outbound_transfer_meter *meter) {
     meter->status = 0;
     meter->received = 0;
     meter->capped = 0;
+    meter->body_length = 0;
 }
 
 /**

@@ -3,6 +3,8 @@ public enum AuditEvent: String, Sendable, CaseIterable {
     case started, stopped, recovered, accepted, refused, corrupt, delivered, deferred, failed
     case configReloaded = "config_reloaded"
     case configRejected = "config_rejected"
+    /// A token request to a client's OAuth 2.0 token endpoint (section 12).
+    case token
     /// A spool system call failed while handling a job: the line names the call and the errno
     /// (never a path) and where the job went (contract section 2's last rule).
     case spoolError = "spool_error"
@@ -42,6 +44,10 @@ public struct AuditRecord: Sendable {
     public var version: String?
     /// Extra counters on `stopped` and `recovered` lines.
     public var count: Int?
+    /// `token` lines: the issued token's lifetime in seconds.
+    public var expiresIn: Int?
+    /// `token` lines: the OAuth error code the token endpoint answered with.
+    public var oauthError: String?
     /// On an outcome line: requests put on the wire in that attempt, written only when more
     /// than 1 (libcurl resent the request once on another connection).
     public var sends: Int?
@@ -114,6 +120,8 @@ public struct AuditRecord: Sendable {
             writer.add("pid", pid)
             writer.add("version", version)
             writer.add("count", count)
+            writer.add("expiresIn", expiresIn)
+            writer.add("oauthError", oauthError)
             writer.add("sends", sends)
             writer.add("destination", destination)
             writer.add("failures", failures)

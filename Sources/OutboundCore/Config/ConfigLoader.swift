@@ -123,7 +123,7 @@ public struct ConfigLoader {
     // MARK: clients.json
 
     private static let clientFields: Set<String> = [
-        "clientId", "application", "environment", "status", "scopes", "endpoints", "tls",
+        "clientId", "application", "environment", "status", "scopes", "endpoints", "tls", "auth",
     ]
 
     func loadClients() throws(ConfigError) -> ClientRegistry {
@@ -192,8 +192,12 @@ public struct ConfigLoader {
                 certFile = try existingFile(cert, file: file, entry: label, field: "tls.certFile")
                 keyFile = try existingFile(key, file: file, entry: label, field: "tls.keyFile")
             }
+            var auth: OAuthClientAuth?
+            if let authMembers = try reader.object("auth") {
+                auth = try OAuthConfigReader(directory: directory, file: file, entry: label).read(authMembers)
+            }
             records.append(ClientRecord(clientId: clientId, application: application, environment: environment, status: status,
-                                        scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile))
+                                        scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth))
         }
         return ClientRegistry(records)
     }

@@ -24,6 +24,10 @@ struct ClaimedJob {
     let lane: LaneKey?
     /// Sent after a later job of its lane had been sent: its outcome line says so.
     var lateInLane = false
+    /// The bearer token its transfer carries (OAuth clients, contract 12), set when it starts.
+    var bearer: AccessToken?
+    /// It was sent again at once after a 401 dropped its token: a second 401 is its outcome.
+    var retriedAfter401 = false
 
     init(name: String, job: Job, inode: UInt64, bytes: Int, origin: SpoolFolder, attempts: Int, firstClaimedAt: Double, hasSavedState: Bool) {
         self.name = name

@@ -2,8 +2,14 @@
 /// updated its own state as if the action succeeded; a shell that cannot carry one out reports
 /// back with the matching event (`transferSetupFailed`, `deferralFailed`, …).
 enum DispatchAction {
-    /// Send one attempt of `claimed` under `token`, with the client record the gate found.
+    /// Send one attempt of `claimed` under `token`, with the client record the gate found
+    /// (and `claimed.bearer` as its `Authorization` when the record has OAuth `auth`).
     case startTransfer(token: Int, claimed: ClaimedJob, client: ClientRecord)
+    /// Request an access token for `client` (contract 12) under `token`, a transfer outside
+    /// the jobs' concurrency; report its end with `DispatchCore.tokenFetchFinished`.
+    case fetchToken(token: Int, client: ClientRecord)
+    /// Append the `token` line of a finished token request.
+    case writeTokenLine(AuditRecord)
     /// Queue the `accepted` line of a job admitted without one, and report its number back
     /// with `DispatchCore.acceptedLineQueued(_:forJobNamed:)`: the job is not sent before that
     /// line is on disk.

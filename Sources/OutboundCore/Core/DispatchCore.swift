@@ -6,8 +6,8 @@
 /// `stopRequested`, …) and returns the `DispatchAction`s the I/O shell (`Dispatcher`) carries
 /// out. The core does no I/O, reads no clock and starts no thread: time comes in with the
 /// events, so every rule (the claim window, per-host limits, the durability order of sends,
-/// deferral keeping attempts and age, drain's end, stop and rollback) is tested by feeding
-/// events and reading actions.
+/// deferral keeping attempts and age, drain's end, stop and rollback, OAuth clients' tokens)
+/// is tested by feeding events and reading actions.
 struct DispatchCore {
     /// Where the run is in its life: stopping is one more state, not a flag over the loop.
     enum Lifecycle: Equatable {
@@ -23,7 +23,8 @@ struct DispatchCore {
     let mode: DispatchMode
     let startedAt: Double
     private(set) var lifecycle = Lifecycle.running
-    private(set) var summary = DispatchSummary()
+    /// The run's counts (the shell's reports are in DispatchCore+Counts.swift).
+    var summary = DispatchSummary()
     private(set) var window: ClaimWindow
     private var hostLoad: HostLoad
     private var gate: Gate
@@ -31,7 +32,7 @@ struct DispatchCore {
     /// one no longer stands.
     private(set) var generation = 0
     private(set) var records: OutcomeRecords
-    private var policy: RetryPolicy { records.policy }
+    var policy: RetryPolicy { records.policy }
     /// Per-destination circuits (contract 13): jobs to a destination that is down are set
     /// aside without an attempt.
     private(set) var destinations: DestinationTable
@@ -44,10 +45,18 @@ struct DispatchCore {
     var ownsLanes = true
 
     /// Claimed, gate-checked jobs waiting for a transfer slot (or for their accepted line).
-    private(set) var ready: [ClaimedJob] = []
+    var ready: [ClaimedJob] = []
     /// Attempts running, by the token they were started under.
     private(set) var inFlight: [Int: ClaimedJob] = [:]
-    private var nextToken = 1
+    /// The next transfer token, for attempts and token requests alike.
+    var nextToken = 1
+    /// Access tokens of OAuth clients (contract 12), asked before a job takes a slot.
+    var tokens: TokenCache
+    /// Jobs waiting for their client's token, by waiter number: parked here, in no slot.
+    var awaitingToken: [Int: ClaimedJob] = [:]
+    /// Token requests running, by transfer token (DispatchCore+Tokens.swift).
+    var tokenFetches: [Int: (client: ClientRecord, fetchId: Int)] = [:]
+    var nextWaiter = 1
     private(set) var schedule = DeferredSchedule()
     private(set) var nextRecoveryAt: Double
     private(set) var nextRescanAt: Double
@@ -61,6 +70,7 @@ struct DispatchCore {
         hostLoad = HostLoad(limit: settings.perHostConcurrency)
         self.gate = gate
         records = OutcomeRecords(policy: policy)
+        tokens = TokenCache(baseDelay: Double(settings.retry.baseDelayMs) / 1000, maxDelay: Double(settings.retry.maxDelayMs) / 1000)
         destinations = DestinationTable(rules: CircuitRules(settings))
         lanes = LaneTable(policy: settings.laneOnFailure)
         nextRecoveryAt = now + Self.recoveryInterval
@@ -70,7 +80,7 @@ struct DispatchCore {
     var isRunning: Bool { lifecycle == .running }
 
     /// Jobs the loop holds: ready, in flight, and waiting behind their lane's head.
-    var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount }
+    var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount + awaitingToken.count }
 
     // MARK: events: timers, intake, retries
 
@@ -225,6 +235,8 @@ struct DispatchCore {
                     actions += laneAfterFiling(claimed, delivered: false, now: now)
                     continue
                 }
+                var claimed = claimed
+                guard authorize(&claimed, client, now: now, actions: &actions) else { continue }
                 let verdict = destinations.decide(for: Destination(claimed.job.url), now: now)
                 if case .setAside(let until) = verdict {
                     // Its deadline still runs: it comes back by then, to fail `expired`.
@@ -233,7 +245,6 @@ struct DispatchCore {
                     actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
                     continue
                 }
-                var claimed = claimed
                 if let lane = claimed.lane { claimed.lateInLane = lanes.sending(claimed.name, in: lane) }
                 let token = nextToken
                 nextToken += 1
@@ -263,11 +274,12 @@ struct DispatchCore {
     mutating func transferFinished(token: Int, result: AttemptResult, milliseconds: Int, sends: Int = 1,
                                    ending: ResponseEnding? = nil, now: Double) -> [DispatchAction] {
         guard var claimed = takeInFlight(token) else { return [] }
-        claimed.attempts += 1
         var actions: [DispatchAction] = []
         if let event = destinations.record(result, for: Destination(claimed.job.url), probe: probes.remove(token) != nil, now: now) {
             actions.append(.destinationChanged(event))
         }
+        if retriesAfter401(&claimed, result: result) { return actions }
+        claimed.attempts += 1
         switch records.attemptEnded(claimed, result: result, milliseconds: milliseconds, sends: sends, ending: ending, at: now) {
         case .file(let filing):
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
@@ -300,15 +312,20 @@ struct DispatchCore {
     mutating func stopRequested(now: Double) -> [DispatchAction] {
         guard isRunning else { return [] }
         lifecycle = .stopping(deadline: now + mode.graceSeconds)
-        let actions = (ready + lanes.takeAllWaiting()).map { DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes) }
+        let actions = (ready + takeAllAwaitingToken() + lanes.takeAllWaiting()).map {
+            DispatchAction.putBack(name: $0.name, to: $0.origin, bytes: $0.bytes)
+        }
         ready.removeAll()
         return actions
     }
 
     /// A new configuration is in force: gate passes made under the old one no longer stand.
+    /// Token slots of changed OAuth records go (`TokenCache.reloaded`): their waiting jobs
+    /// return to `ready`, to be checked again under the new records.
     mutating func reloaded(settings: Settings, gate: Gate, policy: RetryPolicy) {
         generation += 1
         self.gate = gate
+        releaseWaiters(tokens.reloaded(gate.registry))
         records = OutcomeRecords(policy: policy)
         window = ClaimWindow(concurrency: settings.concurrency)
         hostLoad.limit = settings.perHostConcurrency
@@ -327,7 +344,7 @@ struct DispatchCore {
             return inFlight.isEmpty || now >= deadline ? .end(.stopped) : .keepGoing
         }
         guard case .drain(let maxWait) = mode else { return .keepGoing }
-        guard inFlight.isEmpty, ready.isEmpty, lanes.waitingCount == 0, facts.intakeIdle, facts.auditSettled else { return .keepGoing }
+        guard inFlight.isEmpty, ready.isEmpty, awaitingToken.isEmpty, lanes.waitingCount == 0, facts.intakeIdle, facts.auditSettled else { return .keepGoing }
         if schedule.isEmpty {
             if !deferredFolderScanned { return .scanDeferredFolderFirst }
             // A drain has no inotify: before it ends, the intake takes one more full pass over
@@ -351,36 +368,11 @@ struct DispatchCore {
             probes.remove(token)
             if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
-        for claimed in ready + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
+        for claimed in ready + takeAllAwaitingToken() + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         ready.removeAll()
         for token in inFlight.keys.sorted() {
             if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
         return actions
-    }
-
-    // MARK: counts the shell reports
-
-    /// Claims put back in their folder (at a stop or an end).
-    mutating func claimPutBack() { summary.requeued += 1 }
-    /// An outcome for `folder` was decided but could not be written: it is not counted, so
-    /// the summary says what is on disk.
-    mutating func outcomeNotRecorded(_ folder: SpoolFolder) {
-        switch folder {
-        case .delivered: summary.delivered -= 1
-        case .failed: summary.failed -= 1
-        case .refused: summary.refused -= 1
-        case .corrupt: summary.corrupt -= 1
-        case .deferred: summary.deferred -= 1
-        default: break
-        }
-    }
-    /// Orphaned claims recovered into incoming/.
-    mutating func orphansRecovered(_ count: Int) { summary.recovered += count }
-    /// How the run ended, and the counts only the shell can take.
-    mutating func ended(_ ending: DispatchSummary.Ending?, unclaimable: Int, stillDeferred: Int) {
-        if let ending { summary.ending = ending }
-        summary.unclaimable = unclaimable
-        summary.stillDeferred = stillDeferred
     }
 }

@@ -68,6 +68,19 @@ struct OutcomeRecords {
         return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes, origin: claimed.origin)
     }
 
+    /// A job of an OAuth client whose token endpoint gave no token (contract 12): deferred
+    /// until `until` without an attempt (nothing went to its target), `error` "auth: …".
+    func tokenUnavailable(_ claimed: ClaimedJob, until: Double, failure: TokenFailure, at now: Double) -> Deferral {
+        var record = record(.deferred, claimed, at: now)
+        record.error = failure.jobError
+        record.oauthError = failure.oauthErrorCode
+        record.message = "no access token from the client's token endpoint; not sent, no attempt counted"
+        record.nextAttemptAt = until
+        let state = JobState(attempts: claimed.attempts, firstClaimedAt: claimed.firstClaimedAt, nextAttemptAt: until, inode: claimed.inode,
+                             lane: claimed.lane)
+        return Deferral(name: claimed.name, state: state, record: record, bytes: claimed.bytes, origin: claimed.origin)
+    }
+
     /// What an attempt's end means for the job (its `attempts` already counts the attempt):
     /// a filing for delivered or failed, or a deferral until the retry is due.
     func attemptEnded(_ claimed: ClaimedJob, result: AttemptResult, milliseconds: Int, sends: Int = 1,

@@ -19,6 +19,8 @@ public final class TransferEngine {
         /// How the response ended when it was an answer but did not end cleanly (the
         /// audit's `error` on an answered attempt); nil otherwise.
         public let ending: ResponseEnding?
+        /// The response body, for a request that asked for it (`collectsResponseBody`).
+        public let responseBody: [UInt8]?
     }
 
     private let multi: CurlMulti
@@ -89,7 +91,7 @@ public final class TransferEngine {
             guard slot >= 0, slot < slots.count, busy[slot], let transfer = slots[slot] else { continue }
             let (result, ending) = transfer.result(after: code)
             finished.append(Finished(token: tokens[slot], result: result, milliseconds: elapsedMs(slot),
-                                     sends: transfer.sends, ending: ending))
+                                     sends: transfer.sends, ending: ending, responseBody: transfer.collectedBody))
             release(slot)
         }
         return finished

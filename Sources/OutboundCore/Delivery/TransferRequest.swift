@@ -10,9 +10,16 @@ public struct TransferRequest: Sendable {
     public var connectTimeoutMs: Int
     public var timeoutMs: Int
     public var tls: TLSOptions
+    /// Whether the response body is kept (at most `TransferRequest.collectedBodyLimit` bytes)
+    /// and handed back with the result: only for token requests, whose answer is the body.
+    /// A job's response body is never kept.
+    public var collectsResponseBody: Bool
+
+    /// The most bytes a collected response body may have; a longer one fails the transfer.
+    public static let collectedBodyLimit = 64 * 1024
 
     public init(url: String, method: HTTPMethod, headerLines: [String], body: [UInt8]?,
-                connectTimeoutMs: Int, timeoutMs: Int, tls: TLSOptions) {
+                connectTimeoutMs: Int, timeoutMs: Int, tls: TLSOptions, collectsResponseBody: Bool = false) {
         self.url = url
         self.method = method
         self.headerLines = headerLines
@@ -20,6 +27,7 @@ public struct TransferRequest: Sendable {
         self.connectTimeoutMs = connectTimeoutMs
         self.timeoutMs = timeoutMs
         self.tls = tls
+        self.collectsResponseBody = collectsResponseBody
     }
 }
 

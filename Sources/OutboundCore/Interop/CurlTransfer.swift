@@ -33,12 +33,17 @@ final class CurlTransfer {
         errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         meter = .allocate(capacity: 1)
         meter.initialize(to: outbound_transfer_meter(sends: 0, max_sends: Self.maxSendsPerAttempt, resend_refused: 0, status: 0,
-                                                     received: 0, max_response_bytes: Self.maxResponseBytes, capped: 0))
+                                                     received: 0, max_response_bytes: Self.maxResponseBytes, capped: 0,
+                                                     body: nil, body_capacity: Self.maxResponseBytes, body_length: 0))
     }
 
     let slot: Int
+    /// Where the response body of a transfer that asked for it is copied (allocated on first
+    /// use, `maxResponseBytes` long; the meter's `body` points here while it is wanted).
+    private var collected: UnsafeMutablePointer<UInt8>?
 
     deinit {
+        collected?.deallocate()
         releaseMemory()
         curl_easy_cleanup(easy)
         errorText.deallocate()
@@ -78,6 +83,7 @@ final class CurlTransfer {
     func configure(_ request: TransferRequest) throws(CurlSetupError) {
         let streams = (request.body?.count ?? 0) >= Self.streamedBodyBytes
         let wanted = Shape(method: request.method, hasBody: request.body != nil, streamsBody: streams, tls: request.tls)
+        meter.pointee.body = request.collectsResponseBody ? bodyBuffer() : nil
         releaseMemory()
         outbound_meter_reset(meter)
         if wanted != shape {
@@ -143,6 +149,26 @@ final class CurlTransfer {
             try check(outbound_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
             try set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(("" as StaticString).utf8Start))
         }
+    }
+
+    private func bodyBuffer() -> UnsafeMutablePointer<UInt8> {
+        if let collected { return collected }
+        let made = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.maxResponseBytes)
+        collected = made
+        return made
+    }
+
+    /// The collected response body, when the request asked for it; nil otherwise.
+    var collectedBody: [UInt8]? {
+        guard let body = meter.pointee.body else { return nil }
+        return Array(UnsafeBufferPointer(start: body, count: meter.pointee.body_length))
+    }
+
+    /// Runs the configured transfer to its end on the calling thread (curl_easy_perform), for
+    /// one-off requests of a command; the dispatcher never blocks this way.
+    /// https://curl.se/libcurl/c/curl_easy_perform.html
+    func performBlocking() -> AttemptResult {
+        result(after: curl_easy_perform(easy)).result
     }
 
     /// Requests the last transfer put on the wire (libcurl's silent resend included).

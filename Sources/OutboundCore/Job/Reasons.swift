@@ -15,6 +15,9 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     case wrongEnvironment = "wrong_environment"
     case outOfScope = "out_of_scope"
     case endpointNotAllowed = "endpoint_not_allowed"
+    /// The client's record has OAuth 2.0 `auth` and the job carries its own `Authorization`
+    /// header: Outbound sends the bearer token and never silently overrides a job's header.
+    case authorizationHeaderNotAllowed = "authorization_header_not_allowed"
 }
 
 /// Why a job ended in `failed/` (section 7).

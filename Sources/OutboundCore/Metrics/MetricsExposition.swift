@@ -52,8 +52,12 @@ public struct MetricsExposition {
         for (destination, open) in destinationsOpen.sorted(by: { $0.key < $1.key }) {
             out += "outbound_destination_open{destination=\"\(Self.escape(destination))\"} \(open)\n"
         }
-        // No source yet: OAuth (section 12) comes later.
         family(&out, "outbound_token_requests_total", "counter", "OAuth token requests, by client and result.")
+        if let counters {
+            for (key, count) in counters.tokenRequests.sorted(by: { $0.key < $1.key }) {
+                out += "outbound_token_requests_total{client=\"\(Self.escape(key.client))\",result=\"\(Self.escape(key.result))\"} \(count)\n"
+            }
+        }
         return out
     }
 

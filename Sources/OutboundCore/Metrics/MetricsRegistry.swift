@@ -24,8 +24,21 @@ public final class MetricsRegistry: @unchecked Sendable {
         /// `outbound_destination_open` by destination (`scheme://host:port`, no path): 1 after
         /// a `destination_down` line, 0 after its `destination_up`.
         public var destinationsOpen: [String: Int] = [:]
+        /// `outbound_token_requests_total` by client ID and result (`ok`, the OAuth error
+        /// code, `http_503`, `transport`), from the `token` lines.
+        public var tokenRequests: [TokenKey: Int] = [:]
     }
 
+    /// One series of `outbound_token_requests_total`: a client ID and a result.
+    public struct TokenKey: Hashable, Sendable, Comparable {
+        public let client: String
+        public let result: String
+        public static func < (lhs: TokenKey, rhs: TokenKey) -> Bool {
+            (lhs.client, lhs.result) < (rhs.client, rhs.result)
+        }
+    }
+
+    /// One series of `outbound_outcomes_total`: an outcome and a reason code.
     public struct OutcomeKey: Hashable, Sendable, Comparable {
         public let outcome: String
         public let reason: String
@@ -49,6 +62,9 @@ public final class MetricsRegistry: @unchecked Sendable {
             case .destinationDown, .destinationUp:
                 if let destination = record.destination { counters.destinationsOpen[destination] = record.event == .destinationDown ? 1 : 0 }
                 continue
+            case .token:
+                counters.tokenRequests[TokenKey(client: record.clientId ?? "", result: Self.tokenResult(of: record)), default: 0] += 1
+                continue
             default: continue
             }
             counters.outcomes[OutcomeKey(outcome: record.event.rawValue, reason: record.reason ?? "none"), default: 0] += 1
@@ -70,9 +86,19 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// sending).
     static func attemptResult(of record: AuditRecord) -> String? {
         if let status = record.status { return "\(status / 100)xx" }
-        guard let error = record.error else { return nil }
+        // "auth: …": deferred for want of a token, nothing was sent (contract 12).
+        guard let error = record.error, !error.hasPrefix("auth:") else { return nil }
         let kind = error.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         return TransportError.Kind(rawValue: kind)?.rawValue ?? "other"
+    }
+
+    /// The `result` label of a `token` line: `ok`, the OAuth error code, `http_<status>`, or
+    /// `transport` (no answer). The code is checked to be RFC 6749's alphabet when read.
+    static func tokenResult(of record: AuditRecord) -> String {
+        if record.expiresIn != nil { return "ok" }
+        if let code = record.oauthError { return code }
+        if let status = record.status { return "http_\(status)" }
+        return "transport"
     }
 
     /// Transfers running now: set by the dispatcher's loop each pass.

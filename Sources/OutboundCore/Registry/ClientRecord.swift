@@ -16,9 +16,12 @@ public struct ClientRecord: Sendable, Equatable {
     /// Mutual TLS: absolute paths of this client's certificate and key.
     public let certFile: String?
     public let keyFile: String?
+    /// OAuth 2.0 client credentials (section 12): when set, every call carries a bearer token.
+    public let auth: OAuthClientAuth?
 
     public init(clientId: String, application: String, environment: Environment, status: ClientStatus,
-                scopes: Set<String>?, endpoints: [Endpoint], certFile: String? = nil, keyFile: String? = nil) {
+                scopes: Set<String>?, endpoints: [Endpoint], certFile: String? = nil, keyFile: String? = nil,
+                auth: OAuthClientAuth? = nil) {
         self.clientId = clientId
         self.application = application
         self.environment = environment
@@ -27,6 +30,7 @@ public struct ClientRecord: Sendable, Equatable {
         self.endpoints = endpoints
         self.certFile = certFile
         self.keyFile = keyFile
+        self.auth = auth
     }
 }
 
@@ -43,4 +47,6 @@ public struct ClientRegistry: Sendable, Equatable {
     public func record(for clientId: String) -> ClientRecord? { records[clientId] }
     public var count: Int { records.count }
     public var activeCount: Int { records.values.filter { $0.status == .active }.count }
+    /// Every record, ordered by client ID (for `jwks` and `validate --check-auth`).
+    public var all: [ClientRecord] { records.values.sorted { $0.clientId < $1.clientId } }
 }

@@ -44,6 +44,10 @@ public struct Gate: Sendable {
             return .refused(.endpointNotAllowed,
                             message: "\(job.url.redacted.truncatedToUTF8Bytes(300)) is not under any endpoint of '\(record.application)'")
         }
+        if record.auth != nil, job.header("Authorization") != nil {
+            return .refused(.authorizationHeaderNotAllowed, message: "the client record for '\(record.application)' "
+                + "uses OAuth 2.0 and Outbound sends its bearer token; remove the job's Authorization header")
+        }
         return .allowed(record)
     }
 }

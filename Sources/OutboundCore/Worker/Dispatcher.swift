@@ -27,7 +27,7 @@ public final class Dispatcher {
     let audit: AuditCommitter<FileMove>
     let area: ClaimArea
     let stateStore: JobStateStore
-    private let engine: TransferEngine
+    let engine: TransferEngine
     private let signals: SignalWatcher?
     /// inotify on incoming/, for `run` only.
     private let watcher: IncomingWatcher?
@@ -191,6 +191,10 @@ public final class Dispatcher {
                 break
             }
             for finished in engine.takeFinished() {
+                if core.isTokenRequest(finished.token) {
+                    tokenRequestFinished(finished)
+                    continue
+                }
                 perform(core.transferFinished(token: finished.token, result: finished.result, milliseconds: finished.milliseconds,
                                               sends: finished.sends, ending: finished.ending, now: clock.now()))
             }
@@ -304,7 +308,9 @@ public final class Dispatcher {
             switch action {
             case .startTransfer(let token, let claimed, let client):
                 do {
-                    try engine.start(builder.request(for: claimed.job, client: client), token: token)
+                    var request = builder.request(for: claimed.job, client: client)
+                    if let bearer = claimed.bearer { request.headerLines.append(bearer.authorizationHeaderLine) }
+                    try engine.start(request, token: token)
                 } catch {
                     perform(core.transferSetupFailed(token: token, error: "\(error)", now: clock.now()))
                 }
@@ -322,6 +328,7 @@ public final class Dispatcher {
             case .destinationChanged(let event):
                 audit.append(event.auditRecord(at: clock.now()))
                 downDestinations.write(core.destinations.down)
+            case .fetchToken, .writeTokenLine: performTokenAction(action)
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
@@ -334,7 +341,9 @@ public final class Dispatcher {
 
     private func finishRun() -> DispatchSummary {
         intake.setCredit(0)
-        perform(core.ending(abortedTokens: engine.abortAll()))
+        let aborted = engine.abortAll()
+        for token in aborted where core.isTokenRequest(token) { perform(core.tokenRequestAbandoned(token: token, now: clock.now())) }
+        perform(core.ending(abortedTokens: aborted))
         commit()
         if auditFailure == nil {
             do { try audit.flush() } catch { auditFailure = "\(error)" }

@@ -18,6 +18,7 @@ enum Command: String, CaseIterable {
     case purge
     case enqueue
     case replay
+    case jwks
 
     /// The type that describes and carries out this command.
     var definition: any CommandDefinition.Type {
@@ -35,6 +36,7 @@ enum Command: String, CaseIterable {
         case .purge: return PurgeCommand.self
         case .enqueue: return EnqueueCommand.self
         case .replay: return ReplayCommand.self
+        case .jwks: return JwksCommand.self
         }
     }
 }

@@ -3,24 +3,30 @@ import OutboundCore
 /// `outbound validate FILE...`: decode and gate-check job files against Config, sending nothing.
 enum ValidateCommand: CommandDefinition {
     static let summary = "check job files against Config without sending anything"
-    static let options: [OptionSpec] = []
+    static let options: [OptionSpec] = [.flag("--check-auth")]
     static let takesOperands = true
 
     static let help = """
-    Usage: outbound validate FILE... [--spool DIR] [--config DIR]
+    Usage: outbound validate FILE... [--check-auth] [--spool DIR] [--config DIR]
 
     Decodes each job file and checks it at the client-ID gate against Config, sending
     nothing. Prints one line per file: 'accepted', or the reason code and what is wrong.
 
+    --check-auth  also ask the token endpoint of every client record with OAuth 'auth'
+                  for a token, once, and print a line per record: 'token endpoint ok'
+                  or why no token came (e.g. 'invalid_client (token endpoint answered
+                  401)'). FILE may then be left out. Without it no endpoint is contacted.
+
     Options:
     \(HelpText.common)
 
-    Exit status: 0 all accepted, 65 any file not accepted, 64 no file given,
-    78 bad config.
+    Exit status: 0 all accepted (and, with --check-auth, every token endpoint gave a
+    token), 65 any file not accepted or any token refused, 64 no file given, 78 bad config.
     """
 
     static func execute(_ invocation: Invocation, context: CommandContext) throws(CommandFailure) -> ExitCode {
-        guard !invocation.operands.isEmpty else {
+        let checksAuth = invocation.has("--check-auth")
+        guard !invocation.operands.isEmpty || checksAuth else {
             throw CommandFailure(code: .usage, message: "validate needs at least one job file (see outbound validate --help)")
         }
         let configuration = try invocation.loadConfiguration()
@@ -38,6 +44,7 @@ enum ValidateCommand: CommandDefinition {
             }
             print("\(file): \(verdict)")
         }
+        if checksAuth && !AuthCheck.run(configuration) { allAccepted = false }
         return allAccepted ? .ok : .dataError
     }
 
