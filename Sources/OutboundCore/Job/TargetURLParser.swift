@@ -3,8 +3,15 @@
 /// parsed by libcurl's own URL parser (`CurlURL`) so that what the gate compares is what the
 /// transfer connects to.
 public enum TargetURLParser {
-    /// Parses an absolute http(s) URL, rejecting userinfo, fragments and odd characters.
+    /// Parses an absolute http(s) URL, rejecting userinfo, fragments and odd characters. A
+    /// plain URL (`PlainURLParser`) is read without libcurl, anything else by libcurl.
     public static func parse(_ text: String) throws(URLProblem) -> TargetURL {
+        if let plain = PlainURLParser.parse(text) { return plain }
+        return try parseWithLibcurl(text)
+    }
+
+    /// The policy with libcurl's own parser, for every URL.
+    static func parseWithLibcurl(_ text: String) throws(URLProblem) -> TargetURL {
         let bytes = ByteScan(text)
         if bytes.hasForbidden { throw .forbiddenCharacter }
         // Bytes, not Characters: "http://\u{301}…" is not prefixed by "http://" as a String.
