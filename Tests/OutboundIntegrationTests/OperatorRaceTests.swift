@@ -43,10 +43,16 @@ final class OperatorRaceTests: IntegrationTestCase {
         var generator = SystemRandomNumberGenerator()
         let deadline = Date().addingTimeInterval(3)
         var commands = 0
+        // First a fixed opening while thousands of jobs are still queued, so that every kind
+        // of line is met however the random part goes (on a loaded machine it may release
+        // nothing at all); then random commands.
+        let opening = [["hold", "--client", SpoolSandbox.activeClient], ["release", "--all"],
+                       ["hold", "--client", SpoolSandbox.activeClient], ["requeue", "--from", "hold"]]
         while Date() < deadline || commands < 30 {
             let job = String(format: "job-%05d", Int.random(in: 0..<total, using: &generator))
             let arguments: [String]
-            switch Int.random(in: 0..<7, using: &generator) {
+            switch commands < opening.count ? -1 : Int.random(in: 0..<7, using: &generator) {
+            case -1: arguments = opening[commands]
             case 0: arguments = ["hold", "--client", SpoolSandbox.activeClient]
             case 1: arguments = ["release", "--all"]
             case 2: arguments = ["requeue", "--from", "hold"]
