@@ -24,17 +24,15 @@ final class FileLock {
 
     deinit { close(fd) }
 
-    /// Locks the folder at `path` itself (no lock file), waiting while another process holds
-    /// it: how orphan recovery passes and lane takeovers on one spool take turns.
-    static func waitingOnFolder(_ path: String) throws(SystemError) -> FileLock {
+    /// Locks the folder at `path` itself (no lock file) without waiting; nil while another
+    /// process holds it. How orphan recovery passes and lane takeovers on one spool take turns.
+    static func tryOnFolder(_ path: String) throws(SystemError) -> FileLock? {
         let fd = try systemCall("open folder lock", path: path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        while flock(fd, LOCK_EX) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            close(fd)
-            throw SystemError("lock", path: path, code: code)
-        }
-        return FileLock(fd: fd)
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
+        let code = errno
+        close(fd)
+        if code == EWOULDBLOCK { return nil }
+        throw SystemError("lock", path: path, code: code)
     }
 
     /// What `probe` found at a lock file.

@@ -89,8 +89,15 @@ enum PlainURLParser {
     /// RFC 3986 unreserved characters and the sub-delimiters, ":" and "/": no "%", "@", "\\",
     /// white space, control or non-ASCII byte.
     private static func isPathByte(_ byte: UInt8) -> Bool {
-        isLowerLetter(byte) || isDigit(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || "-._~!$&'()*+,;=:/".utf8.contains(byte)
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"),
+             UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+             UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Path bytes, "?" and "%" (libcurl keeps a query as it is).

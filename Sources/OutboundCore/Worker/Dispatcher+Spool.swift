@@ -148,15 +148,18 @@ extension Dispatcher {
     /// A recovery pass, then an attempt to take the lanes if they are free. The whole of it
     /// holds a lock on `active/` itself, so passes of processes sharing the spool take
     /// turns: a process never takes the lanes while another is still putting the dead
-    /// owner's claims back.
+    /// owner's claims back. While another process holds it, this pass is skipped rather
+    /// than waited for (the loop thread never blocks on another process): that process is
+    /// recovering now, and the next pass comes within `recoveryInterval`.
     func recoverOrphans() {
-        let turn: FileLock
+        let turn: FileLock?
         do {
-            turn = try FileLock.waitingOnFolder(spool.path(.active))
+            turn = try FileLock.tryOnFolder(spool.path(.active))
         } catch {
             reportSpoolError(error)
             return
         }
+        guard let turn else { return }
         withExtendedLifetime(turn) {
             putBackOrphanedClaims()
             if !laneOwnership.isOwner { takeLanesIfFree() }
