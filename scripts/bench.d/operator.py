@@ -158,9 +158,12 @@ def main():
             if moved != count or lines != count:
                 raise VerificationError("enqueue: %d in incoming/, %d enqueued lines, for %d jobs" % (moved, lines, count))
             rate = count / seconds
-            log("enqueue, one process per job, %d at a time: %d jobs in %.2f s = %.0f jobs/s  (target >= 500/s: %s)"
-                % (parallel, count, seconds, rate, verdict(rate >= 500)))
-            if parallel == args.parallel:
+            judged = parallel == args.parallel
+            log("enqueue, one process per job, %d at a time: %d jobs in %.2f s = %.0f jobs/s  (%s)"
+                % (parallel, count, seconds, rate,
+                   "target >= 500/s: %s" % verdict(rate >= 500) if judged
+                   else "for reference: one after another, each waiting for its own fsyncs; not the target"))
+            if judged:
                 ok = ok and rate >= 500
     except VerificationError as error:
         log("VERIFICATION FAILED: %s" % error)

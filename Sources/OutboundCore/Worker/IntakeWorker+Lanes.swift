@@ -14,9 +14,12 @@ extension IntakeWorker {
     /// dead owner's claims are back in incoming/ by now (the takeover waits for that), so the
     /// listing holds each lane's earliest jobs: claiming from it, and not from a name left
     /// over from before, keeps a later job of a lane from going out before an earlier one
-    /// that was still waiting here.
+    /// that was still waiting here. A process that owned the lanes before its intake gathered
+    /// a single name (the usual start: the lanes are taken before the intake starts) has
+    /// nothing to start over from, and keeps the listing it has.
     func startClaimingAsLaneOwner() {
         claimsAsLaneOwner = true
+        guard gatheredBeforeLaneOwnership || !laneYields.isEmpty else { return }
         for name in laneYields { laterFiles[name] = nil }
         laneYields.removeAll()
         queue.startOver()

@@ -45,6 +45,9 @@ final class IntakeWorker: @unchecked Sendable {
     /// whether this thread has claimed as the owner yet: see `IntakeWorker+Lanes`.
     var laneYields: Set<String> = []
     var claimsAsLaneOwner = false
+    /// The queue may hold names gathered while this process did not own the lanes (set on
+    /// every turn of the loop before it does): see `startClaimingAsLaneOwner`.
+    var gatheredBeforeLaneOwnership = false
     /// `Shared.releases` when `waitingForBytes` was last tried.
     private var releasesSeen = 0
 
@@ -191,6 +194,7 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLockHeld { held in
             while !thread.isStopRequested {
                 let now = clock.now()
+                if !held.state.ownsLanes { gatheredBeforeLaneOwnership = true }
                 for (name, due) in held.state.later { laterFiles[name] = due }
                 held.state.later.removeAll()
                 for (name, due) in laterFiles where due <= now {

@@ -11,8 +11,7 @@ enum Enqueuing {
         let replayOf: String?
     }
 
-    static func run(_ sources: [Source], _ invocation: Invocation) throws(CommandFailure) -> ExitCode {
-        let configuration = try invocation.loadConfiguration()
+    static func run(_ sources: [Source], configuration: Configuration, _ invocation: Invocation) throws(CommandFailure) -> ExitCode {
         let spool = invocation.spoolTree
         let enqueuer = Enqueuer(spool: spool, configuration: configuration)
         var items: [Enqueuer.Item] = []
@@ -33,7 +32,7 @@ enum Enqueuing {
             throw CommandFailure(code: .dataError, message: rejected.last! + "; nothing was written")
         }
         try invocation.prepareSpool()
-        let audit = try invocation.openOperatorAudit()
+        let audit = try invocation.openOperatorAudit(configuration)
         let written: [String]
         do {
             written = try enqueuer.enqueue(items, audit: audit)

@@ -50,9 +50,11 @@ extension Invocation {
         return folders
     }
 
-    /// The audit log named in Config, opened for this command's lines.
-    func openOperatorAudit() throws(CommandFailure) -> OperatorAudit {
-        let configuration = try loadConfiguration()
+    /// The audit log named in Config (`configuration`, when the command has loaded it already),
+    /// opened for this command's lines.
+    func openOperatorAudit(_ loaded: Configuration? = nil) throws(CommandFailure) -> OperatorAudit {
+        let configuration: Configuration
+        if let loaded { configuration = loaded } else { configuration = try loadConfiguration() }
         do {
             return try OperatorAudit(logPath: configuration.settings.auditLogPath)
         } catch {
