@@ -213,11 +213,21 @@ struct DispatchCore {
         // Jobs that wait are compacted to the front in their order, in place: the ready list
         // holds up to the whole claim window, and copying each job out and back on every pass
         // costs more than the rest of the pass.
+        // Once every slot is taken the rest of the list stays as it is, and a destination
+        // found at its share is remembered for the pass: jobs behind a hung partner's are
+        // passed over without a lookup each, on every pass of the loop.
         var kept = 0
         var index = 0
-        while index < ready.count {
+        var fullDestinations: [String] = []
+        func hasRoom(_ key: String) -> Bool {
+            if fullDestinations.contains(key) { return false }
+            if hostLoad.hasRoom(for: key) { return true }
+            fullDestinations.append(key)
+            return false
+        }
+        while index < ready.count, inFlight.count < window.concurrency {
             defer { index += 1 }
-            if inFlight.count >= window.concurrency || ready[index].acceptedLine > durableLines || !hostLoad.hasRoom(for: ready[index].hostKey) {
+            if ready[index].acceptedLine > durableLines || !hasRoom(ready[index].hostKey) {
                 if kept != index { ready.swapAt(kept, index) }
                 kept += 1
                 continue
@@ -254,7 +264,8 @@ struct DispatchCore {
                 actions.append(.startTransfer(token: token, claimed: claimed, client: client))
             }
         }
-        ready.removeLast(ready.count - kept)
+        // [kept, index) held the jobs that left; the ones from `index` on were not looked at.
+        ready.removeSubrange(kept..<index)
         return actions
     }
 
