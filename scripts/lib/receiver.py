@@ -26,6 +26,7 @@ connection errors other than resets). `wait_for(key, timeout)` blocks until a ke
 It never prints a body or a header value other than the client ID. Only 127.0.0.1.
 """
 import random
+import selectors
 import socket
 import sys
 import threading
@@ -240,7 +241,9 @@ class Receiver:
 
 
 class HungListener:
-    """Accepts connections and never answers, holding them open until stopped."""
+    """Accepts connections and never answers, holding each open until its client closes it
+    (requests are read and dropped) or the listener is stopped. Closing what the clients
+    closed keeps one benchmark round's thousands of dead connections out of the next."""
 
     def __init__(self):
         self.sock = socket.socket()
@@ -255,13 +258,35 @@ class HungListener:
         self.thread.start()
 
     def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            self.held.append(conn)
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.sock, selectors.EVENT_READ)
+            while not self.stopped:
+                try:
+                    ready = selector.select(timeout=0.5)
+                except OSError:
+                    return
+                for key, _ in ready:
+                    if key.fileobj is self.sock:
+                        try:
+                            conn, _ = self.sock.accept()
+                        except OSError:
+                            return
+                        self.accepted += 1
+                        self.held.append(conn)
+                        selector.register(conn, selectors.EVENT_READ)
+                        continue
+                    conn = key.fileobj
+                    try:
+                        data = conn.recv(65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        selector.unregister(conn)
+                        conn.close()
+                        try:
+                            self.held.remove(conn)
+                        except ValueError:
+                            pass
 
     def stop(self):
         self.stopped = True
@@ -269,6 +294,7 @@ class HungListener:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        self.thread.join(timeout=2)
         self.sock.close()
         for conn in self.held:
             conn.close()
