@@ -44,22 +44,18 @@ final class IncomingQueue {
             listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
         }
         var allASCII = true
+        func list(_ name: String) {
+            listing.append(name)
+            allASCII = allASCII && name.utf8.allSatisfy { $0 < 0x80 }
+        }
         while let stream {
             switch stream.nextEntry() {
             case nil:
                 // readdir's NULL is the end or an error: only the stream's failure tells.
                 if let failure = stream.failure { listingFailure = failure }
                 self.stream = nil
-            case .name(let name)?:
-                if Spool.isJobName(name) {
-                    listing.append(name)
-                    allASCII = allASCII && name.utf8.allSatisfy { $0 < 0x80 }
-                }
-            case .undecodable(let raw)?:
-                if let name = renameUndecodable(raw) {
-                    listing.append(name)
-                    allASCII = allASCII && name.utf8.allSatisfy { $0 < 0x80 }
-                }
+            case .name(let name)?: if Spool.isJobName(name) { list(name) }
+            case .undecodable(let raw)?: if let name = renameUndecodable(raw) { list(name) }
             }
         }
         Self.sortBytewise(&listing, allASCII: allASCII)
