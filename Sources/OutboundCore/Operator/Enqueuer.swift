@@ -82,9 +82,9 @@ public struct Enqueuer {
     }
 
     /// Writes every item; returns the names used. All or nothing as far as it can be: any
-    /// failure before the renames removes what was written in `tmp/`.
+    /// failure before the renames removes what was written in `tmp/`. The spool's folders
+    /// must exist (`Spool.prepare`, which the caller has made to open `audit` in it).
     public func enqueue(_ items: [Item], audit: OperatorAudit, clock: any WallClock = SystemClock()) throws(WriteFailure) -> [String] {
-        do { try spool.prepare() } catch { throw .spool("cannot prepare the spool: \(error)") }
         var temporaries: [String] = []
         func discard() { for path in temporaries { try? FileSystem.remove(path) } }
         let incoming = spool.path(.incoming)
