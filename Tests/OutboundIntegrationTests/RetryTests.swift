@@ -232,6 +232,27 @@ final class RetryTests: IntegrationTestCase {
         XCTAssertEqual(assertAudit("delivered", job: "survivor").first?["attempt"] as? Int, 2, "the attempt count carried over")
         XCTAssertEqual(server.requestCount, 2)
     }
+
+    /// `--max-wait` is only for jobs left deferred: a transfer still running when it passes
+    /// is waited for, asleep. (The loop once took the past moment as its next wake-up and
+    /// polled without sleeping: a whole core until the transfer ended.)
+    func testADrainPastItsMaxWaitSleepsUntilItsTransferEnds() throws {
+        try makeSandbox(serverHandler: { _ in .respondAfter(milliseconds: 2500, status: 204) })
+        try sandbox.drop("slow.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/slow"))
+        var before = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &before)
+        let started = Date()
+        try drain(["--max-wait", "0.2"])
+        let elapsed = Date().timeIntervalSince(started)
+        var after = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &after)
+        assertJob("slow.json", isIn: "delivered")
+        XCTAssertGreaterThanOrEqual(elapsed, 2.5, "the drain waited for the answer")
+        let cpu = Self.seconds(after.ru_utime) + Self.seconds(after.ru_stime) - Self.seconds(before.ru_utime) - Self.seconds(before.ru_stime)
+        XCTAssertLessThan(cpu, 0.8, "CPU seconds over a \(elapsed) s drain that waited 2.3 s past --max-wait")
+    }
+
+    private static func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
 }
 
 /// A Bool shared with a server handler thread.
