@@ -178,9 +178,9 @@ final class DispatchCoreTests: XCTestCase {
         core.deferredFound([(name: "later.json", due: 2000)])
         let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
         XCTAssertEqual(core.endDecision(now: 1004, facts: idle), .keepGoing)
-        XCTAssertEqual(core.sleepMilliseconds(now: 1004, reservedByIntake: 0), 0, "the rescan timer (every 2 s) is due")
+        XCTAssertEqual(core.sleepMilliseconds(now: 1004), 0, "the rescan timer (every 2 s) is due")
         _ = core.timersFired(now: 1004)
-        XCTAssertEqual(core.sleepMilliseconds(now: 1004, reservedByIntake: 0), 1000, "until --max-wait (and recovery) a second later")
+        XCTAssertEqual(core.sleepMilliseconds(now: 1004), 1000, "until --max-wait (and recovery) a second later")
         XCTAssertEqual(core.endDecision(now: 1005, facts: idle), .end(.deferredRemaining))
     }
 
@@ -191,7 +191,7 @@ final class DispatchCoreTests: XCTestCase {
         _ = core.timersFired(now: 1006)
         let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
         XCTAssertEqual(core.endDecision(now: 1006, facts: idle), .keepGoing, "its transfer is still in flight")
-        XCTAssertEqual(core.sleepMilliseconds(now: 1006, reservedByIntake: 0), 1000,
+        XCTAssertEqual(core.sleepMilliseconds(now: 1006), 1000,
                        "--max-wait has passed: it no longer wakes the loop; the transfer's end will")
     }
 
@@ -205,11 +205,20 @@ final class DispatchCoreTests: XCTestCase {
         core.deferredFound([(name: "retry.json", due: 1000.5)])
         _ = core.timersFired(now: 1001)
         XCTAssertEqual(core.retriesToClaim(now: 1001, reservedByIntake: 0), [], "the window is full")
-        XCTAssertEqual(core.sleepMilliseconds(now: 1001, reservedByIntake: 0), 1000,
+        XCTAssertEqual(core.sleepMilliseconds(now: 1001), 1000,
                        "the due retry cannot be claimed: the loop sleeps until something leaves")
         let token = try XCTUnwrap(first.first?.token)
         _ = core.transferFinished(token: token, result: .response(status: 200, retryAfter: nil), milliseconds: 1, now: 1001)
-        XCTAssertEqual(core.sleepMilliseconds(now: 1001, reservedByIntake: 0), 0, "room again: the retry is claimed at once")
+        XCTAssertEqual(core.sleepMilliseconds(now: 1001), 0, "room again: the retry is claimed at once")
+    }
+
+    func testADueRetryDoesNotKeepAStoppingRunAwake() throws {
+        var core = try makeCore(.run(graceSeconds: 3))
+        core.deferredFound([(name: "retry.json", due: 999)])
+        XCTAssertEqual(core.sleepMilliseconds(now: 1000), 0, "running: the due retry is claimed at once")
+        _ = core.stopRequested(now: 1000)
+        XCTAssertEqual(core.retriesToClaim(now: 1000, reservedByIntake: 0), [], "nothing is claimed once stopping")
+        XCTAssertEqual(core.sleepMilliseconds(now: 1000), 1000, "so the retry no longer wakes the loop")
     }
 
     func testAStopPutsBackWhatWaitsAndLetsTransfersFinishWithinTheGrace() throws {

@@ -15,19 +15,16 @@ extension DispatchCore {
     /// How long the loop may sleep: until the next due retry, timer, stop deadline or
     /// `--max-wait`, and never more than a second.
     ///
-    /// A moment already past wakes the loop at once, so only one the loop can act on counts:
-    /// a due retry only while the window has room to claim it (without room, the transfer
-    /// that makes room wakes the loop), and `--max-wait` only until it has passed (after it,
-    /// the drain ends once only deferred jobs are left, and what leaves wakes the loop).
-    /// Otherwise a drain whose transfers outlast `--max-wait`, or a run whose window is full
-    /// while retries are due, would poll without sleeping until they finish. The intake's
-    /// reservation (read under its lock) is asked for only when a retry is already due.
-    func sleepMilliseconds(now: Double, reservedByIntake: @autoclosure () -> Int) -> Int {
+    /// A moment already past wakes the loop at once, so it counts only while the loop can act
+    /// on it. A due retry counts while the run is running and the loop's own jobs leave room in
+    /// the window: when they fill it, only a transfer, filing or token that ends makes room,
+    /// and each of those wakes the loop. `--max-wait` counts until it has passed: after it the
+    /// drain ends once only deferred jobs are left, and what leaves wakes the loop. Otherwise a
+    /// drain whose transfers outlast `--max-wait`, or a run whose window is full of slow
+    /// transfers while retries are due, would poll without sleeping until they end.
+    func sleepMilliseconds(now: Double) -> Int {
         var wake = now + 1.0
-        if let due = schedule.nextDue,
-           due > now || window.roomForRetries(heldByLoop: heldByLoop, reservedByIntake: reservedByIntake()) > 0 {
-            wake = min(wake, due)
-        }
+        if let due = schedule.nextDue, due > now || (isRunning && heldByLoop < window.size) { wake = min(wake, due) }
         wake = min(wake, nextRecoveryAt, nextRescanAt)
         if case .stopping(let deadline) = lifecycle { wake = min(wake, deadline) }
         if case .drain(let maxWait?) = mode, startedAt + maxWait > now { wake = min(wake, startedAt + maxWait) }

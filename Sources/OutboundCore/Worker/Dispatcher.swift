@@ -184,9 +184,8 @@ public final class Dispatcher {
             var descriptors: [Int32] = []
             if let signals { descriptors.append(signals.descriptor) }
             if let watcher { descriptors.append(watcher.descriptor) }
-            let sleep = core.sleepMilliseconds(now: clock.now(), reservedByIntake: intake.reservedCount)
             do {
-                readable = try engine.wait(watching: descriptors, timeoutMs: sleep)
+                readable = try engine.wait(watching: descriptors, timeoutMs: core.sleepMilliseconds(now: clock.now()))
             } catch {
                 ending = .transferEngineFailure("\(error)")
                 break
