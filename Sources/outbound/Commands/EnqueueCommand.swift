@@ -28,15 +28,14 @@ enum EnqueueCommand: CommandDefinition {
         guard !invocation.operands.isEmpty else {
             throw CommandFailure(code: .usage, message: "enqueue needs a job FILE or - for standard input (see outbound enqueue --help)")
         }
-        // Loaded once; a bad config is reported after the job files are found, as before.
-        let configuration = Result { () throws(CommandFailure) in try invocation.loadConfiguration() }
-        let limit = (try? configuration.get().settings.maxJobBytes) ?? (10 << 20)
+        let configuration = Enqueuing.LoadedConfiguration(invocation)
+        let limit = configuration.maxJobBytes
         var sources: [Enqueuing.Source] = []
         for operand in invocation.operands {
             let bytes = try Enqueuing.read(operand, limit: limit)
             let name = operand == "-" ? Enqueuer.nameForStandardInput(bytes) : String(operand.split(separator: "/").last ?? "")
             sources.append(Enqueuing.Source(bytes: bytes, name: name, origin: operand == "-" ? "standard input" : operand, replayOf: nil))
         }
-        return try Enqueuing.run(sources, configuration: configuration.get(), invocation)
+        return try Enqueuing.run(sources, configuration: configuration, invocation)
     }
 }

@@ -11,7 +11,23 @@ enum Enqueuing {
         let replayOf: String?
     }
 
-    static func run(_ sources: [Source], configuration: Configuration, _ invocation: Invocation) throws(CommandFailure) -> ExitCode {
+    /// Config, loaded once before the job files are read: their size limit comes from it,
+    /// but a bad config is reported (by `run`) only after the files are found, so a missing
+    /// file is named first.
+    struct LoadedConfiguration {
+        let result: Result<Configuration, CommandFailure>
+
+        init(_ invocation: Invocation) {
+            result = Result { () throws(CommandFailure) in try invocation.loadConfiguration() }
+        }
+
+        /// `maxJobBytes`, or its default when Config cannot be loaded.
+        var maxJobBytes: Int { (try? result.get().settings.maxJobBytes) ?? (10 << 20) }
+    }
+
+    static func run(_ sources: [Source], configuration loaded: LoadedConfiguration,
+                    _ invocation: Invocation) throws(CommandFailure) -> ExitCode {
+        let configuration = try loaded.result.get()
         let spool = invocation.spoolTree
         let enqueuer = Enqueuer(spool: spool, configuration: configuration)
         var items: [Enqueuer.Item] = []

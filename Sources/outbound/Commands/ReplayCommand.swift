@@ -33,9 +33,8 @@ enum ReplayCommand: CommandDefinition {
             }
             rules.append(rule)
         }
-        // Loaded once; a bad config is reported after the job files are found, as before.
-        let configuration = Result { () throws(CommandFailure) in try invocation.loadConfiguration() }
-        let limit = (try? configuration.get().settings.maxJobBytes) ?? (10 << 20)
+        let configuration = Enqueuing.LoadedConfiguration(invocation)
+        let limit = configuration.maxJobBytes
         var files: [String] = []
         for source in invocation.operands {
             if FileSystem.isDirectory(source) {
@@ -55,6 +54,6 @@ enum ReplayCommand: CommandDefinition {
             sources.append(Enqueuing.Source(bytes: bytes, name: String(file.split(separator: "/").last ?? ""), origin: file,
                                             replayOf: file))
         }
-        return try Enqueuing.run(sources, configuration: configuration.get(), invocation)
+        return try Enqueuing.run(sources, configuration: configuration, invocation)
     }
 }
