@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -192,6 +193,10 @@ int outbound_thread_set_batch(void) {
 
 int outbound_thread_set_name(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+
+int outbound_eventfd_open(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 int outbound_o_noatime(void) {

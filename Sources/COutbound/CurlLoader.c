@@ -5,7 +5,10 @@
  * (enqueue, list, show, status, audit, validate without --check-auth, and the target URL
  * of a plain job, see PlainURLParser.swift) never loads libcurl and the thirty-odd libraries
  * it needs (TLS, HTTP/2, IDN, SSH, LDAP, Kerberos...): loading them was most of the start-up
- * of `outbound enqueue`, which upstream scripts run once per job.
+ * of `outbound enqueue`, which upstream scripts run once per job. `run` and `drain` start
+ * loading it on a thread of their own as they begin (outbound_libcurl_start_loading), so the
+ * few milliseconds it takes overlap their own start-up; they wait for it, and learn whether
+ * it loaded, in outbound_libcurl_load before their first transfer.
  *
  * A function used from Swift or from COutbound.c that is missing here fails the link
  * (undefined symbol), so this list cannot silently fall out of step.
@@ -25,21 +28,44 @@
 #define OUTBOUND_EX_UNAVAILABLE 69
 
 static void *libcurl_handle;
+/* Why dlopen failed, when it did. */
+static char libcurl_failure[512];
 static pthread_once_t libcurl_once = PTHREAD_ONCE_INIT;
 
 static void open_libcurl(void) {
     libcurl_handle = dlopen(OUTBOUND_LIBCURL, RTLD_NOW | RTLD_LOCAL);
     if (libcurl_handle == NULL) {
         const char *why = dlerror();
-        fprintf(stderr, "outbound: cannot load %s (%s); install libcurl4 (apt-get install libcurl4)\n",
-                OUTBOUND_LIBCURL, why ? why : "unknown error");
-        exit(OUTBOUND_EX_UNAVAILABLE);
+        snprintf(libcurl_failure, sizeof libcurl_failure, "%s", why ? why : "unknown error");
     }
+}
+
+static void *load_in_background(void *unused) {
+    (void)unused;
+    pthread_once(&libcurl_once, open_libcurl);
+    return NULL;
+}
+
+void outbound_libcurl_start_loading(void) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, load_in_background, NULL) == 0) pthread_detach(thread);
+}
+
+int outbound_libcurl_load(char *why, size_t capacity) {
+    pthread_once(&libcurl_once, open_libcurl);
+    if (libcurl_handle != NULL) return 0;
+    snprintf(why, capacity, "cannot load %s (%s); install libcurl4 (apt-get install libcurl4)", OUTBOUND_LIBCURL,
+             libcurl_failure);
+    return -1;
 }
 
 /* libcurl's own `name`; the program cannot go on without it. */
 static void *libcurl_function(const char *name) {
-    pthread_once(&libcurl_once, open_libcurl);
+    char why[640];
+    if (outbound_libcurl_load(why, sizeof why) != 0) {
+        fprintf(stderr, "outbound: %s\n", why);
+        exit(OUTBOUND_EX_UNAVAILABLE);
+    }
     void *function = dlsym(libcurl_handle, name);
     if (function == NULL) {
         fprintf(stderr, "outbound: %s has no %s: libcurl 7.87 or later is needed\n", OUTBOUND_LIBCURL, name);
@@ -88,7 +114,6 @@ FORWARD(CURLMcode, curl_multi_remove_handle, (CURLM *multi, CURL *easy), (multi,
 FORWARD(CURLMcode, curl_multi_perform, (CURLM *multi, int *running), (multi, running))
 FORWARD(CURLMcode, curl_multi_poll, (CURLM *multi, struct curl_waitfd extra[], unsigned int count, int timeout_ms, int *ready),
         (multi, extra, count, timeout_ms, ready))
-FORWARD(CURLMcode, curl_multi_wakeup, (CURLM *multi), (multi))
 FORWARD(CURLMsg *, curl_multi_info_read, (CURLM *multi, int *queued), (multi, queued))
 FORWARD(const char *, curl_multi_strerror, (CURLMcode code), (code))
 FORWARD(struct curl_slist *, curl_slist_append, (struct curl_slist *list, const char *text), (list, text))

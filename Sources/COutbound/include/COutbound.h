@@ -2,7 +2,7 @@
  * COutbound: the project's only C. Swift cannot call variadic C functions, so each
  * libcurl call that takes "..." gets a typed inline wrapper here (the same approach as
  * swift-corelibs-foundation's _CFURLSessionInterface). It also exposes SHA-256 from
- * OpenSSL's libcrypto and the Linux calls (signalfd, renameat2) that Glibc's Swift
+ * OpenSSL's libcrypto and the Linux calls (signalfd, eventfd, renameat2) that Glibc's Swift
  * module does not export. Nothing above OutboundCore/Interop should include this.
  *
  * libcurl: https://curl.se/libcurl/c/curl_easy_setopt.html
@@ -117,6 +117,17 @@ static inline void outbound_meter_reset(outbound_transfer_meter *meter) {
  */
 CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter);
 
+/*
+ * libcurl is opened with dlopen on the first call of any of its functions (CurlLoader.c).
+ * outbound_libcurl_start_loading starts opening it now, on a thread of its own, so that a
+ * process about to send overlaps the few milliseconds it takes with its own start-up (without
+ * a thread, the first call opens it as before). outbound_libcurl_load waits until it is open:
+ * 0, or -1 with why it could not be (written to `why`, at most `capacity` bytes). Any other
+ * libcurl call in a process that cannot open it prints why and exits 69 (EX_UNAVAILABLE).
+ */
+void outbound_libcurl_start_loading(void);
+int outbound_libcurl_load(char *why, size_t capacity);
+
 /** The status code in a status line ("HTTP/1.1 200 OK\r\n", "HTTP/2 204 \r\n"), or 0. */
 int outbound_status_line_code(const char *line, size_t length);
 
@@ -192,6 +203,12 @@ int outbound_signalfd_open(void);
 
 /** Reads one pending signal from a signalfd: its number, 0 when none is pending, -1 on error. */
 int outbound_signalfd_read(int fd);
+
+/**
+ * A non-blocking, close-on-exec eventfd starting at 0; -1 with errno on error.
+ * https://man7.org/linux/man-pages/man2/eventfd.2.html
+ */
+int outbound_eventfd_open(void);
 
 /**
  * rename(2) that fails with EEXIST instead of replacing an existing target

@@ -23,7 +23,11 @@ public final class TransferEngine {
         public let responseBody: [UInt8]?
     }
 
-    private let multi: CurlMulti
+    /// libcurl's multi handle, made by `open` once the dispatcher's helper threads are at work:
+    /// loading libcurl (thirty-odd libraries, a few milliseconds) overlaps their start.
+    private var multiHandle: CurlMulti?
+    private let maxConnections: Int
+    private let wakeup: LoopWakeup
     private var slots: [CurlTransfer?] = []
     private var freeSlots: [Int] = []
     private var tokens: [Int] = []
@@ -32,13 +36,33 @@ public final class TransferEngine {
     public private(set) var inFlight = 0
 
     public init(maxConnections: Int) throws {
-        multi = try CurlMulti(maxConnections: maxConnections)
+        self.maxConnections = maxConnections
+        wakeup = try LoopWakeup()
+    }
+
+    /// Starts loading libcurl on a thread of its own, for a process about to make transfers:
+    /// the first libcurl call then finds it loaded, or waits only for the rest.
+    public static func startLoadingLibcurl() {
+        outbound_libcurl_start_loading()
     }
 
     /// Ends a `wait` early; safe to call from any thread.
     public var wakeUp: @Sendable () -> Void {
-        let waker = multi.waker
-        return { waker() }
+        let wakeup = wakeup
+        return { wakeup.wake() }
+    }
+
+    /// Makes libcurl's multi handle, waiting for libcurl to finish loading: before the first
+    /// `start` or `wait`. Throws when libcurl cannot be loaded (`LibcurlUnavailable`) or set up
+    /// (`CurlSetupError`).
+    public func open() throws {
+        guard multiHandle == nil else { return }
+        multiHandle = try CurlMulti(maxConnections: maxConnections)
+    }
+
+    private var multi: CurlMulti {
+        guard let multiHandle else { preconditionFailure("TransferEngine used before open()") }
+        return multiHandle
     }
 
     /// Starts an attempt. Throws (and starts nothing) when libcurl rejects an option.
@@ -79,7 +103,8 @@ public final class TransferEngine {
     /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
     /// *before* polling could finish one and then sleep the whole timeout on top of it.
     public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
-        let ready = try multi.poll(extraDescriptors: descriptors, timeoutMs: timeoutMs)
+        var ready = try multi.poll(extraDescriptors: descriptors + [wakeup.descriptor], timeoutMs: timeoutMs)
+        if ready.remove(wakeup.descriptor) != nil { wakeup.reset() }
         try multi.perform()
         return ready
     }

@@ -8,7 +8,13 @@ import Glibc
 final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
 
-    init(maxConnections: Int) throws(CurlSetupError) {
+    /// Throws `LibcurlUnavailable` when libcurl cannot be loaded, `CurlSetupError` when it
+    /// cannot be set up.
+    init(maxConnections: Int) throws {
+        var why = [CChar](repeating: 0, count: 640)
+        guard outbound_libcurl_load(&why, why.count) == 0 else {
+            throw LibcurlUnavailable(reason: String(decoding: why.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self))
+        }
         let initialized = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         guard initialized == CURLE_OK else {
             throw CurlSetupError(option: "curl_global_init", message: String(cString: curl_easy_strerror(initialized)))
@@ -72,9 +78,6 @@ final class CurlMulti {
         return readable
     }
 
-    /// Something any thread may call to end a `poll` early.
-    var waker: CurlWaker { CurlWaker(multi: multi) }
-
     /// The next finished transfer: the slot stored in CURLOPT_PRIVATE and its result code.
     func nextFinished() -> (slot: Int, code: CURLcode)? {
         var easy: UnsafeMutableRawPointer?
@@ -87,16 +90,10 @@ final class CurlMulti {
     }
 }
 
-/// Wakes a thread sleeping in `curl_multi_poll`. `@unchecked Sendable`: it holds only the
-/// multi handle's address, and `curl_multi_wakeup` is the one libcurl multi call documented
-/// as safe from any thread; the engine outlives every holder (the intake stage is stopped
-/// first). https://curl.se/libcurl/c/curl_multi_wakeup.html
-struct CurlWaker: @unchecked Sendable {
-    let multi: UnsafeMutableRawPointer
-
-    func callAsFunction() {
-        curl_multi_wakeup(multi)
-    }
+/// libcurl.so.4 could not be loaded (not installed, say); `reason` says why and what to install.
+public struct LibcurlUnavailable: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }
 
 /// libcurl's multi handle could not go on: the loop stops, putting its claims back.

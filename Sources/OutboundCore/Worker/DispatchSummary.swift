@@ -12,6 +12,9 @@ public struct DispatchSummary: Sendable {
         case auditFailure(String)
         /// libcurl's multi handle failed; claims were put back.
         case transferEngineFailure(String)
+        /// libcurl could not be loaded or set up at the start; nothing was sent and claims
+        /// were put back.
+        case transferEngineUnavailable(String)
         /// A spool operation failed under a job (its outcome could not be filed, or a claim
         /// could not be returned); claims were put back where possible.
         case spoolFailure(String)

@@ -160,6 +160,14 @@ public final class Dispatcher {
         perform(core.started())
         intake.setCredit(core.intakeCredit(now: clock.now()))
         intake.start()
+        // libcurl has been loading since the command began (`TransferEngine.startLoadingLibcurl`)
+        // and the intake is now listing incoming/ beside it; the first transfer needs it.
+        do {
+            try engine.open()
+        } catch {
+            ending = .transferEngineUnavailable("\(error)")
+            return finishRun()
+        }
 
         var readable = Set<Int32>()
         while true {

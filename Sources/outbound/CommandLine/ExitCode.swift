@@ -4,6 +4,7 @@ enum ExitCode: Int32 {
     case usage = 64
     case dataError = 65
     case noInput = 66
+    case unavailable = 69
     case software = 70
     case cantCreate = 73
     case ioError = 74

@@ -12,6 +12,10 @@ enum Dispatching {
 
     static func run(_ invocation: Invocation, mode: Dispatcher.Mode, showProgress: Bool,
                     context: CommandContext) throws(CommandFailure) -> ExitCode {
+        // libcurl and its thirty-odd libraries load on a thread of their own while the
+        // configuration is read, the spool prepared and incoming/ listed (a few milliseconds
+        // off the start of every drain).
+        TransferEngine.startLoadingLibcurl()
         let configuration = try invocation.loadConfiguration()
         let isDrain: Bool
         if case .drain = mode { isDrain = true } else { isDrain = false }
@@ -58,6 +62,8 @@ enum Dispatching {
         case .transferEngineFailure(let why):
             throw CommandFailure(code: .software, message: "stopped: \(why); claims were put back. Start again; "
                 + "if it recurs, report it with the libcurl version (curl --version).")
+        case .transferEngineUnavailable(let why):
+            throw CommandFailure(code: .unavailable, message: "stopped before sending anything: \(why); claims were put back.")
         case .deferredRemaining:
             return .temporaryFailure
         case .stopped:

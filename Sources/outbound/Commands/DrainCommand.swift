@@ -22,7 +22,7 @@ enum DrainCommand: CommandDefinition {
 
     Exit status: 0 all terminal or held, 75 jobs still deferred at --max-wait,
     74 audit log unwritable or job files that could not be moved out of incoming/,
-    78 bad config.
+    69 libcurl could not be loaded (nothing sent), 78 bad config.
     """
 
     static func execute(_ invocation: Invocation, context: CommandContext) throws(CommandFailure) -> ExitCode {

@@ -26,7 +26,8 @@ enum RunCommand: CommandDefinition {
                        the end (temp file + rename: node_exporter's textfile collector)
     \(HelpText.common)
 
-    Exit status: 0 clean stop, 74 audit log unwritable, 78 bad config at start.
+    Exit status: 0 clean stop, 74 audit log unwritable, 69 libcurl could not be
+    loaded (nothing sent), 78 bad config at start.
     """
 
     static func execute(_ invocation: Invocation, context: CommandContext) throws(CommandFailure) -> ExitCode {
