@@ -147,6 +147,14 @@ struct DispatchCore {
         schedule.insert(name, due: now + 1)
     }
 
+    /// A retry whose claim failed with an error (EAGAIN, EIO...): no verdict, it stays in
+    /// deferred/; again in a second. Left out of the schedule, the next scan of deferred/
+    /// would find it due at once, and a rename that keeps failing would be tried on every
+    /// turn of the loop.
+    mutating func retryClaimFailed(_ name: String, now: Double) {
+        schedule.insert(name, due: now + 1)
+    }
+
     /// Jobs found in deferred/ with the time their state says they are due.
     mutating func deferredFound(_ found: [(name: String, due: Double)]) {
         for entry in found { schedule.insert(entry.name, due: entry.due) }

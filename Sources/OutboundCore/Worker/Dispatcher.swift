@@ -241,6 +241,7 @@ public final class Dispatcher {
             } catch {
                 intake.releaseBytes(size)
                 reportSpoolError(error)
+                core.retryClaimFailed(name, now: now)
                 continue
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
