@@ -93,7 +93,7 @@ final class DispatchCoreTests: XCTestCase {
         var core = try makeCore()
         core.deferredFound([(name: "r.json", due: 990)])
         XCTAssertEqual(core.retriesToClaim(now: 1000, reservedByIntake: 0), ["r.json"])
-        core.retryClaimFailed("r.json", now: 1000)
+        core.retryPutOff("r.json", now: 1000)
         XCTAssertTrue(core.isScheduled("r.json"), "a scan of deferred/ must not find it due again at once")
         XCTAssertEqual(core.retriesToClaim(now: 1000.9, reservedByIntake: 0), [])
         XCTAssertEqual(core.retriesToClaim(now: 1001, reservedByIntake: 0), ["r.json"])

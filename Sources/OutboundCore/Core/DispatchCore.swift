@@ -142,16 +142,13 @@ struct DispatchCore {
         admit(name, job: job, inode: inode, bytes: bytes, state: state, origin: .deferred, pass: nil, acceptedLine: 0, now: now)
     }
 
-    /// A retry whose name is taken in the claim area by its namesake from incoming/: again in a second.
-    mutating func retryNameInUse(_ name: String, now: Double) {
-        schedule.insert(name, due: now + 1)
-    }
-
-    /// A retry whose claim failed with an error (EAGAIN, EIO...): no verdict, it stays in
-    /// deferred/; again in a second. Left out of the schedule, the next scan of deferred/
-    /// would find it due at once, and a rename that keeps failing would be tried on every
-    /// turn of the loop.
-    mutating func retryClaimFailed(_ name: String, now: Double) {
+    /// A due retry that could not be claimed now (no room in the byte budget, its name taken
+    /// in the claim area by a namesake from incoming/, or its rename out of deferred/ failed
+    /// with an error such as EAGAIN or EIO): it stays in deferred/ with no verdict and is
+    /// tried again in a second. Left out of the schedule, the next scan of deferred/ would
+    /// find it due at once, and a claim that keeps failing would be tried on every turn of
+    /// the loop.
+    mutating func retryPutOff(_ name: String, now: Double) {
         schedule.insert(name, due: now + 1)
     }
 

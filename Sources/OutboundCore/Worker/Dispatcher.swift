@@ -223,7 +223,7 @@ public final class Dispatcher {
             // only to wait for memory.
             let size = FileSystem.size(of: spool.path(.deferred, name)) ?? 0
             guard intake.reserveBytes(size) else {
-                core.retryNameInUse(name, now: now)
+                core.retryPutOff(name, now: now)
                 continue
             }
             do {
@@ -235,13 +235,13 @@ public final class Dispatcher {
                     continue
                 case .nameInUse:
                     intake.releaseBytes(size)
-                    core.retryNameInUse(name, now: now)
+                    core.retryPutOff(name, now: now)
                     continue
                 }
             } catch {
                 intake.releaseBytes(size)
                 reportSpoolError(error)
-                core.retryClaimFailed(name, now: now)
+                core.retryPutOff(name, now: now)
                 continue
             }
             switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
