@@ -15,10 +15,6 @@ final class FilingFaultTests: IntegrationTestCase {
         }
     }
 
-    /// The faults fault.so injected: "fault CALL N ERRNO PATH" each.
-    private func injectedFaults(_ log: URL) -> [String] {
-        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
 
     /// Every job in exactly one of `folders`; none anywhere else.
     private func assertEveryJobIsIn(_ folders: [String], file: StaticString = #filePath, line: UInt = #line) {
@@ -46,7 +42,7 @@ final class FilingFaultTests: IntegrationTestCase {
         let result = try drain(environment: FaultLibrary.failing("fsync", call: 1, errno: "EIO", under: delivered, log: faults),
                                expect: 74)
 
-        XCTAssertEqual(injectedFaults(faults).count, 1, "the fault was injected")
+        XCTAssertEqual(FaultLibrary.injected(log: faults).count, 1, "the fault was injected")
         let errors = sandbox.audit("spool_error")
         XCTAssertEqual(errors.count, 1, "one spool_error line: \(errors)")
         XCTAssertEqual(errors.first?["error"] as? String, "fsync: EIO (Input/output error)")
@@ -74,7 +70,7 @@ final class FilingFaultTests: IntegrationTestCase {
         // as a temporary folder and renamed in at start), the second a job's first move.
         try drain(environment: FaultLibrary.failing("rename", call: 2, errno: "EIO", under: active, log: faults), expect: 74)
 
-        let injected = injectedFaults(faults)
+        let injected = FaultLibrary.injected(log: faults)
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         XCTAssertTrue(injected.first?.hasSuffix(".json") ?? false, "on a job's move: \(injected)")
         XCTAssertEqual(sandbox.jobs(in: "active"), [], "no claim stranded")
@@ -88,38 +84,5 @@ final class FilingFaultTests: IntegrationTestCase {
         try drain()
         assertEveryJobIsIn(["delivered"])
         XCTAssertEqual(server.requestCount, 2 * Self.jobCount, "each job was sent twice: 503, then 204")
-    }
-}
-
-/// A claim of a due retry out of deferred/ that keeps failing (a persistent EAGAIN on every
-/// rename there) is tried again about once a second, not on every turn of the loop: the
-/// drain waits out `--max-wait` without spinning, and every job stays in deferred/ with no
-/// verdict. Before, the loop tried each such claim thousands of times a second.
-final class RetryClaimFaultTests: IntegrationTestCase {
-    func testARetryWhoseClaimKeepsFailingIsTriedAboutOnceASecond() throws {
-        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
-            "retry": ["maxAttempts": 5, "baseDelayMs": 100, "maxDelayMs": 100, "maxAgeSeconds": 3600],
-        ])
-        let names = (1...3).map { "retry-\($0).json" }
-        for name in names { try sandbox.drop(name, job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/r")) }
-        try drain(["--max-wait", "0.05"], expect: 75)
-        for name in names { assertJob(name, isIn: "deferred") }
-        Thread.sleep(forTimeInterval: 0.2)
-
-        let deferred = sandbox.spool.appendingPathComponent("deferred")
-        let faults = sandbox.root.appendingPathComponent("faults.log")
-        let result = try drain(["--max-wait", "2"],
-                               environment: FaultLibrary.failing("rename", call: 1, errno: "EAGAIN", persist: true,
-                                                                 under: deferred, log: faults),
-                               expect: 75)
-        let injected = ((try? String(contentsOf: faults, encoding: .utf8)) ?? "").split(separator: "\n")
-        XCTAssertGreaterThanOrEqual(injected.count, names.count, "each due retry's claim was tried and failed")
-        XCTAssertLessThanOrEqual(injected.count, names.count * 6, "about one try a second each over 2 s, not a spin")
-        XCTAssertEqual(server.requestCount, names.count, "nothing more was sent")
-        for name in names { assertJob(name, isIn: "deferred") }
-        XCTAssertTrue(result.standardOutput.contains("still_deferred=3"), result.standardOutput)
-        for verdict in ["delivered", "failed", "refused", "corrupt"] {
-            XCTAssertEqual(sandbox.audit(verdict).count, 0, "\(verdict) lines: \(sandbox.auditText)")
-        }
     }
 }

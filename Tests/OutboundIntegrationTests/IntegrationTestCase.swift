@@ -46,4 +46,26 @@ class IntegrationTestCase: XCTestCase {
         XCTAssertEqual(lines.count, count, "\(event) lines for \(job): \(sandbox.auditText)", file: file, line: line)
         return lines
     }
+
+    /// Settings under which a failed attempt is due again 100 ms later.
+    static var quickRetrySettings: [String: Any] {
+        ["retry": ["maxAttempts": 5, "baseDelayMs": 100, "maxDelayMs": 100, "maxAgeSeconds": 3600]]
+    }
+
+    /// Due retries for the next drain: drops `names` (to the server's `/hooks/PATH`), lets a
+    /// drain make each one's first attempt and defer it (the server answers 503, the sandbox
+    /// has `quickRetrySettings`), and waits until they are due again.
+    func leaveDueInDeferred(_ names: [String], path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        for name in names { try sandbox.drop(name, job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(path)")) }
+        try drain(["--max-wait", "0.05"], expect: 75, file: file, line: line)
+        for name in names { assertJob(name, isIn: "deferred", file: file, line: line) }
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
+    /// No job was given a verdict: no `delivered`, `failed`, `refused` or `corrupt` line.
+    func assertNoVerdict(file: StaticString = #filePath, line: UInt = #line) {
+        for verdict in ["delivered", "failed", "refused", "corrupt"] {
+            XCTAssertEqual(sandbox.audit(verdict).count, 0, "\(verdict) lines: \(sandbox.auditText)", file: file, line: line)
+        }
+    }
 }

@@ -36,9 +36,6 @@ final class StateFileFaultTests: IntegrationTestCase {
         return stateFile
     }
 
-    private func injectedFaults(_ log: URL) -> [String] {
-        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
 
     func testAJobInIncomingWhoseStateCannotBeReadIsPutBackAndKeepsItsAttempts() throws {
         try makeRetryingSandbox()
@@ -48,7 +45,7 @@ final class StateFileFaultTests: IntegrationTestCase {
         // The first open of the state file fails with EMFILE; the next ones succeed.
         try drain(environment: FaultLibrary.failing("open", call: 1, errno: "EMFILE", under: stateFile, log: faults))
 
-        XCTAssertEqual(injectedFaults(faults).count, 1, "the fault was injected: \(injectedFaults(faults))")
+        XCTAssertEqual(FaultLibrary.injected(log: faults).count, 1, "the fault was injected: \(FaultLibrary.injected(log: faults))")
         XCTAssertEqual(server.requestCount, 1, "only the third and last attempt went out")
         assertJob("kept.json", isIn: "failed")
         XCTAssertEqual(sandbox.reason(of: "kept.json", in: "failed")?["attempts"] as? Int, 3)
@@ -66,7 +63,7 @@ final class StateFileFaultTests: IntegrationTestCase {
         // with the job left in incoming/ (it would otherwise be put back every second forever).
         let result = try drain(environment: FaultLibrary.failing("open", call: 1, errno: "EMFILE", persist: true, under: stateFile, log: faults),
                                expect: 74)
-        XCTAssertGreaterThanOrEqual(injectedFaults(faults).count, 3, "the fault was injected")
+        XCTAssertGreaterThanOrEqual(FaultLibrary.injected(log: faults).count, 3, "the fault was injected")
         XCTAssertEqual(server.requestCount, 0, "nothing was sent while its attempts could not be known")
         assertJob("stuck.json", isIn: "incoming")
         XCTAssertGreaterThanOrEqual(sandbox.audit("spool_error", job: "stuck").count, 3, sandbox.auditText)
@@ -87,7 +84,7 @@ final class StateFileFaultTests: IntegrationTestCase {
         // instead of trying forever.
         let result = try drain(environment: FaultLibrary.failing("open", call: 1, errno: "EIO", persist: true, under: stateFile, log: faults),
                                expect: 74)
-        XCTAssertGreaterThan(injectedFaults(faults).count, 1, "the fault was injected")
+        XCTAssertGreaterThan(FaultLibrary.injected(log: faults).count, 1, "the fault was injected")
         XCTAssertEqual(server.requestCount, 0, "nothing was sent while its attempts could not be known")
         assertJob("later.json", isIn: "deferred")
         XCTAssertTrue(FileManager.default.fileExists(atPath: stateFile.path), "its state file is kept")

@@ -51,6 +51,12 @@ public enum FaultLibrary {
          "FAULT_FSYNC_DELAY_MS": String(fsyncDelayMs)]
     }
 
+    /// The faults the library injected into a run given `log`: one "fault CALL N ERRNO PATH"
+    /// line each; none when it injected nothing (or wrote no log).
+    public static func injected(log: URL) -> [String] {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
     /// The environment that fails the `n`th call of `family` (fault.c's names: open, read,
     /// write, fsync, rename, ...) on paths under `root` with `errno` (a name such as "EIO"),
     /// that call only or (`persist`) every later one too; each injected fault is logged to `log`.
