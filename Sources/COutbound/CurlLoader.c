@@ -28,15 +28,16 @@
 #define OUTBOUND_EX_UNAVAILABLE 69
 
 static void *libcurl_handle;
-/* Why dlopen failed, when it did. */
-static char libcurl_failure[512];
+/* Why libcurl could not be loaded, and what to install, when dlopen failed. */
+static char libcurl_failure[640];
 static pthread_once_t libcurl_once = PTHREAD_ONCE_INIT;
 
 static void open_libcurl(void) {
     libcurl_handle = dlopen(OUTBOUND_LIBCURL, RTLD_NOW | RTLD_LOCAL);
     if (libcurl_handle == NULL) {
         const char *why = dlerror();
-        snprintf(libcurl_failure, sizeof libcurl_failure, "%s", why ? why : "unknown error");
+        snprintf(libcurl_failure, sizeof libcurl_failure, "cannot load %s (%s); install libcurl4 (apt-get install libcurl4)",
+                 OUTBOUND_LIBCURL, why ? why : "unknown error");
     }
 }
 
@@ -51,19 +52,16 @@ void outbound_libcurl_start_loading(void) {
     if (pthread_create(&thread, NULL, load_in_background, NULL) == 0) pthread_detach(thread);
 }
 
-int outbound_libcurl_load(char *why, size_t capacity) {
+const char *outbound_libcurl_load(void) {
     pthread_once(&libcurl_once, open_libcurl);
-    if (libcurl_handle != NULL) return 0;
-    snprintf(why, capacity, "cannot load %s (%s); install libcurl4 (apt-get install libcurl4)", OUTBOUND_LIBCURL,
-             libcurl_failure);
-    return -1;
+    return libcurl_handle != NULL ? NULL : libcurl_failure;
 }
 
 /* libcurl's own `name`; the program cannot go on without it. */
 static void *libcurl_function(const char *name) {
-    char why[640];
-    if (outbound_libcurl_load(why, sizeof why) != 0) {
-        fprintf(stderr, "outbound: %s\n", why);
+    const char *failure = outbound_libcurl_load();
+    if (failure != NULL) {
+        fprintf(stderr, "outbound: %s\n", failure);
         exit(OUTBOUND_EX_UNAVAILABLE);
     }
     void *function = dlsym(libcurl_handle, name);

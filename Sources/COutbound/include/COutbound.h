@@ -122,11 +122,11 @@ CURLcode outbound_easy_install_meter(CURL *easy, outbound_transfer_meter *meter)
  * outbound_libcurl_start_loading starts opening it now, on a thread of its own, so that a
  * process about to send overlaps the few milliseconds it takes with its own start-up (without
  * a thread, the first call opens it as before). outbound_libcurl_load waits until it is open:
- * 0, or -1 with why it could not be (written to `why`, at most `capacity` bytes). Any other
- * libcurl call in a process that cannot open it prints why and exits 69 (EX_UNAVAILABLE).
+ * NULL, or why it could not be and what to install (a static string). Any other libcurl call
+ * in a process that cannot open it prints that and exits 69 (EX_UNAVAILABLE).
  */
 void outbound_libcurl_start_loading(void);
-int outbound_libcurl_load(char *why, size_t capacity);
+const char *outbound_libcurl_load(void);
 
 /** The status code in a status line ("HTTP/1.1 200 OK\r\n", "HTTP/2 204 \r\n"), or 0. */
 int outbound_status_line_code(const char *line, size_t length);

@@ -11,10 +11,7 @@ final class CurlMulti {
     /// Throws `LibcurlUnavailable` when libcurl cannot be loaded, `CurlSetupError` when it
     /// cannot be set up.
     init(maxConnections: Int) throws {
-        var why = [CChar](repeating: 0, count: 640)
-        guard outbound_libcurl_load(&why, why.count) == 0 else {
-            throw LibcurlUnavailable(reason: String(decoding: why.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self))
-        }
+        if let failure = outbound_libcurl_load() { throw LibcurlUnavailable(reason: String(cString: failure)) }
         let initialized = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         guard initialized == CURLE_OK else {
             throw CurlSetupError(option: "curl_global_init", message: String(cString: curl_easy_strerror(initialized)))
