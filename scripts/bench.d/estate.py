@@ -16,6 +16,11 @@
       concurrency (64): peak RSS of the drain (GNU time). Then the same burst through
       `outbound run`: its RSS from /proc while idle afterwards. Then 100,000 small jobs to
       nginx: peak RSS. Targets: <= 320 MiB, <= 64 MiB within 10 s after the burst, <= 64 MiB.
+  estate.py backlog --bin B --work W --nginx N [--pairs P] [--jobs N]
+      One nginx and one listener that accepts and never answers, N jobs for each (default
+      2,000), alternating, timeoutMs 3000, one try: when half and the last of the healthy jobs
+      were answered, per round and as medians. No target: a hung partner's backlog holds
+      the claim window until its circuit opens (HISTORY.md, 2026-12-06).
 
 Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
 not deliver what it should have.
@@ -190,10 +195,66 @@ def estate(args):
 def answered(stamp_log, started):
     """Requests nginx answered 204 since the log was emptied, and the seconds from `started`
     to the last of them; the log is emptied again."""
+    times = answer_times(stamp_log, started)
+    return len(times), (times[-1] if times else float("nan"))
+
+
+def answer_times(stamp_log, started):
+    """The seconds from `started` to each 204 nginx answered since the log was emptied, in
+    order; the log is emptied again."""
     with open(stamp_log) as f:
         stamps = [float(line.split()[0]) for line in f if line.split()[1:2] == ["204"]]
     open(stamp_log, "w").close()
-    return len(stamps), (max(stamps) - started if stamps else float("nan"))
+    return sorted(stamp - started for stamp in stamps)
+
+
+# ---------------------------------------------------------------- --backlog
+
+def backlog(args):
+    """A hung partner with half the backlog: how long the healthy partner's jobs wait.
+
+    No target: this measures the gap recorded in HISTORY.md (2026-12-06). A job whose
+    destination is at `perHostConcurrency` waits in the claim window, so the hung partner's
+    jobs fill it and the healthy jobs are claimed only once its attempts time out and its
+    circuit opens."""
+    each, timeout_ms = args.jobs or 2000, 3000
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    port = free_port()
+    stamp_log = os.path.join(args.work, "answered.log")
+    nginx.start([port], stamp_log=stamp_log)
+    hung = HungListener()
+    try:
+        base = "http://127.0.0.1:%d/ingest/" % port
+        hung_base = "http://127.0.0.1:%d/ingest/" % hung.port
+        jobs = [((hung_base if n % 2 == 0 else base) + str(n), small_body(n)) for n in range(2 * each)]
+        config = os.path.join(args.work, "config")
+        write_config(config, [base, hung_base], {"timeoutMs": timeout_ms, "retry": {"maxAttempts": 1}})
+        spool = os.path.join(args.work, "spool")
+        log("one nginx on %d and a listener on %d that accepts and never answers; %d jobs for each, "
+            "alternating; timeoutMs %d, maxAttempts 1, concurrency and perHostConcurrency at their defaults"
+            % (port, hung.port, each, timeout_ms))
+        halves, lasts = [], []
+        for round_number in range(1, args.pairs + 1):
+            make_spool(spool, jobs)
+            open(stamp_log, "w").close()
+            m = run_measured([args.bin, "drain", "--quiet", "--spool", spool, "--config", config, "--max-wait", "1"], args.work)
+            if m.rc not in (0, 75):
+                raise VerificationError("backlog: drain exited %d: %s" % (m.rc, m.stderr.decode(errors="replace")[-2000:]))
+            times = answer_times(stamp_log, m.started)
+            delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+            if len(times) != each or delivered != each:
+                raise VerificationError("backlog: %d delivered, nginx answered %d, expected %d" % (delivered, len(times), each))
+            halves.append(times[len(times) // 2])
+            lasts.append(times[-1])
+            log("round %d: half of the healthy jobs answered %.2f s after the start, the last %.2f s after; "
+                "%d answered after the hung partner's timeout" % (round_number, halves[-1], lasts[-1],
+                                                                 sum(1 for t in times if t > timeout_ms / 1000)))
+        log()
+        log("medians: half of the healthy jobs answered by %.2f s, the last by %.2f s (the hung partner's "
+            "attempts time out at %.1f s)" % (median(halves), median(lasts), timeout_ms / 1000))
+    finally:
+        hung.stop()
+        nginx.stop()
 
 
 # ---------------------------------------------------------------- --tls
@@ -343,7 +404,7 @@ def interrupted(signum, frame):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="estate.py")
-    parser.add_argument("mode", choices=["estate", "tls", "big"])
+    parser.add_argument("mode", choices=["estate", "tls", "big", "backlog"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--nginx", required=True)
@@ -353,7 +414,7 @@ def main(argv):
     # SIGTERM from scripts/bench unwinds like Ctrl-C, so the receivers started here stop.
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        {"estate": estate, "tls": tls, "big": big}[args.mode](args)
+        {"estate": estate, "tls": tls, "big": big, "backlog": backlog}[args.mode](args)
     except (VerificationError, ProcessError, spools.AuditError) as error:
         log("bench: %s" % error)
         return 1
