@@ -79,6 +79,52 @@ final class DispatchCoreTests: XCTestCase {
         XCTAssertEqual(core.intakeCredit(now: 1000), 11, "in flight counts like ready")
     }
 
+    // MARK: a destination that stops answering
+
+    func testAStalledDestinationIsOneThatEndedNoTransferForAQuarterOfTimeoutMsAtMostFiveSeconds() {
+        XCTAssertEqual(HostLoad.stallSeconds(timeoutMs: 4000), 1)
+        XCTAssertEqual(HostLoad.stallSeconds(timeoutMs: 3000), 0.75)
+        XCTAssertEqual(HostLoad.stallSeconds(timeoutMs: 30000), 5, "the default timeoutMs")
+    }
+
+    func testADestinationAtItsShareWhoseTransfersStopEndingIsStalledAfterASecond() throws {
+        var core = try makeCore { $0.concurrency = 4; $0.perHostConcurrency = 2; $0.timeoutMs = 4000 }
+        let acme = try Fixture.job(url: "https://acme.example/a").url.hostKey
+        let results = try (1...3).map { try intakeJob("a\($0)", line: $0, core: core) }
+            + [try intakeJob("b1", url: "https://other.example/b", line: 4, core: core)]
+        _ = core.intakeDelivered(results, now: 1000)
+        let first = started(core.tick(now: 1000, durableLines: 100))
+        XCTAssertEqual(first.map(\.name), ["a1.json", "a2.json", "b1.json"])
+        XCTAssertEqual(core.stalledDestinations(now: 1000.9), [], "not yet a second")
+        XCTAssertEqual(core.stalledDestinations(now: 1001), [acme], "at its share, nothing ended for a second; other.example has room")
+        // A transfer that ends is movement: the slot is refilled, and the second starts over.
+        _ = core.transferFinished(token: first[0].token, result: .response(status: 204, retryAfter: nil), milliseconds: 3, now: 1001.2)
+        XCTAssertEqual(core.stalledDestinations(now: 1001.2), [])
+        XCTAssertEqual(started(core.tick(now: 1001.2, durableLines: 100)).map(\.name), ["a3.json"])
+        XCTAssertEqual(core.stalledDestinations(now: 1002.1), [])
+        XCTAssertEqual(core.stalledDestinations(now: 1002.2), [acme])
+    }
+
+    func testTheLoopWakesWhenADestinationWouldStall() throws {
+        var core = try makeCore { $0.concurrency = 4; $0.perHostConcurrency = 1; $0.timeoutMs = 4000 }
+        _ = core.intakeDelivered([try intakeJob("a1", line: 1, core: core)], now: 1000)
+        XCTAssertEqual(started(core.tick(now: 1000.3, durableLines: 100)).count, 1)
+        XCTAssertEqual(core.sleepMilliseconds(now: 1000.5), 800, "until acme would stall, a second after its transfer started")
+        XCTAssertEqual(core.sleepMilliseconds(now: 1001.5), 500, "stalled already: until the next rescan, not at once")
+    }
+
+    func testJobsWaitingOnAStalledDestinationLeaveTheIntakeItsRoom() throws {
+        var core = try makeCore { $0.concurrency = 2; $0.perHostConcurrency = 1; $0.timeoutMs = 4000 }
+        _ = core.intakeDelivered(try (1...10).map { try intakeJob("a\($0)", line: $0, core: core) }, now: 1000)
+        let first = started(core.tick(now: 1000, durableLines: 100))
+        XCTAssertEqual(first.count, 1, "one at a time to acme")
+        XCTAssertEqual(core.intakeCredit(now: 1000), 6, "16 less the ten held")
+        XCTAssertEqual(core.intakeCredit(now: 1001), 15, "stalled: its nine waiting jobs no longer count, the one in flight does")
+        _ = core.transferFinished(token: first[0].token, result: .response(status: 204, retryAfter: nil), milliseconds: 3, now: 1001.5)
+        _ = core.tick(now: 1001.5, durableLines: 100)
+        XCTAssertEqual(core.intakeCredit(now: 1001.5), 7, "moving again: every job counts")
+    }
+
     func testDueRetriesShareTheWindowAndKeepRoomFromTheIntake() throws {
         var core = try makeCore { $0.concurrency = 2 }
         core.deferredFound((1...20).map { (name: "r\($0).json", due: 999.0) })

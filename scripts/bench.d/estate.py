@@ -19,8 +19,8 @@
   estate.py backlog --bin B --work W --nginx N [--pairs P] [--jobs N]
       One nginx and one listener that accepts and never answers, N jobs for each (default
       2,000), alternating, timeoutMs 3000, one try: when half and the last of the healthy jobs
-      were answered, per round and as medians. No target: a hung partner's backlog holds
-      the claim window until its circuit opens (HISTORY.md, 2026-12-06).
+      were answered, per round and as medians. No target: it shows how long a hung
+      partner's backlog holds up the others (HISTORY.md, 2026-12-06).
 
 Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
 not deliver what it should have.
@@ -213,10 +213,10 @@ def answer_times(stamp_log, started):
 def backlog(args):
     """A hung partner with half the backlog: how long the healthy partner's jobs wait.
 
-    No target: this measures the gap recorded in HISTORY.md (2026-12-06). A job whose
-    destination is at `perHostConcurrency` waits in the claim window, so the hung partner's
-    jobs fill it and the healthy jobs are claimed only once its attempts time out and its
-    circuit opens."""
+    No target. Without the stalled-destination rule (HISTORY.md, 2026-12-06) the hung
+    partner's jobs filled the claim window and the healthy ones were claimed only once its
+    attempts timed out and its circuit opened; with it they wait about a second, until the
+    partner counts as stalled."""
     each, timeout_ms = args.jobs or 2000, 3000
     nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
     port = free_port()

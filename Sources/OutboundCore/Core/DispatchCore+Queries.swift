@@ -3,8 +3,28 @@
 extension DispatchCore {
     /// The room the intake thread may fill now (none once stopping).
     func intakeCredit(now: Double) -> Int {
-        guard isRunning else { return 0 }
-        return window.intakeCredit(heldByLoop: heldByLoop, retriesDue: retriesAreDue(at: now))
+        intakeRoom(now: now).credit
+    }
+
+    /// The room the intake thread may fill now, and the stalled destinations whose new jobs it
+    /// leaves in incoming/ (`stalledDestinations`). Jobs that wait for a stalled destination
+    /// take none of the room: they can only wait, and the intake claims no more of them
+    /// meanwhile, so they stay as many as when it stalled.
+    func intakeRoom(now: Double) -> (credit: Int, stalled: Set<String>) {
+        let stalled = stalledDestinations(now: now)
+        guard isRunning else { return (0, stalled) }
+        let waitingOnStalled = stalled.isEmpty ? 0 : ready.reduce(0) { $0 + (stalled.contains($1.hostKey) ? 1 : 0) }
+        return (window.intakeCredit(heldByLoop: heldByLoop - waitingOnStalled, retriesDue: retriesAreDue(at: now)), stalled)
+    }
+
+    /// Destinations at `perHostConcurrency` none of whose transfers has ended for a quarter
+    /// of `timeoutMs`, at most 5 s (`HostLoad.stallSeconds`): a partner that accepts
+    /// connections and never answers, or whose packets are dropped, long before its attempts
+    /// time out and its circuit can open. The intake leaves their new jobs in incoming/
+    /// meanwhile, so a backlog for such a partner cannot fill the claim window and hold up
+    /// every other partner.
+    func stalledDestinations(now: Double) -> Set<String> {
+        hostLoad.stalled(at: now)
     }
 
     /// Whether a job in deferred/ is due for its next attempt at `now`.
@@ -12,8 +32,8 @@ extension DispatchCore {
         schedule.nextDue.map { $0 <= now } ?? false
     }
 
-    /// How long the loop may sleep: until the next due retry, timer, stop deadline or
-    /// `--max-wait`, and never more than a second.
+    /// How long the loop may sleep: until the next due retry, timer, destination that would
+    /// stall, stop deadline or `--max-wait`, and never more than a second.
     ///
     /// A moment already past wakes the loop at once, so it counts only while the loop can act
     /// on it. A due retry counts while the run is running and the loop's own jobs leave room in
@@ -30,7 +50,7 @@ extension DispatchCore {
            due > now || (isRunning && window.roomForRetries(heldByLoop: heldByLoop, reservedByIntake: 0) > 0) {
             wake = min(wake, due)
         }
-        wake = min(wake, nextRecoveryAt, nextRescanAt)
+        wake = min(wake, nextRecoveryAt, nextRescanAt, hostLoad.nextStall(from: now) ?? wake)
         if case .stopping(let deadline) = lifecycle { wake = min(wake, deadline) }
         if case .drain(let maxWait?) = mode, startedAt + maxWait > now { wake = min(wake, startedAt + maxWait) }
         return max(0, Int(((wake - now) * 1000).rounded(.up)))

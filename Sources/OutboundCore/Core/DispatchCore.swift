@@ -26,7 +26,7 @@ struct DispatchCore {
     /// The run's counts (the shell's reports are in DispatchCore+Counts.swift).
     var summary = DispatchSummary()
     private(set) var window: ClaimWindow
-    private var hostLoad: HostLoad
+    private(set) var hostLoad: HostLoad
     private var gate: Gate
     /// Counts the configurations loaded (the first is 0): a gate pass made under an earlier
     /// one no longer stands.
@@ -67,7 +67,7 @@ struct DispatchCore {
         self.mode = mode
         startedAt = now
         window = ClaimWindow(concurrency: settings.concurrency)
-        hostLoad = HostLoad(limit: settings.perHostConcurrency)
+        hostLoad = HostLoad(limit: settings.perHostConcurrency, timeoutMs: settings.timeoutMs)
         self.gate = gate
         records = OutcomeRecords(policy: policy)
         tokens = TokenCache(baseDelay: Double(settings.retry.baseDelayMs) / 1000, maxDelay: Double(settings.retry.maxDelayMs) / 1000)
@@ -264,7 +264,7 @@ struct DispatchCore {
                 let token = nextToken
                 nextToken += 1
                 inFlight[token] = claimed
-                hostLoad.add(claimed.hostKey)
+                hostLoad.add(claimed.hostKey, at: now)
                 if verdict == .probe { probes.insert(token) }
                 actions.append(.startTransfer(token: token, claimed: claimed, client: client))
             }
@@ -277,7 +277,7 @@ struct DispatchCore {
     /// libcurl would not take the transfer started under `token`: the job fails, counted as
     /// an attempt.
     mutating func transferSetupFailed(token: Int, error: String, now: Double) -> [DispatchAction] {
-        guard var claimed = takeInFlight(token) else { return [] }
+        guard var claimed = takeInFlight(token, now: now) else { return [] }
         if probes.remove(token) != nil { destinations.abandonProbe(for: Destination(claimed.job.url), now: now) }
         claimed.attempts += 1
         summary.failed += 1
@@ -289,7 +289,7 @@ struct DispatchCore {
     /// how an answered response ended when it did not end cleanly.
     mutating func transferFinished(token: Int, result: AttemptResult, milliseconds: Int, sends: Int = 1,
                                    ending: ResponseEnding? = nil, now: Double) -> [DispatchAction] {
-        guard var claimed = takeInFlight(token) else { return [] }
+        guard var claimed = takeInFlight(token, now: now) else { return [] }
         var actions: [DispatchAction] = []
         if let event = destinations.record(result, for: Destination(claimed.job.url), probe: probes.remove(token) != nil, now: now) {
             actions.append(.destinationChanged(event))
@@ -315,9 +315,10 @@ struct DispatchCore {
         if let lane, ownsLanes { _ = lanes.headDeferred(as: target, due: due, in: lane) }
     }
 
-    private mutating func takeInFlight(_ token: Int) -> ClaimedJob? {
+    /// `now`: when it ended (nil at the end of the run, when nothing is timed any more).
+    private mutating func takeInFlight(_ token: Int, now: Double?) -> ClaimedJob? {
         guard let claimed = inFlight.removeValue(forKey: token) else { return nil }
-        hostLoad.remove(claimed.hostKey)
+        hostLoad.remove(claimed.hostKey, at: now ?? 0)
         return claimed
     }
 
@@ -345,6 +346,7 @@ struct DispatchCore {
         records = OutcomeRecords(policy: policy)
         window = ClaimWindow(concurrency: settings.concurrency)
         hostLoad.limit = settings.perHostConcurrency
+        hostLoad.stallSeconds = HostLoad.stallSeconds(timeoutMs: settings.timeoutMs)
         destinations.update(rules: CircuitRules(settings))
         lanes.policy = settings.laneOnFailure
     }
@@ -382,12 +384,12 @@ struct DispatchCore {
         var actions: [DispatchAction] = []
         for token in abortedTokens {
             probes.remove(token)
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
+            if let claimed = takeInFlight(token, now: nil) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
         for claimed in ready + takeAllAwaitingToken() + lanes.takeAllWaiting() { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         ready.removeAll()
         for token in inFlight.keys.sorted() {
-            if let claimed = takeInFlight(token) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
+            if let claimed = takeInFlight(token, now: nil) { actions.append(.putBack(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)) }
         }
         return actions
     }

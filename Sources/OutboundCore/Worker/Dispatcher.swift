@@ -166,7 +166,8 @@ public final class Dispatcher {
             if core.lifecycle == .running && auditFailure == nil {
                 perform(core.intakeDelivered(intake.takeResults(), now: clock.now()))
                 claimDueRetries()
-                intake.setCredit(core.intakeCredit(now: clock.now()))
+                let room = core.intakeRoom(now: clock.now())
+                intake.setCredit(room.credit, stalled: room.stalled)
             }
             commit()
             checkOutcomeFolderSyncs()

@@ -29,6 +29,8 @@ extension IntakeWorker {
         var ownsLanes = false
         /// Names to leave in incoming/ until a set time (parked behind a lane's retry).
         var later: [(name: String, due: Double)] = []
+        /// Destinations the loop found stalled (`DispatchCore.stalledDestinations`).
+        var stalled: Set<String> = []
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.

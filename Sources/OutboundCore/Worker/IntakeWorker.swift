@@ -35,7 +35,7 @@ final class IntakeWorker: @unchecked Sendable {
     var unclaimable: Set<String> = []
     /// Claimed files that could not be read (or their state), by name: failures in a row.
     var readFailures: [String: Int] = [:]
-    private lazy var stateIndex = stateStore.makeIndex()
+    lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
     private var listingFailuresInARow = 0
     /// Claimed files the byte budget had no room for yet, in claim order: read before
@@ -45,6 +45,9 @@ final class IntakeWorker: @unchecked Sendable {
     /// whether this thread has claimed as the owner yet: see `IntakeWorker+Lanes`.
     var laneYields: Set<String> = []
     var claimsAsLaneOwner = false
+    /// Jobs left in incoming/ because their destination was stalled, with its key: looked at
+    /// again once it is not (see `IntakeWorker+Stalled`).
+    var leftForStalled: [String: String] = [:]
     /// The queue may hold names gathered while this process did not own the lanes (set on
     /// every turn of the loop before it does): see `startClaimingAsLaneOwner`.
     var gatheredBeforeLaneOwnership = false
@@ -72,12 +75,18 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { _ in thread.startIfNeeded { [self] in run() } }
     }
 
-    /// Lets intake hold up to `limit` results not yet taken.
-    func setCredit(_ limit: Int) {
+    /// Lets intake hold up to `limit` results not yet taken, and tells it which destinations
+    /// are stalled (`DispatchCore.stalledDestinations`): their new jobs stay in incoming/.
+    func setCredit(_ limit: Int, stalled: Set<String> = []) {
         shared.withLock { state in
-            let grew = limit > state.credit
+            var wake = limit > state.credit && limit - state.results.count >= state.batchThreshold
             state.credit = limit
-            if grew && state.credit - state.results.count >= state.batchThreshold { shared.signal() }
+            if stalled != state.stalled {
+                // One that moved again has jobs waiting in incoming/.
+                wake = wake || !state.stalled.isSubset(of: stalled)
+                state.stalled = stalled
+            }
+            if wake { shared.signal() }
         }
     }
 
@@ -197,9 +206,11 @@ final class IntakeWorker: @unchecked Sendable {
                 if !held.state.ownsLanes { gatheredBeforeLaneOwnership = true }
                 for (name, due) in held.state.later { laterFiles[name] = due }
                 held.state.later.removeAll()
+                if !leftForStalled.isEmpty { lookAgainAtJobsNoLongerStalled(stalled: held.state.stalled, now: now) }
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     laneYields.remove(name)
+                    leftForStalled[name] = nil
                     held.state.arrivals.append(name)
                 }
                 if held.state.passRequested {
@@ -269,9 +280,10 @@ final class IntakeWorker: @unchecked Sendable {
                 held.state.batchLimit = batchSize
                 held.state.passes.claiming(0)
                 let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
-                let ownsLanes = held.state.ownsLanes
+                let (ownsLanes, stalled) = (held.state.ownsLanes, held.state.stalled)
                 let (attempted, found) = held.unlocked {
-                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes)
+                    claimAndRead(batchSize, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit, ownsLanes: ownsLanes,
+                                 stalled: stalled)
                 }
                 held.state.passes.claiming(attempted)
                 held.state.waitingForRoom = !waitingForBytes.isEmpty
@@ -290,7 +302,7 @@ final class IntakeWorker: @unchecked Sendable {
     /// One batch, without the lock: up to `batchSize` names from the queue claimed, read and
     /// decoded. Returns how many names it tried and what it found.
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
-                              limit: Int, ownsLanes: Bool) -> (attempted: Int, found: [IntakeResult]) {
+                              limit: Int, ownsLanes: Bool, stalled: Set<String>) -> (attempted: Int, found: [IntakeResult]) {
         if ownsLanes, !claimsAsLaneOwner { startClaimingAsLaneOwner() }
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
@@ -309,7 +321,8 @@ final class IntakeWorker: @unchecked Sendable {
         if !claimed.isEmpty { stateIndex.refresh() }
         for name in claimed {
             let early = screen?.take(name, claimedAt: area.path(of: name))
-            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early) {
+            if let result = read(name, decoder: decoder, gate: gate, gateGeneration: gateGeneration, limit: limit, early: early,
+                                 stalled: stalled) {
                 found.append(result)
             }
         }
@@ -320,9 +333,9 @@ final class IntakeWorker: @unchecked Sendable {
     }
 
     /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
-    /// back to age or waits for room in the byte budget.
+    /// back to age or for a stalled destination, or waits for room in the byte budget.
     func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
-              early: LaneScreen.EarlyRead? = nil) -> IntakeResult? {
+              early: LaneScreen.EarlyRead? = nil, stalled: Set<String> = []) -> IntakeResult? {
         // Once one file waits for room, the rest of the batch waits behind it (claim order).
         if early == nil && !waitingForBytes.isEmpty {
             waitingForBytes.append(name)
@@ -340,6 +353,10 @@ final class IntakeWorker: @unchecked Sendable {
             waitingForBytes.append(name)
             return nil
         case .job(let job, let inode, let bytes):
+            if !stalled.isEmpty, leaveForStalledDestination(name, job: job, stalled: stalled) {
+                if reserved > 0 { releaseBytes(reserved) }
+                return nil
+            }
             let state: JobState?
             do {
                 state = stateIndex.mayHaveState(name) ? try stateStore.load(name, inode: inode) : nil

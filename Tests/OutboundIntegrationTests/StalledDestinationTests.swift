@@ -1,0 +1,55 @@
+import Foundation
+import OutboundTestSupport
+import XCTest
+
+/// A partner that accepts requests and never answers, with most of the backlog. Once none of
+/// its transfers has ended for a quarter of `timeoutMs` (2 s here), its new jobs stay in
+/// incoming/ and the jobs waiting for it stop taking room in the claim window: the other
+/// partner's jobs go then, not after the hung partner's attempts time out (8 s) and its
+/// circuit opens.
+final class StalledDestinationTests: IntegrationTestCase {
+    func testAHungPartnersBacklogDoesNotHoldUpTheOtherPartner() throws {
+        let hung = try LoopbackHTTPServer(handler: { _ in .respondAfter(milliseconds: 60_000, status: 204) })
+        defer { hung.stop() }
+        // A claim window of 8 × 4 = 32 jobs, 2 transfers at a time to each partner.
+        try makeSandbox(serverHandler: { _ in .respond(status: 204) },
+                        settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": 8_000, "retry": ["maxAttempts": 1]])
+        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
+                                     "status": "active", "endpoints": ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"]]
+        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
+        // Two for the hung partner, then one for the healthy one, in name order: the first 32
+        // claims alone would fill the window with 21 jobs that can only wait.
+        var healthy: [String] = []
+        for index in 0..<300 {
+            let name = String(format: "j-%03d.json", index)
+            let toHung = index % 3 != 2
+            try sandbox.drop(name, job: SpoolSandbox.job(url: "\(toHung ? hung.baseURL : server.baseURL)/hooks/\(index)"))
+            if !toHung { healthy.append(name) }
+        }
+
+        let run = try sandbox.startRun(["--grace", "1"])
+        defer { run.signal(SIGKILL) }
+        // Well before the hung partner's 8 s timeout.
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 5) { self.sandbox.jobs(in: "delivered").count == healthy.count },
+                      "the healthy partner's 100 jobs go while the hung one holds its two transfers: "
+                      + "\(sandbox.jobs(in: "delivered").count) delivered")
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), healthy)
+        XCTAssertEqual(hung.requestCount, 2, "only its share went to the hung partner")
+        XCTAssertEqual(server.requestCount, healthy.count)
+        for event in ["failed", "deferred", "refused", "spool_error"] {
+            XCTAssertEqual(sandbox.audit(event).count, 0, "no verdict and no fault: \(sandbox.audit(event).prefix(2))")
+        }
+        // Beyond what the window held when it stalled, the hung partner's jobs were left in
+        // incoming/ before their accepted line: none of them is held in memory, none has two.
+        XCTAssertGreaterThanOrEqual(sandbox.jobs(in: "incoming").count, 200 - 32, "left in incoming/")
+        let accepted = sandbox.audit("accepted").compactMap { $0["file"] as? String }
+        XCTAssertEqual(accepted.count, Set(accepted).count, "one accepted line per job at most")
+        XCTAssertLessThanOrEqual(accepted.filter { !healthy.contains($0) }.count, 32, "accepted for the hung partner: at most a window")
+
+        run.signal(SIGTERM)
+        XCTAssertEqual(run.wait(timeout: 30), 0, "a clean stop; stderr: \(run.standardError.prefix(1500))")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 200, "every job for the hung partner is back in incoming/")
+        XCTAssertEqual(sandbox.jobs(in: "active"), [], "nothing left claimed")
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), healthy)
+    }
+}
