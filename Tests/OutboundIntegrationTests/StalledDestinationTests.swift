@@ -11,21 +11,7 @@ final class StalledDestinationTests: IntegrationTestCase {
     func testAHungPartnersBacklogDoesNotHoldUpTheOtherPartner() throws {
         let hung = try LoopbackHTTPServer(handler: { _ in .respondAfter(milliseconds: 60_000, status: 204) })
         defer { hung.stop() }
-        // A claim window of 8 × 4 = 32 jobs, 2 transfers at a time to each partner.
-        try makeSandbox(serverHandler: { _ in .respond(status: 204) },
-                        settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": 8_000, "retry": ["maxAttempts": 1]])
-        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
-                                     "status": "active", "endpoints": ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"]]
-        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
-        // Two for the hung partner, then one for the healthy one, in name order: the first 32
-        // claims alone would fill the window with 21 jobs that can only wait.
-        var healthy: [String] = []
-        for index in 0..<300 {
-            let name = String(format: "j-%03d.json", index)
-            let toHung = index % 3 != 2
-            try sandbox.drop(name, job: SpoolSandbox.job(url: "\(toHung ? hung.baseURL : server.baseURL)/hooks/\(index)"))
-            if !toHung { healthy.append(name) }
-        }
+        let healthy = try makeBacklog(hung: hung)
 
         let run = try sandbox.startRun(["--grace", "1"])
         defer { run.signal(SIGKILL) }
@@ -51,5 +37,50 @@ final class StalledDestinationTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.jobs(in: "incoming").count, 200, "every job for the hung partner is back in incoming/")
         XCTAssertEqual(sandbox.jobs(in: "active"), [], "nothing left claimed")
         XCTAssertEqual(sandbox.jobs(in: "delivered"), healthy)
+    }
+
+    /// A claim window of 8 × 4 = 32 jobs, 2 transfers at a time to each partner, `timeoutMs`
+    /// 8 s; 300 jobs, two for `hung`, then one for the healthy partner, in name order: the
+    /// first 32 claims alone would fill the window with 21 jobs that can only wait. Returns the
+    /// healthy partner's job names.
+    private func makeBacklog(hung: LoopbackHTTPServer) throws -> [String] {
+        try makeSandbox(serverHandler: { _ in .respond(status: 204) },
+                        settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": 8_000, "retry": ["maxAttempts": 1]])
+        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
+                                     "status": "active", "endpoints": ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"]]
+        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
+        var healthy: [String] = []
+        for index in 0..<300 {
+            let name = String(format: "j-%03d.json", index)
+            let toHung = index % 3 != 2
+            try sandbox.drop(name, job: SpoolSandbox.job(url: "\(toHung ? hung.baseURL : server.baseURL)/hooks/\(index)"))
+            if !toHung { healthy.append(name) }
+        }
+        return healthy
+    }
+
+    func testJobsLeftForAStalledPartnerAreClaimedOnceItMovesAgain() throws {
+        // Its first two requests (the first two jobs) take 3 s; every later one is answered
+        // at once. It stalls at 2 s, with its two transfers out, and moves again at 3 s.
+        let slow = try LoopbackHTTPServer(handler: { request in
+            request.path.hasSuffix("/0") || request.path.hasSuffix("/1") ? .respondAfter(milliseconds: 3_000, status: 204) : .respond(status: 204)
+        })
+        defer { slow.stop() }
+        let healthy = try makeBacklog(hung: slow)
+
+        let result = try sandbox.drain(timeout: 30)
+        XCTAssertEqual(result.status, 0, "every job delivered; stderr: \(result.standardError.prefix(1500))")
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 300)
+        XCTAssertEqual(slow.requestCount, 200, "each of its jobs sent once")
+        XCTAssertEqual(server.requestCount, healthy.count)
+        let accepted = sandbox.audit("accepted").compactMap { $0["file"] as? String }
+        XCTAssertEqual(Set(accepted).count, 300)
+        XCTAssertEqual(accepted.count, 300, "one accepted line per job: those left in incoming/ got theirs when claimed again")
+        // The healthy partner's jobs went while the slow one was stalled, its own once it moved.
+        let delivered = sandbox.audit("delivered")
+        let lastHealthy = try XCTUnwrap(delivered.filter { healthy.contains($0["file"] as? String ?? "") }.compactMap { $0["ts"] as? String }.max())
+        let slowAfterItMoved = delivered.filter { !healthy.contains($0["file"] as? String ?? "") }.compactMap { $0["ts"] as? String }.sorted()
+        XCTAssertEqual(slowAfterItMoved.count, 200)
+        XCTAssertLessThan(lastHealthy, slowAfterItMoved[0], "all 100 healthy jobs before the slow partner's first answer")
     }
 }

@@ -31,6 +31,9 @@ extension IntakeWorker {
         var later: [(name: String, due: Double)] = []
         /// Destinations the loop found stalled (`DispatchCore.stalledDestinations`).
         var stalled: Set<String> = []
+        /// Destinations that left `stalled` since the intake thread last looked (some may be
+        /// back in it): their jobs left in incoming/ are candidates again.
+        var movedAgain: Set<String> = []
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.

@@ -45,8 +45,8 @@ final class IntakeWorker: @unchecked Sendable {
     /// whether this thread has claimed as the owner yet: see `IntakeWorker+Lanes`.
     var laneYields: Set<String> = []
     var claimsAsLaneOwner = false
-    /// Jobs left in incoming/ because their destination was stalled, with its key: looked at
-    /// again once it is not (see `IntakeWorker+Stalled`).
+    /// Jobs left in incoming/ because their destination was stalled, with its key: claimed
+    /// again once it moves (see `IntakeWorker+Stalled`).
     var leftForStalled: [String: String] = [:]
     /// The queue may hold names gathered while this process did not own the lanes (set on
     /// every turn of the loop before it does): see `startClaimingAsLaneOwner`.
@@ -82,8 +82,12 @@ final class IntakeWorker: @unchecked Sendable {
             var wake = limit > state.credit && limit - state.results.count >= state.batchThreshold
             state.credit = limit
             if stalled != state.stalled {
-                // One that moved again has jobs waiting in incoming/.
-                wake = wake || !state.stalled.isSubset(of: stalled)
+                // One that moved again may have jobs waiting in incoming/.
+                let movedAgain = state.stalled.subtracting(stalled)
+                if !movedAgain.isEmpty {
+                    state.movedAgain.formUnion(movedAgain)
+                    wake = true
+                }
                 state.stalled = stalled
             }
             if wake { shared.signal() }
@@ -206,11 +210,13 @@ final class IntakeWorker: @unchecked Sendable {
                 if !held.state.ownsLanes { gatheredBeforeLaneOwnership = true }
                 for (name, due) in held.state.later { laterFiles[name] = due }
                 held.state.later.removeAll()
-                if !leftForStalled.isEmpty { lookAgainAtJobsNoLongerStalled(stalled: held.state.stalled, now: now) }
+                if !held.state.movedAgain.isEmpty {
+                    held.state.arrivals += takeJobsLeftFor(held.state.movedAgain)
+                    held.state.movedAgain.removeAll()
+                }
                 for (name, due) in laterFiles where due <= now {
                     laterFiles[name] = nil
                     laneYields.remove(name)
-                    leftForStalled[name] = nil
                     held.state.arrivals.append(name)
                 }
                 if held.state.passRequested {
@@ -240,7 +246,7 @@ final class IntakeWorker: @unchecked Sendable {
                     held.state.listingFailed = false
                 }
                 if !queue.hasPending {
-                    let settled = laterFiles.keys.allSatisfy(unclaimable.contains)
+                    let settled = leftForStalled.isEmpty && laterFiles.keys.allSatisfy(unclaimable.contains)
                     switch held.state.passes.listingEnded(settled: settled) {
                     case .startAnotherPass:
                         queue.startPass()
@@ -306,7 +312,7 @@ final class IntakeWorker: @unchecked Sendable {
         if ownsLanes, !claimsAsLaneOwner { startClaimingAsLaneOwner() }
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
-            if laterFiles[name] != nil { continue }
+            if laterFiles[name] != nil || leftForStalled[name] != nil { continue }
             candidates.append(name)
         }
         var found: [IntakeResult] = []
