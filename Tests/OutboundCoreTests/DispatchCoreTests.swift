@@ -125,6 +125,26 @@ final class DispatchCoreTests: XCTestCase {
         XCTAssertEqual(core.intakeCredit(now: 1001.5), 7, "moving again: every job counts")
     }
 
+    func testDueRetriesKeepTheirRoomWhileADestinationIsStalledAndAtMostOneWindowGoesUncounted() throws {
+        var core = try makeCore { $0.concurrency = 2; $0.perHostConcurrency = 1; $0.timeoutMs = 4000 }
+        _ = core.intakeDelivered(try (1...40).map { try intakeJob("a\($0)", line: $0, core: core) }, now: 1000)
+        XCTAssertEqual(started(core.tick(now: 1000, durableLines: 100)).count, 1)
+        core.deferredFound([(name: "r.json", due: 999)])
+        // Stalled, with 39 waiting: 16 of them (one window) go uncounted, so 40 - 16 = 24 count,
+        // more than the window: no room for the intake, and none for retries beyond it.
+        XCTAssertEqual(core.intakeCredit(now: 1001), 0)
+        XCTAssertEqual(core.retriesToClaim(now: 1001, reservedByIntake: 0), [])
+        XCTAssertEqual(core.sleepMilliseconds(now: 1001), 1000, "no room for the due retry: the loop sleeps, it does not spin")
+        // With 9 waiting, all go uncounted; the intake keeps one concurrency back for the retry.
+        var small = try makeCore { $0.concurrency = 2; $0.perHostConcurrency = 1; $0.timeoutMs = 4000 }
+        _ = small.intakeDelivered(try (1...10).map { try intakeJob("b\($0)", line: $0, core: small) }, now: 1000)
+        _ = small.tick(now: 1000, durableLines: 100)
+        small.deferredFound([(name: "r.json", due: 999)])
+        let credit = small.intakeCredit(now: 1001)
+        XCTAssertEqual(credit, 16 - 1 - 2)
+        XCTAssertEqual(small.retriesToClaim(now: 1001, reservedByIntake: credit), ["r.json"], "the retry gets the room kept for it")
+    }
+
     func testDueRetriesShareTheWindowAndKeepRoomFromTheIntake() throws {
         var core = try makeCore { $0.concurrency = 2 }
         core.deferredFound((1...20).map { (name: "r\($0).json", due: 999.0) })

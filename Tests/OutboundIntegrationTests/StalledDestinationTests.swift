@@ -3,20 +3,20 @@ import OutboundTestSupport
 import XCTest
 
 /// A partner that accepts requests and never answers, with most of the backlog. Once none of
-/// its transfers has ended for a quarter of `timeoutMs` (2 s here), its new jobs stay in
-/// incoming/ and the jobs waiting for it stop taking room in the claim window: the other
-/// partner's jobs go then, not after the hung partner's attempts time out (8 s) and its
-/// circuit opens.
+/// its transfers has ended for a quarter of `timeoutMs`, its new jobs stay in incoming/ and
+/// the jobs waiting for it stop taking room in the claim window: the other partner's jobs go
+/// then, not after the hung partner's attempts time out and its circuit opens.
 final class StalledDestinationTests: IntegrationTestCase {
     func testAHungPartnersBacklogDoesNotHoldUpTheOtherPartner() throws {
         let hung = try LoopbackHTTPServer(handler: { _ in .respondAfter(milliseconds: 60_000, status: 204) })
         defer { hung.stop() }
-        let healthy = try makeBacklog(hung: hung)
+        // Stalled after 3 s; its attempts would time out at 12 s.
+        let healthy = try makeBacklog(hung: hung, timeoutMs: 12_000)
 
         let run = try sandbox.startRun(["--grace", "1"])
         defer { run.signal(SIGKILL) }
-        // Well before the hung partner's 8 s timeout.
-        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 5) { self.sandbox.jobs(in: "delivered").count == healthy.count },
+        // Well before the hung partner's 12 s timeout.
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 8) { self.sandbox.jobs(in: "delivered").count == healthy.count },
                       "the healthy partner's 100 jobs go while the hung one holds its two transfers: "
                       + "\(sandbox.jobs(in: "delivered").count) delivered")
         XCTAssertEqual(sandbox.jobs(in: "delivered"), healthy)
@@ -39,13 +39,13 @@ final class StalledDestinationTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.jobs(in: "delivered"), healthy)
     }
 
-    /// A claim window of 8 × 4 = 32 jobs, 2 transfers at a time to each partner, `timeoutMs`
-    /// 8 s; 300 jobs, two for `hung`, then one for the healthy partner, in name order: the
-    /// first 32 claims alone would fill the window with 21 jobs that can only wait. Returns the
-    /// healthy partner's job names.
-    private func makeBacklog(hung: LoopbackHTTPServer) throws -> [String] {
+    /// A claim window of 8 × 4 = 32 jobs, 2 transfers at a time to each partner; 300 jobs, two
+    /// for `hung`, then one for the healthy partner, in name order: the first 32 claims alone
+    /// would fill the window with 21 jobs that can only wait. Returns the healthy partner's
+    /// job names.
+    private func makeBacklog(hung: LoopbackHTTPServer, timeoutMs: Int) throws -> [String] {
         try makeSandbox(serverHandler: { _ in .respond(status: 204) },
-                        settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": 8_000, "retry": ["maxAttempts": 1]])
+                        settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": timeoutMs, "retry": ["maxAttempts": 1]])
         let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
                                      "status": "active", "endpoints": ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"]]
         try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
@@ -60,13 +60,13 @@ final class StalledDestinationTests: IntegrationTestCase {
     }
 
     func testJobsLeftForAStalledPartnerAreClaimedOnceItMovesAgain() throws {
-        // Its first two requests (the first two jobs) take 3 s; every later one is answered
-        // at once. It stalls at 2 s, with its two transfers out, and moves again at 3 s.
+        // Its first two requests (the first two jobs) take 5 s; every later one is answered
+        // at once. It stalls at 2 s, with its two transfers out, and moves again at 5 s.
         let slow = try LoopbackHTTPServer(handler: { request in
-            request.path.hasSuffix("/0") || request.path.hasSuffix("/1") ? .respondAfter(milliseconds: 3_000, status: 204) : .respond(status: 204)
+            request.path.hasSuffix("/0") || request.path.hasSuffix("/1") ? .respondAfter(milliseconds: 5_000, status: 204) : .respond(status: 204)
         })
         defer { slow.stop() }
-        let healthy = try makeBacklog(hung: slow)
+        let healthy = try makeBacklog(hung: slow, timeoutMs: 8_000)
 
         let result = try sandbox.drain(timeout: 30)
         XCTAssertEqual(result.status, 0, "every job delivered; stderr: \(result.standardError.prefix(1500))")

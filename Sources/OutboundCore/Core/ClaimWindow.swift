@@ -1,5 +1,6 @@
 /// How many jobs one process holds at once: in flight, ready, and claimed by the intake
-/// thread but not yet taken by the loop.
+/// thread but not yet taken by the loop. Jobs waiting for a stalled destination count only
+/// past one window of them (`DispatchCore.heldInWindow`).
 ///
 /// A job is sent only once its `accepted` line is on disk, and an fsync now and then takes
 /// several milliseconds: while it runs, the intake goes on claiming and decoding into this

@@ -7,14 +7,22 @@ extension DispatchCore {
     }
 
     /// The room the intake thread may fill now, and the stalled destinations whose new jobs it
-    /// leaves in incoming/ (`stalledDestinations`). Jobs that wait for a stalled destination
-    /// take none of the room: they can only wait, and the intake claims no more of them
-    /// meanwhile, so they stay as many as when it stalled.
+    /// leaves in incoming/ (`stalledDestinations`).
     func intakeRoom(now: Double) -> (credit: Int, stalled: Set<String>) {
         let stalled = stalledDestinations(now: now)
         guard isRunning else { return (0, stalled) }
-        let waitingOnStalled = stalled.isEmpty ? 0 : ready.reduce(0) { $0 + (stalled.contains($1.hostKey) ? 1 : 0) }
-        return (window.intakeCredit(heldByLoop: heldByLoop - waitingOnStalled, retriesDue: retriesAreDue(at: now)), stalled)
+        return (window.intakeCredit(heldByLoop: heldInWindow(stalled: stalled), retriesDue: retriesAreDue(at: now)), stalled)
+    }
+
+    /// The jobs the loop holds that take room in the claim window: all of them but those
+    /// waiting for a `stalled` destination, up to one window of those. They can only wait,
+    /// and counted they would keep every other partner's jobs out; past one window they count
+    /// again (jobs that stay claimed for it: lane jobs, retries), so the process never holds
+    /// more than two windows.
+    func heldInWindow(stalled: Set<String>) -> Int {
+        guard !stalled.isEmpty else { return heldByLoop }
+        let waiting = ready.reduce(0) { $0 + (stalled.contains($1.hostKey) ? 1 : 0) }
+        return heldByLoop - min(waiting, window.size)
     }
 
     /// Destinations at `perHostConcurrency` none of whose transfers has ended for a quarter
@@ -37,8 +45,8 @@ extension DispatchCore {
     ///
     /// A moment already past wakes the loop at once, so it counts only while the loop can act
     /// on it. A due retry counts while the run is running and the loop's own jobs leave room in
-    /// the window (`roomForRetries` without the intake's reservation: the intake's credit gives
-    /// way to due retries on the next pass). When they fill it, only a transfer, filing or
+    /// the window (`roomForRetries` of `heldInWindow`, without the intake's reservation: the
+    /// intake's credit gives way to due retries on the next pass). When they fill it, only a transfer, filing or
     /// token that ends makes room, and each of those wakes the loop. `--max-wait` counts until
     /// it has passed: after it the drain ends once only deferred jobs are left, and what leaves
     /// wakes the loop. Otherwise a drain whose transfers outlast `--max-wait`, or a run whose
@@ -46,8 +54,8 @@ extension DispatchCore {
     /// until they end.
     func sleepMilliseconds(now: Double) -> Int {
         var wake = now + 1.0
-        if let due = schedule.nextDue,
-           due > now || (isRunning && window.roomForRetries(heldByLoop: heldByLoop, reservedByIntake: 0) > 0) {
+        if let due = schedule.nextDue, due > now
+            || (isRunning && window.roomForRetries(heldByLoop: heldInWindow(stalled: stalledDestinations(now: now)), reservedByIntake: 0) > 0) {
             wake = min(wake, due)
         }
         wake = min(wake, nextRecoveryAt, nextRescanAt, hostLoad.nextStall(from: now) ?? wake)

@@ -128,7 +128,7 @@ struct DispatchCore {
     /// reservation; they leave the schedule (a lost claim is simply gone).
     mutating func retriesToClaim(now: Double, reservedByIntake: Int) -> [String] {
         guard isRunning, retriesAreDue(at: now) else { return [] }
-        var room = window.roomForRetries(heldByLoop: heldByLoop, reservedByIntake: reservedByIntake)
+        var room = window.roomForRetries(heldByLoop: heldInWindow(stalled: stalledDestinations(now: now)), reservedByIntake: reservedByIntake)
         var names: [String] = []
         while room > 0, let name = schedule.popDue(now: now) {
             names.append(name)

@@ -1,4 +1,4 @@
-/// Transfers in flight per destination (`scheme://host:port`), against `perHostConcurrency`,
+/// Transfers in flight per destination (`host:port`), against `perHostConcurrency`,
 /// so one slow partner never takes every slot; and when each last moved, so a partner that
 /// stopped answering is known before its attempts time out.
 struct HostLoad {

@@ -37,7 +37,8 @@ struct IntakePasses: Equatable {
     }
 
     /// The pass's listing is used up. `settled`: no file waits for a timed retry except
-    /// those whose claim failed with an error (they never hold a drain open).
+    /// those whose claim failed with an error (they never hold a drain open), and none is
+    /// left in incoming/ for a stalled destination.
     mutating func listingEnded(settled: Bool) -> AtPassEnd {
         if attemptedThisPass > 0 {
             attemptedThisPass = 0

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// What the loop and the intake thread share is one `Shared` value owned by `shared`, a
 /// `ThreadCondition`: reachable only with its lock held. The rest (`queue`, `laterFiles`,
-/// `unclaimable`, `stateIndex`) is the intake thread's own.
+/// `unclaimable`, `leftForStalled`, `stateIndex`) is the intake thread's own.
 final class IntakeWorker: @unchecked Sendable {
     /// `@unchecked Sendable` above: the shared part is in `shared`; the stored `var`s below it
     /// are used by the intake thread only.
@@ -167,8 +167,9 @@ final class IntakeWorker: @unchecked Sendable {
         }
     }
 
-    /// True when the last full pass over `incoming/` claimed nothing, nothing else is pending
-    /// and no fresh file waits for its grace: `incoming/` held no job to take.
+    /// True when the last full pass over `incoming/` claimed nothing, nothing else is pending,
+    /// no fresh file waits for its grace and none is left for a stalled destination:
+    /// `incoming/` held no job to take.
     var isIdle: Bool {
         shared.withLock { $0.passes.sawEmptyPass && !$0.busy && $0.arrivals.isEmpty && !$0.passRequested && $0.results.isEmpty }
     }
@@ -359,10 +360,6 @@ final class IntakeWorker: @unchecked Sendable {
             waitingForBytes.append(name)
             return nil
         case .job(let job, let inode, let bytes):
-            if !stalled.isEmpty, leaveForStalledDestination(name, job: job, stalled: stalled) {
-                if reserved > 0 { releaseBytes(reserved) }
-                return nil
-            }
             let state: JobState?
             do {
                 state = stateIndex.mayHaveState(name) ? try stateStore.load(name, inode: inode) : nil
@@ -376,6 +373,11 @@ final class IntakeWorker: @unchecked Sendable {
             var pass: GatePass?
             var acceptedLine = 0
             if case .allowed(let client) = gate.check(job) {
+                // A job the gate refuses is refused at once, whatever its destination.
+                if !stalled.isEmpty, state == nil, leaveForStalledDestination(name, job: job, stalled: stalled) {
+                    if reserved > 0 { releaseBytes(reserved) }
+                    return nil
+                }
                 pass = GatePass(generation: gateGeneration, client: client)
                 acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
             }
