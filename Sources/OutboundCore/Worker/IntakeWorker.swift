@@ -79,8 +79,9 @@ final class IntakeWorker: @unchecked Sendable {
     /// are stalled (`DispatchCore.stalledDestinations`): their new jobs stay in incoming/.
     func setCredit(_ limit: Int, stalled: Set<String> = []) {
         shared.withLock { state in
-            var wake = limit > state.credit && limit - state.results.count >= state.batchThreshold
+            let grew = limit > state.credit
             state.credit = limit
+            var wake = grew && state.credit - state.results.count >= state.batchThreshold
             if stalled != state.stalled {
                 // One that moved again may have jobs waiting in incoming/.
                 let movedAgain = state.stalled.subtracting(stalled)
