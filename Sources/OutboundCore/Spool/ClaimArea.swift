@@ -69,6 +69,12 @@ public final class ClaimArea {
         return folders
     }
 
+    /// Moves the claim `name` out to `folder` (`SpoolMover.move`: never replacing, a clash
+    /// gets a `~N` name); returns the name it has there.
+    public func moveOut(_ name: String, to folder: SpoolFolder) throws -> String {
+        try SpoolMover.move(path(of: name), named: name, into: spool.path(folder))
+    }
+
     /// What became of a claim.
     public enum ClaimOutcome: Sendable, Equatable {
         case claimed

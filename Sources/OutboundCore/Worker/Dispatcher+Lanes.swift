@@ -7,7 +7,7 @@ extension Dispatcher {
         case .yieldToLaneOwner(let name, let folder, let bytes):
             defer { if bytes > 0 { intake.releaseBytes(bytes) } }
             do {
-                let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+                let target = try area.moveOut(name, to: folder)
                 if folder == .deferred { core.deferralFiled(as: target, due: clock.now() + IntakeWorker.laneYieldSeconds) }
             } catch {
                 reportSpoolError(error)
@@ -17,7 +17,7 @@ extension Dispatcher {
             // Told before the move, so the intake never claims it again at once.
             if folder == .incoming { intake.lookLater(at: name, after: until) }
             do {
-                let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+                let target = try area.moveOut(name, to: folder)
                 if folder == .deferred { core.deferralFiled(as: target, due: until) }
             } catch {
                 reportSpoolError(error)

@@ -61,7 +61,7 @@ extension Dispatcher {
     @discardableResult
     func returnClaim(_ name: String, to folder: SpoolFolder) -> Bool {
         do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(folder))
+            let target = try area.moveOut(name, to: folder)
             if folder == .deferred { core.deferralFiled(as: target, due: clock.now()) }
             return true
         } catch {

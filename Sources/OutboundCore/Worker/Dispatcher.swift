@@ -272,7 +272,7 @@ public final class Dispatcher {
     private func returnUnreadableRetry(_ name: String, error: SystemError, now: Double) {
         let failures = (retryReadFailures.removeValue(forKey: name) ?? 0) + 1
         do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.deferred))
+            let target = try area.moveOut(name, to: .deferred)
             retryReadFailures[target] = failures
             var whereTo = "put back in deferred/ to be read again"
             if failures < IntakeWorker.unreadableLimit {

@@ -14,7 +14,7 @@ extension IntakeWorker {
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
         let failures = (readFailures.removeValue(forKey: name) ?? 0) + 1
         do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
+            let target = try area.moveOut(name, to: .incoming)
             readFailures[target] = failures
             if failures >= Self.unreadableLimit {
                 unclaimable.insert(target)
@@ -34,7 +34,7 @@ extension IntakeWorker {
     /// being written: it goes back to `incoming/` and is looked at again when a second old.
     func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
-            let target = try SpoolMover.move(area.path(of: name), named: name, into: spool.path(.incoming))
+            let target = try area.moveOut(name, to: .incoming)
             laterFiles[target] = modified + 1.0
         } catch {
             // Kept with the claims that go back at the stop, never left in the claim folder.

@@ -375,7 +375,7 @@ final class IntakeWorker: @unchecked Sendable {
             var acceptedLine = 0
             if case .allowed(let client) = gate.check(job) {
                 // A job the gate refuses is refused at once, whatever its destination.
-                if !stalled.isEmpty, state == nil, leaveForStalledDestination(name, job: job, stalled: stalled) {
+                if !stalled.isEmpty, leaveForStalledDestination(name, job: job, stalled: stalled) {
                     if reserved > 0 { releaseBytes(reserved) }
                     return nil
                 }
