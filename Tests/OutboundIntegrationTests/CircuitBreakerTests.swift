@@ -5,12 +5,6 @@ import XCTest
 /// Contract section 13: a destination that is down costs no attempts and holds up no other
 /// destination; one probe after the cooldown brings it back.
 final class CircuitBreakerTests: IntegrationTestCase {
-    private func writeClients(_ endpoints: [String]) throws {
-        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
-                                     "status": "active", "endpoints": endpoints]
-        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
-    }
-
     private func status() throws -> [String: Any] {
         let result = try OutboundProcess.run(["status", "--json", "--spool", sandbox.spool.path, "--config", sandbox.config.path])
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
@@ -21,7 +15,7 @@ final class CircuitBreakerTests: IntegrationTestCase {
         try makeSandbox(settings: ["connectTimeoutMs": 200, "timeoutMs": 300,
                                    "retry": ["maxAttempts": 30, "baseDelayMs": 100, "maxDelayMs": 400],
                                    "circuit": ["failureThreshold": 2, "cooldownMs": 700]])
-        try writeClients(["\(silent.baseURL)/hooks/", "\(server.baseURL)/hooks/"])
+        try writeActiveClient(endpoints: ["\(silent.baseURL)/hooks/", "\(server.baseURL)/hooks/"])
         let run = try sandbox.startRun()
         defer { run.signal(SIGKILL) }
         for index in 0..<4 {
@@ -65,7 +59,7 @@ final class CircuitBreakerTests: IntegrationTestCase {
         try makeSandbox(settings: ["connectTimeoutMs": 200, "timeoutMs": 300,
                                    "retry": ["maxAttempts": 30, "baseDelayMs": 100, "maxDelayMs": 400],
                                    "circuit": ["failureThreshold": 1, "cooldownMs": 60_000]])
-        try writeClients(["\(silent.baseURL)/hooks/"])
+        try writeActiveClient(endpoints: ["\(silent.baseURL)/hooks/"])
         try sandbox.drop("first.json", job: SpoolSandbox.job(url: "\(silent.baseURL)/hooks/1"))
         let notAfter = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3))
         try sandbox.drop("deadline.json", job: SpoolSandbox.job(url: "\(silent.baseURL)/hooks/2", extra: ["notAfter": notAfter]))

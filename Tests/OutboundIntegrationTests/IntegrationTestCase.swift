@@ -23,6 +23,13 @@ class IntegrationTestCase: XCTestCase {
         try sandbox.writeConfig(baseURL: server.baseURL, settings: settings)
     }
 
+    /// Replaces clients.json with one record, the active client's, allowing `endpoints`.
+    func writeActiveClient(endpoints: [String]) throws {
+        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
+                                     "status": "active", "endpoints": endpoints]
+        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
+    }
+
     /// `drain`, asserting it exits with `status`.
     @discardableResult
     func drain(_ extra: [String] = [], environment: [String: String] = [:], expect status: Int32 = 0,

@@ -46,9 +46,7 @@ final class StalledDestinationTests: IntegrationTestCase {
     private func makeBacklog(hung: LoopbackHTTPServer, timeoutMs: Int) throws -> [String] {
         try makeSandbox(serverHandler: { _ in .respond(status: 204) },
                         settings: ["concurrency": 4, "perHostConcurrency": 2, "timeoutMs": timeoutMs, "retry": ["maxAttempts": 1]])
-        let record: [String: Any] = ["clientId": SpoolSandbox.activeClient, "application": "Acme", "environment": "non-production",
-                                     "status": "active", "endpoints": ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"]]
-        try JSONSerialization.data(withJSONObject: ["clients": [record]]).write(to: sandbox.config.appendingPathComponent("clients.json"))
+        try writeActiveClient(endpoints: ["\(hung.baseURL)/hooks/", "\(server.baseURL)/hooks/"])
         var healthy: [String] = []
         for index in 0..<300 {
             let name = String(format: "j-%03d.json", index)
