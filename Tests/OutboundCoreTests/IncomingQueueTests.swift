@@ -55,4 +55,25 @@ final class IncomingQueueTests: XCTestCase {
         IncomingQueue.sortBytewise(&mixed, allASCII: false)
         XCTAssertEqual(mixed.map { Array($0.utf8) }, ["E", "e", "e\u{301}", "f", "\u{E9}", "\u{FB00}"].map { Array($0.utf8) })
     }
+
+    /// A `run` started on a backlog: the listing has a lane's earlier job, inotify reports
+    /// a later one before the first claim. The earlier goes first.
+    func testAListedNameGoesBeforeALaterReportedOne() {
+        drop(["e-00002.json", "e-00004.json"])
+        let queue = IncomingQueue(folder: folder)
+        queue.startPass()
+        drop(["e-00003.json", "e-00001.json"])
+        queue.noteArrivals(["e-00003.json", "e-00001.json"])
+        XCTAssertEqual(handedOut(queue), ["e-00001.json", "e-00002.json", "e-00003.json", "e-00004.json"])
+    }
+
+    /// Reported names not yet handed out stay in byte-wise order across batches.
+    func testReportedBatchesMergeInByteOrder() {
+        let queue = IncomingQueue(folder: folder)
+        queue.noteArrivals(["b.json", "d.json"])
+        XCTAssertEqual(queue.next(), "b.json")
+        queue.noteArrivals(["c.json", "a.json", "not-a-job.tmp"])
+        queue.noteArrivals(["e.json"])
+        XCTAssertEqual(handedOut(queue), ["a.json", "c.json", "d.json", "e.json"])
+    }
 }

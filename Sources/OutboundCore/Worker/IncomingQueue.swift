@@ -1,11 +1,11 @@
 import COutbound
 import Glibc
 
-/// Where the next candidate job name in `incoming/` comes from: names inotify reported
-/// first (the low-latency path, each batch in name order), then a pass over the folder (the
-/// safety net, and the backlog at start) in byte-wise name order, so the jobs of an ordered
-/// lane are claimed in their order (contract 14). A pass holds the folder's job names in
-/// memory, sorted: at 100,000 names about 6 MB and 0.1 s (see `startPass`).
+/// Where the next candidate job name in `incoming/` comes from: names inotify reported (the
+/// low-latency path) and a pass over the folder (the safety net, and the backlog at start),
+/// merged in byte-wise name order, so the jobs of an ordered lane are claimed in their order
+/// (contract 14). A pass holds the folder's job names in memory, sorted: at 100,000 names
+/// about 6 MB and 0.1 s (see `startPass`).
 final class IncomingQueue {
     private let folder: String
     private var stream: DirectoryStream?
@@ -92,7 +92,12 @@ final class IncomingQueue {
             startPass()
             return
         }
-        notified.append(contentsOf: names.filter(Spool.isJobName).sorted { $0.bytePrecedes($1) })
+        let arrived = names.filter(Spool.isJobName).sorted { $0.bytePrecedes($1) }
+        guard let first = arrived.first else { return }
+        let keptInOrder = notifiedHead == notified.count || notified[notified.count - 1].bytePrecedes(first)
+        notified.append(contentsOf: arrived)
+        // Names not yet handed out stay in byte-wise order across batches.
+        if !keptInOrder { notified[notifiedHead...].sort { $0.bytePrecedes($1) } }
     }
 
     /// A `*.json` file whose name is not UTF-8 gets a spelling that is (each bad byte as
@@ -133,9 +138,14 @@ final class IncomingQueue {
         }
     }
 
-    /// The next job name to try, or nil when nothing is pending.
+    /// The next job name to try, or nil when nothing is pending. With names from both
+    /// sources pending, the byte-wise earlier goes first: a `run` started on a backlog lists
+    /// a lane's earlier job while inotify reports its later one, and handing out reported
+    /// names first would send the later job before the earlier one (contract 14).
     func next() -> String? {
-        if notifiedHead < notified.count {
+        let listingFirst = listingHead < listing.count && notifiedHead < notified.count
+            && listing[listingHead].bytePrecedes(notified[notifiedHead])
+        if notifiedHead < notified.count, !listingFirst {
             let name = notified[notifiedHead]
             notifiedHead += 1
             if notifiedHead == notified.count {
