@@ -19,7 +19,7 @@ final class CrashTests: XCTestCase {
 
         // Output goes to a file, so a chatty run can never block on a full pipe.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("outbound-crash-test-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: log.path, contents: nil), "cannot create \(log.path)")
         defer { try? FileManager.default.removeItem(at: log) }
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }

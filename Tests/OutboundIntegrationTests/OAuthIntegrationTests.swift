@@ -69,6 +69,7 @@ final class OAuthIntegrationTests: XCTestCase {
         }
     }
 
+    @discardableResult
     func drain(_ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> OutboundProcess.Result {
         let result = try sandbox.drain(extra, timeout: 120)
         XCTAssertEqual(result.status, 0, "drain exit status; stderr: \(result.standardError)", file: file, line: line)
