@@ -17,7 +17,7 @@ public final class Dispatcher {
     let spool: Spool
     let clock: any WallClock
     let jitter: any JitterSource
-    private let progress: ((DispatchSummary, Int) -> Void)?
+    let progress: ((DispatchSummary, Int) -> Void)?
     private let metrics: MetricsRegistry?
     var configuration: Configuration
     var decoder: JobDecoder
@@ -41,14 +41,14 @@ public final class Dispatcher {
     let laneOwnership: LaneOwnership
     let laneMarkers: LaneMarkers
     /// This process's destinations that are down, as `status` reads them.
-    private let downDestinations: DownDestinationsFile
+    let downDestinations: DownDestinationsFile
     var auditFailure: String?
     /// Why the spool made this process stop (a job's outcome could not be filed), if it did.
     var spoolFailure: String?
     /// Claims that could not be moved back out of the claim folder yet.
     var strandedClaims: [(name: String, folder: SpoolFolder)] = []
     /// Due retries that could not be read (or their state), by name: failures in a row.
-    private var retryReadFailures: [String: Int] = [:]
+    var retryReadFailures: [String: Int] = [:]
     /// Retries a drain gave up reading (left in deferred/, counted as unclaimable).
     var unreadableRetries: Set<String> = []
     /// Why `concurrency` was lowered at start (the open-file limit), for the `started` line.
@@ -57,7 +57,7 @@ public final class Dispatcher {
     /// `concurrency` is fitted to it too.
     let descriptorLimit: Int
     /// How the loop ended, once it has.
-    private var ending: DispatchSummary.Ending?
+    var ending: DispatchSummary.Ending?
     private var nextProgressAt: Double = 0
 
     /// Opens the spool, the audit log and a claim area. `signals` must be created by the
@@ -216,82 +216,6 @@ public final class Dispatcher {
         }
     }
 
-    /// Claims the retries that are due, within the window beside the intake's reservation.
-    private func claimDueRetries() {
-        let now = clock.now()
-        for name in core.retriesToClaim(now: now, reservedByIntake: intake.reservedCount) {
-            // Room in the byte budget first, by the file's size, so a retry is never claimed
-            // only to wait for memory.
-            let size = FileSystem.size(of: spool.path(.deferred, name)) ?? 0
-            guard intake.reserveBytes(size) else {
-                core.retryPutOff(name, now: now)
-                continue
-            }
-            do {
-                switch try area.claim(name, from: .deferred) {
-                case .claimed: break
-                case .gone:
-                    intake.releaseBytes(size)
-                    perform(core.retryGone(name, now: now))
-                    continue
-                case .nameInUse:
-                    intake.releaseBytes(size)
-                    core.retryPutOff(name, now: now)
-                    continue
-                }
-            } catch {
-                intake.releaseBytes(size)
-                reportSpoolError(error)
-                core.retryPutOff(name, now: now)
-                continue
-            }
-            switch JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: settings.maxJobBytes) {
-            case .job(let job, let inode, _):
-                do {
-                    let state = try stateStore.load(name, inode: inode)
-                    retryReadFailures[name] = nil
-                    perform(core.retryClaimed(name, job: job, inode: inode, bytes: size, state: state, now: now))
-                } catch {
-                    intake.releaseBytes(size)
-                    returnUnreadableRetry(name, error: error, now: now)
-                }
-            case .corrupt(let reason, let message, _):
-                intake.releaseBytes(size)
-                perform(core.corruptFound(name, reason, message, now: now))
-            case .unreadable(let error):
-                intake.releaseBytes(size)
-                returnUnreadableRetry(name, error: error, now: now)
-            case .waitForBytes:
-                preconditionFailure("a retry's bytes are reserved before it is read")
-            }
-        }
-    }
-
-    /// No verdict on a transient failure to read a retry or its state: back to deferred/,
-    /// due again in a second, with a `spool_error` line.
-    private func returnUnreadableRetry(_ name: String, error: SystemError, now: Double) {
-        let failures = (retryReadFailures.removeValue(forKey: name) ?? 0) + 1
-        do {
-            let target = try area.moveOut(name, to: .deferred)
-            retryReadFailures[target] = failures
-            var whereTo = "put back in deferred/ to be read again"
-            if failures < IntakeWorker.unreadableLimit {
-                core.deferralFiled(as: target, due: now + 1)
-            } else if case .drain = core.mode {
-                // A fault that persists: a drain leaves it for a later process and ends (exit 74).
-                unreadableRetries.insert(target)
-                whereTo = "left in deferred/ for a later process: it could not be read \(failures) times in a row"
-            } else {
-                core.deferralFiled(as: target, due: now + 30)
-                whereTo = "put back in deferred/ to be read again in 30 s"
-            }
-            audit.append(.spoolError(at: now, file: name, error: error, whereTo: whereTo))
-        } catch {
-            reportSpoolError(error)
-            perform([.putBack(name: name, to: .deferred, bytes: 0)])
-        }
-    }
-
     // MARK: carrying out actions
 
     func perform(_ actions: [DispatchAction]) {
@@ -332,56 +256,7 @@ public final class Dispatcher {
         }
     }
 
-    // MARK: the end
-
-    private func finishRun() -> DispatchSummary {
-        intake.setCredit(0)
-        let aborted = engine.abortAll()
-        for token in aborted where core.isTokenRequest(token) { perform(core.tokenRequestAbandoned(token: token, now: clock.now())) }
-        perform(core.ending(abortedTokens: aborted))
-        commit()
-        if auditFailure == nil {
-            do { try audit.flush() } catch { auditFailure = "\(error)" }
-        }
-        if let auditFailure {
-            ending = .auditFailure(auditFailure)
-            rollBackUnrecordedOutcomes()
-        }
-        let unclaimable = intake.unclaimableCount
-            + unreadableRetries.filter { FileSystem.identity(atPath: spool.path(.deferred, $0)) != nil }.count
-        // What the committer handed on is filed before the end; claims the intake thread made
-        // that nobody took go back.
-        let unfiled = filingWorker.stop()
-        if unfiled > 0 && spoolFailure == nil {
-            spoolFailure = "\(unfiled) job(s) whose outcome line is on disk could not be moved into their folder and are still claimed"
-        }
-        if auditFailure == nil { checkOutcomeFolderSyncs() }
-        for name in intake.stop() { putBack(name, to: .incoming) }
-        if !returnStrandedClaims() && spoolFailure == nil {
-            spoolFailure = "\(strandedClaims.count) claim(s) could not be moved back out of the claim folder"
-        }
-        if let spoolFailure, auditFailure == nil { ending = .spoolFailure(spoolFailure) }
-        let stillDeferred = (try? DirectoryStream.names(in: spool.path(.deferred)).filter(Spool.isJobName).count) ?? 0
-        core.ended(ending, unclaimable: unclaimable, stillDeferred: stillDeferred)
-        if auditFailure == nil {
-            var stopped = AuditRecord(.stopped, at: clock.now())
-            stopped.pid = Int(getpid())
-            stopped.version = RequestBuilder.version
-            stopped.count = core.summary.requeued
-            stopped.message = core.summary.line
-            audit.append(stopped)
-            try? audit.flush()
-        }
-        audit.stop()
-        downDestinations.remove()
-        laneOwnership.release()
-        try? FileSystem.syncDirectory(spool.path(.incoming))
-        area.dissolve()
-        if progress != nil { reportProgress(force: true) }
-        return core.summary
-    }
-
-    private func reportProgress(force: Bool = false) {
+    func reportProgress(force: Bool = false) {
         guard let progress else { return }
         let now = clock.now()
         guard force || now >= nextProgressAt else { return }
