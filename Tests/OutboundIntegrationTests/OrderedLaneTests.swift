@@ -191,6 +191,24 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(arrivals()["/hooks/lane-0"], [head, head, Self.name(2, lane: 0)])
     }
 
+    /// A head answered `503` with `Retry-After: 0` is due again before its move into
+    /// deferred/ (which waits for its `deferred` line to be on disk) is done: its claim then
+    /// finds nothing in deferred/ yet, and that must not count as the head having left.
+    func testAHeadDueAgainAtOnceKeepsItsLane() throws {
+        try makeSandbox(serverHandler: Responders.failThenSucceed(failures: 1, retryAfter: "0"),
+                        settings: ["retry": ["maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 1, "maxAgeSeconds": 3600]])
+        for sequence in 0..<4 {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 4)
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 0, 1, 1, 2, 2, 3, 3].map { Self.name($0, lane: 0) })
+        for sequence in 0..<4 {
+            XCTAssertNil(assertAudit("delivered", job: Self.name(sequence, lane: 0)).first?["message"], "none sent late")
+        }
+    }
+
     func testJobsWithoutOrderingKeyAreNotHeldUpByLanesWaitingForRetries() throws {
         // A claim window of 16 (concurrency 2): twenty lanes whose heads keep getting 503 have
         // sixty jobs behind them, enough to fill it many times if they waited in memory.
@@ -274,6 +292,76 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 1, 2, 2, 3, 4, 5].map { Self.name($0, lane: 0) })
         let after = try OutboundProcess.run(["status", "--spool", sandbox.spool.path, "--config", sandbox.config.path])
         XCTAssertFalse(after.standardOutput.contains("BLOCKED"), after.standardOutput)
+    }
+
+    /// Contract 2 and 14 together: a lane job that cannot be read for a moment (one EIO) goes
+    /// back to incoming/ without a verdict, and the lane's later jobs wait for it instead of
+    /// going ahead of it.
+    func testALaneJobThatCannotBeReadForAMomentKeepsItsPlace() throws {
+        try makeSandbox(serverHandler: Self.jittery)
+        for sequence in 0..<6 {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        // Jobs are read in name order, one read each: the second read is the second job's.
+        try drain(environment: FaultLibrary.failing("read", call: 2, errno: "EIO", under: sandbox.spool.appendingPathComponent("active"),
+                                                    log: faults))
+        let injected = FaultLibrary.injected(log: faults)
+        XCTAssertEqual(injected.count, 1, "the fault was injected")
+        let faulted = Self.name(1, lane: 0) + ".json"
+        XCTAssertTrue(injected.first?.hasSuffix("/" + faulted) ?? false, "on the second job's read: \(injected)")
+        XCTAssertEqual(sandbox.audit("spool_error").compactMap { $0["job"] as? String }, [Self.name(1, lane: 0)])
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 6)
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<6).map { Self.name($0, lane: 0) })
+        for sequence in 0..<6 {
+            XCTAssertNil(assertAudit("delivered", job: Self.name(sequence, lane: 0)).first?["message"], "none sent late")
+        }
+    }
+
+    /// A listing of incoming/ cut short by a failing readdir holds some names in hash order,
+    /// which may be a lane's later jobs without its earlier ones: none of them is claimed,
+    /// and the folder is listed again.
+    func testAListingCutShortSendsNoLaneJobAheadOfAnEarlierOne() throws {
+        try makeSandbox(serverHandler: Self.jittery)
+        for sequence in 0..<8 {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        // The listing's third readdir call fails: "." and ".." may come first, so it holds
+        // at most a job name or two (in the folder's hash order) when it stops.
+        try drain(environment: FaultLibrary.failing("readdir", call: 3, errno: "EIO", under: sandbox.spool.appendingPathComponent("incoming"),
+                                                    log: faults))
+        XCTAssertEqual(FaultLibrary.injected(log: faults).count, 1, "the fault was injected")
+        XCTAssertEqual(sandbox.audit("spool_error").first?["message"] as? String, "incoming/ could not be listed; listing it again")
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<8).map { Self.name($0, lane: 0) })
+    }
+
+    /// The lanes are free but cannot be taken (their folder under `.state/` cannot be made):
+    /// a drain would wait for its lane jobs forever. It stops instead (exit 74) with nothing
+    /// claimed, every job back in incoming/ for a later process, and says why.
+    func testADrainThatCannotTakeTheLanesStopsInsteadOfWaitingForever() throws {
+        try makeSandbox()
+        for sequence in 0..<3 {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+        try sandbox.drop("plain.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/plain"))
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        let lanes = sandbox.spool.appendingPathComponent(".state/lanes")
+        let result = try sandbox.drain(["--max-wait", "5"],
+                                       environment: FaultLibrary.failing("mkdir", call: 1, errno: "ENOSPC", persist: true, under: lanes, log: faults),
+                                       timeout: 30)
+        XCTAssertEqual(result.status, 74, result.standardError)
+        XCTAssertFalse(FaultLibrary.injected(log: faults).isEmpty, "the fault was injected")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 4, "every job back in incoming/")
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+        XCTAssertTrue(server.requests.isEmpty, "nothing sent")
+        let errors = sandbox.audit("spool_error")
+        XCTAssertEqual(errors.count, 1, "\(errors)")
+        XCTAssertEqual(errors.first?["error"] as? String, "mkdir: ENOSPC (No space left on device)")
+        XCTAssertTrue((errors.first?["message"] as? String)?.contains("ordered lanes could not be taken") == true, "\(errors)")
     }
 
     func testAnEarlierNameArrivingAfterLaterOnesWereSentIsDeliveredLateWithANote() throws {

@@ -5,7 +5,7 @@ extension DispatchCore {
     /// goes to hold/ if the lane is blocked. A process that does not own the lanes hands it back.
     mutating func admitToLane(_ claimed: ClaimedJob, _ lane: LaneKey, now: Double) -> [DispatchAction] {
         guard ownsLanes else { return [.yieldToLaneOwner(name: claimed.name, to: claimed.origin, bytes: claimed.bytes)] }
-        switch lanes.admit(claimed, in: lane) {
+        switch lanes.admit(claimed, in: lane, now: now) {
         case .go(let head): return enterReady(head, now: now)
         case .resumes(let head): return [.laneUnblocked(lane)] + enterReady(head, now: now)
         case .waits: return []
@@ -69,6 +69,15 @@ extension DispatchCore {
 }
 
 extension DispatchCore {
+    /// A due retry not in deferred/ yet: its move there waits for its `deferred` line to be
+    /// on disk (a `Retry-After: 0` makes it due at once). Due again in a moment; taking it for
+    /// gone would let a lane's later jobs go before it.
+    mutating func retryNotYetInDeferred(_ name: String, now: Double) {
+        retryPutOff(name, now: now, for: Self.notYetInDeferredSeconds)
+    }
+
+    static let notYetInDeferredSeconds = 0.02
+
     /// A due retry was gone when claimed (another process, or an operator, moved it). A lane's
     /// retrying head that left deferred/ by other hands no longer holds its lane.
     mutating func retryGone(_ name: String, now: Double) -> [DispatchAction] {

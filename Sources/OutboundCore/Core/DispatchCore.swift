@@ -147,9 +147,9 @@ struct DispatchCore {
     /// with an error such as EAGAIN or EIO): it stays in deferred/ with no verdict and is
     /// tried again in a second. Left out of the schedule, the next scan of deferred/ would
     /// find it due at once, and a claim that keeps failing would be tried on every turn of
-    /// the loop.
-    mutating func retryPutOff(_ name: String, now: Double) {
-        schedule.insert(name, due: now + 1)
+    /// the loop. `seconds`: how long it is put off.
+    mutating func retryPutOff(_ name: String, now: Double, for seconds: Double = 1) {
+        schedule.insert(name, due: now + seconds)
     }
 
     /// Jobs found in deferred/ with the time their state says they are due.

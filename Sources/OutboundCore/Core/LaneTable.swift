@@ -16,6 +16,8 @@ struct LaneTable {
         case retrying(String)
         /// A job of the lane ended in failed/ or refused/ under `lanes.onFailure: block`.
         case blocked(byJob: String)
+
+        var isActive: Bool { if case .active = self { return true } else { return false } }
     }
 
     /// One lane's state.
@@ -27,6 +29,8 @@ struct LaneTable {
         var start = 0
         /// While the head is retrying: when it is due (later arrivals are parked until then).
         var retryDue = 0.0
+        /// Jobs parked in their folder and not back yet: later names wait for them.
+        var parked = ParkedNames()
 
         var waiting: ArraySlice<ClaimedJob> { queue[start...] }
         var isEmpty: Bool { start == queue.count }
@@ -92,10 +96,17 @@ struct LaneTable {
 
     func head(of key: LaneKey) -> Head { lanes[key]?.head ?? .none }
 
-    /// A claimed job of lane `key` arrives (from incoming/ or back from deferred/).
-    mutating func admit(_ job: ClaimedJob, in key: LaneKey) -> Admission {
+    /// A claimed job of lane `key` arrives (from incoming/ or back from deferred/) at `now`.
+    mutating func admit(_ job: ClaimedJob, in key: LaneKey, now: Double) -> Admission {
         var lane = lanes[key] ?? Lane()
         defer { store(lane, key) }
+        lane.parked.cameBack(job.name)
+        lane.parked.forgetIfOverdue(now: now)
+        if lane.parked.holdsBack(job.name), lane.head == .none || lane.head.isActive {
+            // An earlier job of the lane is parked in its folder: this one waits for it there.
+            lane.parked.add(job.name, until: lane.parked.until)
+            return .parks(until: lane.parked.until)
+        }
         switch lane.head {
         case .none:
             lane.head = .active(job.name)
@@ -109,6 +120,7 @@ struct LaneTable {
             lane.head = .active(job.name)
             return .resumes(job)
         case .retrying:
+            lane.parked.add(job.name, until: lane.retryDue)
             return .parks(until: lane.retryDue)
         case .active:
             lane.insert(job)
@@ -148,6 +160,7 @@ struct LaneTable {
         lane.head = .retrying(name)
         lane.retryDue = due
         let parked = lane.takeAll()
+        for job in parked { lane.parked.add(job.name, until: due) }
         waitingCount -= parked.count
         store(lane, key)
         return parked
@@ -214,7 +227,7 @@ struct LaneTable {
     }
 
     private mutating func store(_ lane: Lane, _ key: LaneKey) {
-        if lane.head == .none && lane.isEmpty {
+        if lane.head == .none && lane.isEmpty && lane.parked.isEmpty {
             lanes[key] = nil
         } else {
             lanes[key] = lane

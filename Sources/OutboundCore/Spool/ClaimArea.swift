@@ -41,6 +41,9 @@ public final class ClaimArea {
 
     public func path(of job: String) -> String { "\(path)/\(Self.bucketName(Self.bucket(of: job)))/\(job)" }
 
+    /// Whether the claim named `job` is here (a job on its way out is, until its move).
+    public func holds(_ job: String) -> Bool { FileSystem.identity(atPath: path(of: job)) != nil }
+
     /// The open folder that holds (or will hold) the claim named `job`.
     public func folder(for job: String) -> DirectoryHandle { buckets[Self.bucket(of: job)] }
 

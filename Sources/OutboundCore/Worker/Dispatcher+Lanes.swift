@@ -1,3 +1,5 @@
+import Glibc
+
 /// Ordered lanes (contract 14) in the shell: the lane-owner lock, blocked-lane markers, and
 /// jobs handed back to the lane owner.
 extension Dispatcher {
@@ -10,7 +12,7 @@ extension Dispatcher {
                 let target = try area.moveOut(name, to: folder)
                 if folder == .deferred { core.deferralFiled(as: target, due: clock.now() + IntakeWorker.laneYieldSeconds) }
             } catch {
-                reportSpoolError(error)
+                spoolFault(error, claim: name, origin: folder)
             }
         case .parkBehindRetry(let name, let folder, let bytes, let until):
             defer { if bytes > 0 { intake.releaseBytes(bytes) } }
@@ -20,11 +22,22 @@ extension Dispatcher {
                 let target = try area.moveOut(name, to: folder)
                 if folder == .deferred { core.deferralFiled(as: target, due: until) }
             } catch {
-                reportSpoolError(error)
+                // Left claimed, it would be in no lane: the lane would go on without it.
+                spoolFault(error, claim: name, origin: folder)
             }
         case .laneBlocked(let lane, let byJob, let record):
-            do { try laneMarkers.block(lane, byJob: byJob, at: record.at) } catch { reportSpoolError(error) }
             audit.append(record)
+            do {
+                try laneMarkers.block(lane, byJob: byJob, at: record.at)
+            } catch {
+                // Without its marker the lane would not be blocked for the next process (or for
+                // this one: a missing marker means the operator released it).
+                reportSpoolError(error)
+                let failure = error as? SystemError ?? SystemError("write", path: laneMarkers.folder, code: EIO)
+                audit.append(.spoolError(at: clock.now(), file: byJob, error: failure,
+                                         whereTo: "the lane's blocked marker could not be written; this process stops"))
+                stopForSpoolFailure("\(failure.brief) while blocking an ordered lane")
+            }
         case .holdInBlockedLane(let filing, let claimed):
             if let lane = claimed.lane, !laneMarkers.isBlocked(lane) {
                 perform(core.laneUnblockedOnDisk(claimed, now: clock.now()))
@@ -53,8 +66,9 @@ extension Dispatcher {
                 return putBackOrphanedClaims()
             }
             guard taken else { return }
+            laneTakeoverFailing = false
         } catch {
-            reportSpoolError(error)
+            laneTakeoverFailed(error)
             return
         }
         core.laneOwnershipChanged(owns: true)
@@ -62,5 +76,24 @@ extension Dispatcher {
         scanDeferredFolder()
         intake.setOwnsLanes(true)
         intake.requestPass()
+    }
+
+    /// The lanes are free but could not be taken (the lock file or its folder could not be
+    /// made: ENOSPC, EIO...). Lane jobs stay in incoming/ meanwhile. A drain would wait for
+    /// them forever: it stops (exit 74) with its claims put back, and a later process takes
+    /// them. `run` tries again at every recovery pass; the first failure in a row gets a
+    /// `spool_error` line.
+    private func laneTakeoverFailed(_ error: Error) {
+        reportSpoolError(error)
+        let failure = error as? SystemError ?? SystemError("open", path: laneOwnership.path, code: EIO)
+        if case .drain = core.mode {
+            audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                     whereTo: "the ordered lanes could not be taken; their jobs stay in incoming/ and this process stops"))
+            stopForSpoolFailure("\(failure.brief) while taking the ordered lanes")
+        } else if !laneTakeoverFailing {
+            laneTakeoverFailing = true
+            audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
+                                     whereTo: "the ordered lanes could not be taken; their jobs stay in incoming/ until a recovery pass can"))
+        }
     }
 }

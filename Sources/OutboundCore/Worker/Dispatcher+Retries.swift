@@ -17,7 +17,11 @@ extension Dispatcher {
                 case .claimed: break
                 case .gone:
                     intake.releaseBytes(size)
-                    perform(core.retryGone(name, now: now))
+                    if area.holds(name) {
+                        core.retryNotYetInDeferred(name, now: now)
+                    } else {
+                        perform(core.retryGone(name, now: now))
+                    }
                     continue
                 case .nameInUse:
                     intake.releaseBytes(size)

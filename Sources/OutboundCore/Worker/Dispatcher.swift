@@ -40,6 +40,8 @@ public final class Dispatcher {
     /// Whether this process works the ordered lanes, and their blocked markers (contract 14).
     let laneOwnership: LaneOwnership
     let laneMarkers: LaneMarkers
+    /// Taking the free lanes failed at the last try (see `laneTakeoverFailed`).
+    var laneTakeoverFailing = false
     /// This process's destinations that are down, as `status` reads them.
     let downDestinations: DownDestinationsFile
     var auditFailure: String?

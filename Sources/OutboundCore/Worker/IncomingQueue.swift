@@ -58,7 +58,14 @@ final class IncomingQueue {
             case .undecodable(let raw)?: if let name = renameUndecodable(raw) { list(name) }
             }
         }
-        Self.sortBytewise(&listing, allASCII: allASCII)
+        if listingFailure != nil {
+            // A listing cut short holds the names readdir gave before it failed, in hash order:
+            // a lane's later job may be among them and its earlier one not. None is handed
+            // out; the folder is listed again (see `IntakeWorker.run`).
+            listing.removeAll(keepingCapacity: false)
+        } else {
+            Self.sortBytewise(&listing, allASCII: allASCII)
+        }
         listed = true
     }
 

@@ -11,8 +11,10 @@ extension IntakeWorker {
             for name in names {
                 do {
                     switch try area.claim(name, from: .incoming) {
-                    case .claimed: won.append(name)
-                    case .gone: break
+                    case .claimed:
+                        won.append(name)
+                        unreadNames.remove(name)
+                    case .gone: unreadNames.remove(name)
                     case .nameInUse: inUse.append(name)
                     }
                     unclaimable.remove(name)
@@ -25,9 +27,13 @@ extension IntakeWorker {
             }
         }
         let now = clock.now()
-        for name in inUse { laterFiles[name] = now + Self.nameInUseRetrySeconds }
+        for name in inUse {
+            laterFiles[name] = now + Self.nameInUseRetrySeconds
+            unreadNames.insert(name)
+        }
         for name in failed {
             unclaimable.insert(name)
+            unreadNames.insert(name)
             laterFiles[name] = now + Self.failedClaimRetrySeconds
         }
         return won

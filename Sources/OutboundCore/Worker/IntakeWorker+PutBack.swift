@@ -16,6 +16,7 @@ extension IntakeWorker {
         do {
             let target = try area.moveOut(name, to: .incoming)
             readFailures[target] = failures
+            unreadNames.insert(target)
             if failures >= Self.unreadableLimit {
                 unclaimable.insert(target)
                 laterFiles[target] = clock.now() + Self.failedClaimRetrySeconds
@@ -36,12 +37,24 @@ extension IntakeWorker {
         do {
             let target = try area.moveOut(name, to: .incoming)
             laterFiles[target] = modified + 1.0
+            unreadNames.insert(target)
         } catch {
             // Kept with the claims that go back at the stop, never left in the claim folder.
             FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
             waitingForBytes.append(name)
         }
         return nil
+    }
+
+    /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier
+    /// job of the same lane, so this one goes back to incoming/ before its `accepted` line and
+    /// is looked at again together with `earlier` (unclaimable with it, so a drain can end
+    /// while the fault lasts). True when it went back; when the move fails it goes on.
+    func waitBehindUnread(_ name: String, earlier: String) -> Bool {
+        guard let target = try? area.moveOut(name, to: .incoming) else { return false }
+        laterFiles[target] = laterFiles[earlier] ?? clock.now() + 1.0
+        if unclaimable.contains(earlier) { unclaimable.insert(target) }
+        return true
     }
 
     /// Files that waited for room in the byte budget, read in claim order while it has room.

@@ -15,7 +15,7 @@ final class IntakeWorker: @unchecked Sendable {
     /// are used by the intake thread only.
     let spool: Spool
     let area: ClaimArea
-    private let stateStore: JobStateStore
+    let stateStore: JobStateStore
     let clock: any WallClock
     private let wake: @Sendable () -> Void
     let audit: AuditCommitter<FileMove>
@@ -35,6 +35,8 @@ final class IntakeWorker: @unchecked Sendable {
     var unclaimable: Set<String> = []
     /// Claimed files that could not be read (or their state), by name: failures in a row.
     var readFailures: [String: Int] = [:]
+    /// Files left in incoming/ unread: lane jobs named after them wait (`UnreadNames`).
+    var unreadNames = UnreadNames()
     lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
     private var listingFailuresInARow = 0
@@ -338,59 +340,5 @@ final class IntakeWorker: @unchecked Sendable {
         // The batch's accepted lines start for the disk now.
         if !found.isEmpty { audit.commit(handing: []) }
         return (candidates.count, found)
-    }
-
-    /// Reads and decodes one claimed file (unless read already: `early`); nil when it was put
-    /// back to age or for a stalled destination, or waits for room in the byte budget.
-    func read(_ name: String, decoder: JobDecoder, gate: Gate, gateGeneration: Int, limit: Int,
-              early: LaneScreen.EarlyRead? = nil, stalled: Set<String> = []) -> IntakeResult? {
-        // Once one file waits for room, the rest of the batch waits behind it (claim order).
-        if early == nil && !waitingForBytes.isEmpty {
-            waitingForBytes.append(name)
-            return nil
-        }
-        var reserved = early?.bytes ?? 0
-        let outcome = early.map { JobFileReader.Outcome.job($0.job, inode: $0.inode, bytes: $0.bytes) }
-            ?? JobFileReader.read(name, in: area.folder(for: name), decoder: decoder, limit: limit) { size in
-                guard reserveBytes(size) else { return false }
-                reserved = size
-                return true
-            }
-        switch outcome {
-        case .waitForBytes:
-            waitingForBytes.append(name)
-            return nil
-        case .job(let job, let inode, let bytes):
-            let state: JobState?
-            do {
-                state = stateIndex.mayHaveState(name) ? try stateStore.load(name, inode: inode) : nil
-            } catch {
-                // Its attempts cannot be known now (EIO, EMFILE...): it must not start again
-                // from attempt 1. No verdict: back to incoming/, read again a second later.
-                if reserved > 0 { releaseBytes(reserved) }
-                return putBackUnreadable(name, error: error)
-            }
-            readFailures[name] = nil
-            var pass: GatePass?
-            var acceptedLine = 0
-            if case .allowed(let client) = gate.check(job) {
-                // A job the gate refuses is refused at once, whatever its destination.
-                if !stalled.isEmpty, leaveForStalledDestination(name, job: job, stalled: stalled) {
-                    if reserved > 0 { releaseBytes(reserved) }
-                    return nil
-                }
-                pass = GatePass(generation: gateGeneration, client: client)
-                acceptedLine = audit.append(.accepted(at: clock.now(), file: name, job: job))
-            }
-            return .job(name: name, job: job, inode: inode, bytes: bytes, state: state, pass: pass, acceptedLine: acceptedLine)
-        case .unreadable(let error):
-            if reserved > 0 { releaseBytes(reserved) }
-            return putBackUnreadable(name, error: error)
-        case .corrupt(let reason, let message, let modified):
-            // Nothing of a file that is not a job stays in memory.
-            if reserved > 0 { releaseBytes(reserved) }
-            if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
-            return .corrupt(name: name, reason: reason, message: message)
-        }
     }
 }
