@@ -11,7 +11,10 @@ under the spool (once, or from then on), then one clean drain; after which:
 - no job is in delivered/ without a 2xx answer at the receiver, and each job's folder is the
   one its last outcome line in the audit log names (else `mismatched`);
 - a faulted drain that exited 0 left nothing behind and its summary line counts what is on
-  disk (else `mismatched`: a summary that is not the truth).
+  disk (else `mismatched`: a summary that is not the truth);
+- every third delivered or retried job is in one of three ordered lanes (contract 14): no
+  lane job reaches the receiver before every earlier job of its lane was answered 2xx (else
+  `mismatched`), whichever call failed and however often a job was sent again.
 
 Prints one line per failed check, `runs=R` and `faults=F lost=L stranded=S mismatched=M`.
 """
@@ -39,10 +42,51 @@ FAMILIES = ["open", "read", "write", "fsync", "rename", "link", "mkdir", "unlink
 TRANSIENT = ["EIO", "ENOSPC", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN"]
 
 
-def start_receiver():
+LANES = 3
+
+
+class LaneOrder:
+    """The campaign's ordered lanes: which job is in which lane of which run, and each run's
+    lane jobs that reached the receiver before an earlier job of their lane had its 2xx."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.lane_of = {}
+        self.members = {}
+        self.violations = {}
+        self.receiver = None
+
+    def add(self, run, lane, jid):
+        with self.lock:
+            self.lane_of[jid] = (run, lane)
+            self.members.setdefault((run, lane), []).append(jid)
+
+    def check(self, _method, _path, headers):
+        """The receiver's check, called for every request before it is answered."""
+        key = headers.get("Idempotency-Key")
+        with self.lock:
+            where = self.lane_of.get(key)
+            earlier = [j for j in self.members.get(where, []) if j < key] if where else []
+        missing = [j for j in earlier if not self.receiver.delivered_ok(j)]
+        if missing:
+            with self.lock:
+                self.violations.setdefault(where[0], []).append(
+                    "%s (lane %d) reached the receiver before %s had its 2xx" % (key, where[1], missing[0]))
+        return None
+
+    def take(self, run):
+        with self.lock:
+            return self.violations.pop(run, [])
+
+
+def start_receiver(lanes):
     """127.0.0.1 HTTP/1.1 (scripts/lib/receiver.py): /ok/ answers 204, /retry/ 503 on a key's
-    first request then 204, /fail/ 400. Records the keys it answered 2xx (delivered_ok)."""
-    return Receiver(rules=[Rule("/fail/", status=400), Rule("/retry/", fail_first=1, retry_after="0")])
+    first request then 204, /fail/ 400. Records the keys it answered 2xx (delivered_ok), and
+    checks the lanes' order."""
+    receiver = Receiver(rules=[Rule("/fail/", status=400), Rule("/retry/", fail_first=1, retry_after="0")],
+                        check=lanes.check)
+    lanes.receiver = receiver
+    return receiver
 
 
 def write_config(folder, port):
@@ -53,9 +97,10 @@ def write_config(folder, port):
     }, client_id=CLIENT_ID, application="Fault campaign")
 
 
-def make_spool(spool, port, run, jobs):
+def make_spool(spool, port, run, jobs, lanes):
     """Drops the jobs through tmp/: most delivered, some retried once, some failed (400), some
-    refused (unknown client), some corrupt (not JSON)."""
+    refused (unknown client), some corrupt (not JSON); every third delivered or retried job
+    in an ordered lane."""
     for folder in ("tmp", "incoming"):
         os.makedirs(os.path.join(spool, folder))
     ids = []
@@ -74,6 +119,10 @@ def make_spool(spool, port, run, jobs):
         else:
             job = {"id": jid, "clientId": CLIENT_ID, "url": "http://127.0.0.1:%d/%s/%s" % (port, kind, jid),
                    "body": json.dumps({"n": n})}
+            if kind != "fail" and n % 3 == 0:
+                lane = (n // 3) % LANES
+                job["orderingKey"] = "lane-%d" % lane
+                lanes.add(run, lane, jid)
             data = json.dumps(job).encode()
         spools.drop_job(spool, jid + ".json", data)
         ids.append(jid)
@@ -137,12 +186,12 @@ def fault_env(args, root, family, n, persist, errno_name):
     }
 
 
-def one_run(args, receiver, run, family, n, persist, errno_name):
+def one_run(args, receiver, lanes, run, family, n, persist, errno_name):
     """Returns (faults injected, calls made, problems: list of (kind, text))."""
     root = tempfile.mkdtemp(prefix="fault-%s-%d-" % (family, n), dir=args.work)
     spool = os.path.join(root, "spool")
     write_config(os.path.join(root, "config"), receiver.port)
-    ids = make_spool(spool, receiver.port, run, args.jobs)
+    ids = make_spool(spool, receiver.port, run, args.jobs, lanes)
     tag = "%s N=%d %s %s" % (family, n, "persistent" if persist else "once", errno_name)
     problems = []
     status, out, err = drain(args, root, fault_env(args, root, family, n, persist, errno_name))
@@ -189,6 +238,8 @@ def one_run(args, receiver, run, family, n, persist, errno_name):
             problems.append(("mismatched", "%s: %s is in delivered/ without a 2xx at the receiver" % (tag, jid)))
         if last.get(jid) != folder:
             problems.append(("mismatched", "%s: %s is in %s/, its last outcome line says %s" % (tag, jid, folder, last.get(jid))))
+    for text in lanes.take(run):
+        problems.append(("mismatched", "%s: %s" % (tag, text)))
     if problems and args.keep:
         problems.append(("note", "%s: kept %s" % (tag, root)))
     else:
@@ -219,7 +270,8 @@ def main():
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     args.work = tempfile.mkdtemp(prefix="outbound-faults-")
-    receiver = start_receiver()
+    lanes = LaneOrder()
+    receiver = start_receiver(lanes)
     families = args.families.split(",")
     totals = {"faults": 0, "lost": 0, "stranded": 0, "mismatched": 0, "runs": 0}
     run_number = [0]
@@ -232,7 +284,7 @@ def main():
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
         # A probe per family: how many calls a drain makes (FAULT_N past the end injects none).
-        probes = {f: pool.submit(one_run, args, receiver, next_run(), f, 10**9, False, "EIO") for f in families}
+        probes = {f: pool.submit(one_run, args, receiver, lanes, next_run(), f, 10**9, False, "EIO") for f in families}
         plan = []
         for index, family in enumerate(families):
             _faults, calls, problems = probes[family].result()
@@ -246,7 +298,7 @@ def main():
                 if n % 2 == 0 or n <= 3:
                     plan.append((family, n, True, TRANSIENT[(n + index + 1) % len(TRANSIENT)]))
             print("%s: %d calls in a clean drain" % (family, calls), flush=True)
-        futures = [pool.submit(one_run, args, receiver, next_run(), *item) for item in plan]
+        futures = [pool.submit(one_run, args, receiver, lanes, next_run(), *item) for item in plan]
         for future in concurrent.futures.as_completed(futures):
             faults, _calls, problems = future.result()
             totals["faults"] += faults
