@@ -21,6 +21,7 @@ struct UnreadNames {
 
     /// `name` was claimed (it is about to be read) or is gone.
     mutating func remove(_ name: String) {
+        guard !names.isEmpty else { return }   // the usual case, once per claim
         let bytes = Array(name.utf8)
         guard names.removeValue(forKey: bytes) != nil else { return }
         if let earliest, Array(earliest.utf8) == bytes { self.earliest = names.values.min { $0.bytePrecedes($1) } }
