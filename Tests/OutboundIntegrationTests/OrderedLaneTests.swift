@@ -20,6 +20,23 @@ final class OrderedLaneTests: IntegrationTestCase {
          SpoolSandbox.job(url: "\(server.baseURL)/hooks/lane-\(lane)", extra: ["orderingKey": "patient-\(lane)"]))
     }
 
+    /// Drops the jobs of lane 0 with these sequence numbers, in this order.
+    func dropLaneJobs(_ sequences: some Sequence<Int>) throws {
+        for sequence in sequences {
+            let (name, job) = laneJob(sequence, lane: 0)
+            try sandbox.drop(name, job: job)
+        }
+    }
+
+    /// Drains with fault.c failing the `call`th `family` call under the spool's `folder`,
+    /// once; returns the faults it injected.
+    func drainFailingOnce(_ family: String, call: Int, errno: String, under folder: String) throws -> [String] {
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        try drain(environment: FaultLibrary.failing(family, call: call, errno: errno, under: sandbox.spool.appendingPathComponent(folder),
+                                                    log: faults))
+        return FaultLibrary.injected(log: faults)
+    }
+
     /// Ids as they arrived, per lane (by URL), in arrival order.
     func arrivals() -> [String: [String]] {
         var lanes: [String: [String]] = [:]
@@ -176,10 +193,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         }, settings: ["retry": ["maxAttempts": 5, "baseDelayMs": 2500, "maxDelayMs": 2500, "maxAgeSeconds": 3600]])
         let owner = try sandbox.startRun()
         defer { owner.signal(SIGKILL); owner.wait(timeout: 5) }
-        for sequence in [1, 2] {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
+        try dropLaneJobs([1, 2])
         let head = Self.name(1, lane: 0)
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "deferred") == ["\(head).json"] }, "the head waits for its retry")
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "incoming") == [Self.name(2, lane: 0) + ".json"] },
@@ -197,10 +211,7 @@ final class OrderedLaneTests: IntegrationTestCase {
     func testAHeadDueAgainAtOnceKeepsItsLane() throws {
         try makeSandbox(serverHandler: Responders.failThenSucceed(failures: 1, retryAfter: "0"),
                         settings: ["retry": ["maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 1, "maxAgeSeconds": 3600]])
-        for sequence in 0..<4 {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
+        try dropLaneJobs(0..<4)
         try drain()
         XCTAssertEqual(sandbox.jobs(in: "delivered").count, 4)
         XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 0, 1, 1, 2, 2, 3, 3].map { Self.name($0, lane: 0) })
@@ -262,10 +273,7 @@ final class OrderedLaneTests: IntegrationTestCase {
             }
             return .respond(status: 204)
         })
-        for sequence in 0..<6 {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
+        try dropLaneJobs(0..<6)
         try sandbox.drop("other.json", job: laneJob(9, lane: 1).job)
         try drain()
         let atFault = Self.name(2, lane: 0) + ".json"
@@ -299,15 +307,9 @@ final class OrderedLaneTests: IntegrationTestCase {
     /// going ahead of it.
     func testALaneJobThatCannotBeReadForAMomentKeepsItsPlace() throws {
         try makeSandbox(serverHandler: Self.jittery)
-        for sequence in 0..<6 {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
-        let faults = sandbox.root.appendingPathComponent("faults.log")
+        try dropLaneJobs(0..<6)
         // Jobs are read in name order, one read each: the second read is the second job's.
-        try drain(environment: FaultLibrary.failing("read", call: 2, errno: "EIO", under: sandbox.spool.appendingPathComponent("active"),
-                                                    log: faults))
-        let injected = FaultLibrary.injected(log: faults)
+        let injected = try drainFailingOnce("read", call: 2, errno: "EIO", under: "active")
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         let faulted = Self.name(1, lane: 0) + ".json"
         XCTAssertTrue(injected.first?.hasSuffix("/" + faulted) ?? false, "on the second job's read: \(injected)")
@@ -324,16 +326,10 @@ final class OrderedLaneTests: IntegrationTestCase {
     /// and the folder is listed again.
     func testAListingCutShortSendsNoLaneJobAheadOfAnEarlierOne() throws {
         try makeSandbox(serverHandler: Self.jittery)
-        for sequence in 0..<8 {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
-        let faults = sandbox.root.appendingPathComponent("faults.log")
+        try dropLaneJobs(0..<8)
         // The listing's third readdir call fails: "." and ".." may come first, so it holds
         // at most a job name or two (in the folder's hash order) when it stops.
-        try drain(environment: FaultLibrary.failing("readdir", call: 3, errno: "EIO", under: sandbox.spool.appendingPathComponent("incoming"),
-                                                    log: faults))
-        XCTAssertEqual(FaultLibrary.injected(log: faults).count, 1, "the fault was injected")
+        XCTAssertEqual(try drainFailingOnce("readdir", call: 3, errno: "EIO", under: "incoming").count, 1, "the fault was injected")
         XCTAssertEqual(sandbox.audit("spool_error").first?["message"] as? String, "incoming/ could not be listed; listing it again")
         XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<8).map { Self.name($0, lane: 0) })
     }
@@ -343,10 +339,7 @@ final class OrderedLaneTests: IntegrationTestCase {
     /// claimed, every job back in incoming/ for a later process, and says why.
     func testADrainThatCannotTakeTheLanesStopsInsteadOfWaitingForever() throws {
         try makeSandbox()
-        for sequence in 0..<3 {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
+        try dropLaneJobs(0..<3)
         try sandbox.drop("plain.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/plain"))
         let faults = sandbox.root.appendingPathComponent("faults.log")
         let lanes = sandbox.spool.appendingPathComponent(".state/lanes")
@@ -368,10 +361,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         try makeSandbox()
         let runner = try sandbox.startRun()
         defer { runner.signal(SIGKILL); runner.wait(timeout: 5) }
-        for sequence in [2, 3] {
-            let (name, job) = laneJob(sequence, lane: 0)
-            try sandbox.drop(name, job: job)
-        }
+        try dropLaneJobs([2, 3])
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered").count == 2 })
         let (name, job) = laneJob(1, lane: 0)
         try sandbox.drop(name, job: job)
