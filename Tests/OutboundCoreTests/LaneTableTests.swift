@@ -72,6 +72,20 @@ final class LaneTableTests: XCTestCase {
         XCTAssertTrue(table.lanes.isEmpty, "nothing parked, nothing waiting: forgotten")
     }
 
+    /// A job parked back into a folder that held a namesake comes back under its `~N` name:
+    /// the lane knows it by that name, so it neither waits behind itself nor is overtaken.
+    func testAParkedJobRenamedOnItsWayOutIsKnownByItsNewName() throws {
+        var table = LaneTable(policy: .block)
+        _ = table.admit(try claimed("1.json"), in: lane, now: 0)
+        _ = table.admit(try claimed("2.json"), in: lane, now: 0)
+        _ = table.headDeferred(as: "1.json", due: 10, in: lane)
+        table.parkedRenamed("2.json", to: "2~1.json")
+        _ = table.admit(try claimed("1.json"), in: lane, now: 10)
+        XCTAssertNil(table.headDelivered(in: lane))
+        guard case .parks = table.admit(try claimed("3.json"), in: lane, now: 10.1) else { return XCTFail("3 waits for 2~1") }
+        XCTAssertEqual(goes(table.admit(try claimed("2~1.json"), in: lane, now: 10.3)), "2~1.json", "back, it goes at once")
+    }
+
     /// A parked job that never comes back (an operator moved it) holds its lane only until a
     /// grace period after it was due.
     func testAParkedJobThatNeverComesBackIsForgotten() throws {

@@ -35,8 +35,9 @@ enum DispatchAction {
     /// A job of a lane this process does not own: back to `folder` for the owner, and not
     /// claimed again here for a while.
     case yieldToLaneOwner(name: String, to: SpoolFolder, bytes: Int)
-    /// A job behind a lane's retrying head: back to `folder`, not to be claimed here before
-    /// `until` (when the head is due), so it holds no room in the claim window meanwhile.
+    /// A job behind a lane's retrying head (or behind the lane's jobs parked for it): back to
+    /// `folder`, not to be claimed here before `until` (when the head is due), so it holds no
+    /// room in the claim window meanwhile.
     case parkBehindRetry(name: String, to: SpoolFolder, bytes: Int, until: Double)
     /// `lane` is blocked by the job `byJob`: write its marker and `record`, before the holds.
     case laneBlocked(LaneKey, byJob: String, record: AuditRecord)

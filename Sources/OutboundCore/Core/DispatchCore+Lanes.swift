@@ -34,6 +34,12 @@ extension DispatchCore {
         return actions
     }
 
+    /// A parked lane job went back to its folder as `target`, not `name` (a namesake was
+    /// there): its lane waits for it under that name.
+    mutating func laneJobParked(_ name: String, as target: String) {
+        if target != name { lanes.parkedRenamed(name, to: target) }
+    }
+
     /// A lane's head is deferred: the jobs that waited behind it are parked until it is due.
     mutating func laneAfterDeferral(_ claimed: ClaimedJob, _ deferral: Deferral) -> [DispatchAction] {
         guard let lane = claimed.lane, ownsLanes else { return [] }

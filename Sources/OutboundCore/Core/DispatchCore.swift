@@ -145,9 +145,9 @@ struct DispatchCore {
     /// A due retry that could not be claimed now (no room in the byte budget, its name taken
     /// in the claim area by a namesake from incoming/, or its rename out of deferred/ failed
     /// with an error such as EAGAIN or EIO): it stays in deferred/ with no verdict and is
-    /// tried again in a second. Left out of the schedule, the next scan of deferred/ would
-    /// find it due at once, and a claim that keeps failing would be tried on every turn of
-    /// the loop. `seconds`: how long it is put off.
+    /// tried again `seconds` later (a second unless said otherwise). Left out of the
+    /// schedule, the next scan of deferred/ would find it due at once, and a claim that keeps
+    /// failing would be tried on every turn of the loop.
     mutating func retryPutOff(_ name: String, now: Double, for seconds: Double = 1) {
         schedule.insert(name, due: now + seconds)
     }

@@ -69,8 +69,9 @@ struct LaneTable {
         case resumes(ClaimedJob)
         /// It waits behind the head.
         case waits
-        /// The head waits in deferred/ for a retry due at `until`: the job goes back to its
-        /// folder until then, so jobs behind a retry never fill the claim window.
+        /// The head waits in deferred/ for a retry due at `until`, or an earlier job of the
+        /// lane is parked until then (`ParkedNames`): the job goes back to its folder until
+        /// then, so jobs behind a retry never fill the claim window.
         case parks(until: Double)
         /// The lane is blocked by `byJob`: the job goes to hold/.
         case blocked(byJob: String)
@@ -209,6 +210,12 @@ struct LaneTable {
     mutating func retryVanished(_ name: String, in key: LaneKey) -> ClaimedJob? {
         guard lanes[key]?.head == .retrying(name) else { return nil }
         return headDelivered(in: key)
+    }
+
+    /// A job parked as `name` went back to its folder as `target` (a namesake was there).
+    /// Linear in the lanes held: only after such a clash.
+    mutating func parkedRenamed(_ name: String, to target: String) {
+        for key in Array(lanes.keys) { lanes[key]?.parked.renamed(name, to: target) }
     }
 
     /// The operator unblocked `key`: the lane holds nothing and accepts jobs again.

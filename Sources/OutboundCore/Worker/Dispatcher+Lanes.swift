@@ -20,7 +20,9 @@ extension Dispatcher {
             if folder == .incoming { intake.lookLater(at: name, after: until) }
             do {
                 let target = try area.moveOut(name, to: folder)
+                core.laneJobParked(name, as: target)
                 if folder == .deferred { core.deferralFiled(as: target, due: until) }
+                if folder == .incoming && target != name { intake.lookLater(at: target, after: until) }
             } catch {
                 // Left claimed, it would be in no lane: the lane would go on without it.
                 spoolFault(error, claim: name, origin: folder)

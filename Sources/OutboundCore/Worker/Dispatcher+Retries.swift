@@ -17,7 +17,9 @@ extension Dispatcher {
                 case .claimed: break
                 case .gone:
                     intake.releaseBytes(size)
-                    if area.holds(name) {
+                    // Still in our claim area, under `name` or the name it had before a
+                    // namesake in deferred/ gave it a `~N`: its move there is not done yet.
+                    if area.holds(name) || area.holds(SpoolMover.originalStem(of: name) + ".json") {
                         core.retryNotYetInDeferred(name, now: now)
                     } else {
                         perform(core.retryGone(name, now: now))

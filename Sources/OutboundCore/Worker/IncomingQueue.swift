@@ -17,6 +17,9 @@ final class IncomingQueue {
     private static let notifiedLimit = 65_536
     /// Why the last pass could not list the folder (opendir or readdir failed), until taken.
     private var listingFailure: SystemError?
+    /// The last listing was cut short: files it did not see may sort before any name handed
+    /// out now (names inotify reports meanwhile still are).
+    private(set) var lastListingFailed = false
 
     init(folder: String) {
         self.folder = folder
@@ -38,10 +41,12 @@ final class IncomingQueue {
         guard listingHead >= listing.count else { return }
         listing.removeAll(keepingCapacity: false)
         listingHead = 0
+        lastListingFailed = false
         do {
             stream = try DirectoryStream(folder)
         } catch {
             listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
+            lastListingFailed = true
         }
         var allASCII = true
         func list(_ name: String) {
@@ -52,13 +57,16 @@ final class IncomingQueue {
             switch stream.nextEntry() {
             case nil:
                 // readdir's NULL is the end or an error: only the stream's failure tells.
-                if let failure = stream.failure { listingFailure = failure }
+                if let failure = stream.failure {
+                    listingFailure = failure
+                    lastListingFailed = true
+                }
                 self.stream = nil
             case .name(let name)?: if Spool.isJobName(name) { list(name) }
             case .undecodable(let raw)?: if let name = renameUndecodable(raw) { list(name) }
             }
         }
-        if listingFailure != nil {
+        if lastListingFailed {
             // A listing cut short holds the names readdir gave before it failed, in hash order:
             // a lane's later job may be among them and its earlier one not. None is handed
             // out; the folder is listed again (see `IntakeWorker.run`).
@@ -101,10 +109,30 @@ final class IncomingQueue {
         }
         let arrived = names.filter(Spool.isJobName).sorted { $0.bytePrecedes($1) }
         guard let first = arrived.first else { return }
-        let keptInOrder = notifiedHead == notified.count || notified[notified.count - 1].bytePrecedes(first)
-        notified.append(contentsOf: arrived)
-        // Names not yet handed out stay in byte-wise order across batches.
-        if !keptInOrder { notified[notifiedHead...].sort { $0.bytePrecedes($1) } }
+        if notifiedHead == notified.count || notified[notified.count - 1].bytePrecedes(first) {
+            notified.append(contentsOf: arrived)
+            return
+        }
+        // Names not yet handed out stay in byte-wise order across batches: the batch is
+        // merged in (linear; a sort of everything pending on each batch of unordered names,
+        // such as UUIDs, would cost more with every batch).
+        var merged: [String] = []
+        merged.reserveCapacity(notified.count - notifiedHead + arrived.count)
+        var pending = notifiedHead
+        var new = 0
+        while pending < notified.count, new < arrived.count {
+            if arrived[new].bytePrecedes(notified[pending]) {
+                merged.append(arrived[new])
+                new += 1
+            } else {
+                merged.append(notified[pending])
+                pending += 1
+            }
+        }
+        merged.append(contentsOf: notified[pending...])
+        merged.append(contentsOf: arrived[new...])
+        notified = merged
+        notifiedHead = 0
     }
 
     /// A `*.json` file whose name is not UTF-8 gets a spelling that is (each bad byte as

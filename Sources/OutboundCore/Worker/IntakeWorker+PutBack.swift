@@ -46,6 +46,22 @@ extension IntakeWorker {
         return nil
     }
 
+    /// The earliest file left unread that sorts before the lane job `name`, if any. A name no
+    /// longer in incoming/ (another process took it, or its next look was dropped at a
+    /// takeover) is forgotten here, so it cannot hold the lanes forever. The listing's
+    /// sentinel (`listingCutShort`) stays until a listing succeeds.
+    func unreadFileBefore(_ name: String) -> String? {
+        while let earlier = unreadNames.earliest(before: name) {
+            if earlier == Self.listingCutShort || FileSystem.identity(atPath: spool.path(.incoming, earlier)) != nil { return earlier }
+            unreadNames.remove(earlier)
+        }
+        return nil
+    }
+
+    /// Stands in `unreadNames` for the files a listing cut short did not see: it sorts before
+    /// every name, so every lane job waits until a listing succeeds.
+    static let listingCutShort = ""
+
     /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier
     /// job of the same lane, so this one goes back to incoming/ before its `accepted` line and
     /// is looked at again together with `earlier` (unclaimable with it, so a drain can end
@@ -53,7 +69,8 @@ extension IntakeWorker {
     func waitBehindUnread(_ name: String, earlier: String) -> Bool {
         guard let target = try? area.moveOut(name, to: .incoming) else { return false }
         laterFiles[target] = laterFiles[earlier] ?? clock.now() + 1.0
-        if unclaimable.contains(earlier) { unclaimable.insert(target) }
+        let faultPersists = earlier == Self.listingCutShort ? listingFailuresInARow > Self.listingRetries : unclaimable.contains(earlier)
+        if faultPersists { unclaimable.insert(target) }
         return true
     }
 

@@ -33,7 +33,7 @@ extension IntakeWorker {
                 return putBackUnreadable(name, error: error)
             }
             readFailures[name] = nil
-            if job.orderingKey != nil, let earlier = unreadNames.blocking(laneJobNamed: name), waitBehindUnread(name, earlier: earlier) {
+            if job.orderingKey != nil, let earlier = unreadFileBefore(name), waitBehindUnread(name, earlier: earlier) {
                 if reserved > 0 { releaseBytes(reserved) }
                 return nil
             }

@@ -31,15 +31,18 @@ final class IntakeWorker: @unchecked Sendable {
     /// Files whose claim failed with an error rather than a lost race (no permission to move
     /// them out of incoming/, say), or that could not be read `unreadableLimit` times in a
     /// row: each is tried again every few seconds, and none holds a drain open, since
-    /// retrying at once would only fail again.
+    /// retrying at once would only fail again. Lane jobs waiting behind such a file
+    /// (`waitBehindUnread`) count with it.
     var unclaimable: Set<String> = []
     /// Claimed files that could not be read (or their state), by name: failures in a row.
     var readFailures: [String: Int] = [:]
-    /// Files left in incoming/ unread: lane jobs named after them wait (`UnreadNames`).
-    var unreadNames = UnreadNames()
+    /// Files left in incoming/ unread: lane jobs named after them wait (`unreadFileBefore`).
+    var unreadNames = NameSet()
     lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
-    private var listingFailuresInARow = 0
+    var listingFailuresInARow = 0
+    /// Past this many, a failing listing settles its pass as a failed one (a drain ends, 74).
+    static let listingRetries = 3
     /// Claimed files the byte budget had no room for yet, in claim order: read before
     /// anything new is claimed.
     var waitingForBytes: [String] = []
@@ -241,7 +244,7 @@ final class IntakeWorker: @unchecked Sendable {
                     audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
                                              whereTo: "incoming/ could not be listed; listing it again"))
                     held.state.listingFailed = true
-                    if listingFailuresInARow <= 3 {
+                    if listingFailuresInARow <= Self.listingRetries {
                         queue.startPass()
                         continue
                     }
@@ -314,6 +317,7 @@ final class IntakeWorker: @unchecked Sendable {
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
                               limit: Int, ownsLanes: Bool, stalled: Set<String>) -> (attempted: Int, found: [IntakeResult]) {
         if ownsLanes, !claimsAsLaneOwner { startClaimingAsLaneOwner() }
+        if queue.lastListingFailed { unreadNames.insert(Self.listingCutShort) } else { unreadNames.remove(Self.listingCutShort) }
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
             if laterFiles[name] != nil || leftForStalled[name] != nil { continue }
