@@ -24,9 +24,7 @@ struct ParkedNames {
 
     /// A job parked as `name` went back to its folder as `target` (a namesake was there).
     mutating func renamed(_ name: String, to target: String) {
-        guard !names.isEmpty, names.contains(name) else { return }
-        names.remove(name)
-        names.insert(target)
+        if names.remove(name) { names.insert(target) }
     }
 
     /// Whether a parked job's name sorts before `name`: then `name` must wait for it.

@@ -19,15 +19,14 @@ struct NameSet {
         if earliest.map({ name.bytePrecedes($0) }) ?? true { earliest = name }
     }
 
-    mutating func remove(_ name: String) {
-        guard !names.isEmpty else { return }   // the usual case, once per claim
+    /// Removes `name`; true when it was there.
+    @discardableResult
+    mutating func remove(_ name: String) -> Bool {
+        guard !names.isEmpty else { return false }   // the usual case, once per claim
         let bytes = Array(name.utf8)
-        guard names.removeValue(forKey: bytes) != nil else { return }
-        if let earliest, Array(earliest.utf8) == bytes { self.earliest = names.values.min { $0.bytePrecedes($1) } }
-    }
-
-    func contains(_ name: String) -> Bool {
-        !names.isEmpty && names[Array(name.utf8)] != nil
+        guard names.removeValue(forKey: bytes) != nil else { return false }
+        if let earliest, earliest.utf8.elementsEqual(bytes) { self.earliest = names.values.min { $0.bytePrecedes($1) } }
+        return true
     }
 
     mutating func removeAll() {

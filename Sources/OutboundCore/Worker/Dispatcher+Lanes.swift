@@ -34,11 +34,9 @@ extension Dispatcher {
             } catch {
                 // Without its marker the lane would not be blocked for the next process (or for
                 // this one: a missing marker means the operator released it).
-                reportSpoolError(error)
-                let failure = error as? SystemError ?? SystemError("write", path: laneMarkers.folder, code: EIO)
-                audit.append(.spoolError(at: clock.now(), file: byJob, error: failure,
-                                         whereTo: "the lane's blocked marker could not be written; this process stops"))
-                stopForSpoolFailure("\(failure.brief) while blocking an ordered lane")
+                stopForSpoolError(error, fallback: SystemError("write", path: laneMarkers.folder, code: EIO), file: byJob,
+                                  whereTo: "the lane's blocked marker could not be written; this process stops",
+                                  during: "blocking an ordered lane")
             }
         case .holdInBlockedLane(let filing, let claimed):
             if let lane = claimed.lane, !laneMarkers.isBlocked(lane) {
@@ -86,13 +84,16 @@ extension Dispatcher {
     /// them. `run` tries again at every recovery pass; the first failure in a row gets a
     /// `spool_error` line.
     private func laneTakeoverFailed(_ error: Error) {
-        reportSpoolError(error)
-        let failure = error as? SystemError ?? SystemError("open", path: laneOwnership.path, code: EIO)
+        let fallback = SystemError("open", path: laneOwnership.path, code: EIO)
         if case .drain = core.mode {
-            audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
-                                     whereTo: "the ordered lanes could not be taken; their jobs stay in incoming/ and this process stops"))
-            stopForSpoolFailure("\(failure.brief) while taking the ordered lanes")
-        } else if !laneTakeoverFailing {
+            stopForSpoolError(error, fallback: fallback, file: nil,
+                              whereTo: "the ordered lanes could not be taken; their jobs stay in incoming/ and this process stops",
+                              during: "taking the ordered lanes")
+            return
+        }
+        reportSpoolError(error)
+        let failure = error as? SystemError ?? fallback
+        if !laneTakeoverFailing {
             laneTakeoverFailing = true
             audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
                                      whereTo: "the ordered lanes could not be taken; their jobs stay in incoming/ until a recovery pass can"))

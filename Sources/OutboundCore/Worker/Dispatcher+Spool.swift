@@ -40,13 +40,19 @@ extension Dispatcher {
     /// `spool_error` line says so, and the process stops (exit 74) with its claims put back,
     /// rather than go on with a spool that fails under it.
     func spoolFault(_ error: Error, claim name: String, origin: SpoolFolder) {
+        let returned = returnClaim(name, to: origin)
+        stopForSpoolError(error, fallback: SystemError("write", path: name, code: EIO), file: name,
+                          whereTo: returned ? "put back in \(origin.rawValue)/; this process stops" : nil, during: "filing a job")
+    }
+
+    /// The spool failed under this process in a way it does not go on from: said on stderr
+    /// and, with `whereTo`, in a `spool_error` line about `file`; then the process stops
+    /// (exit 74). `fallback` names the call when `error` is not a `SystemError`.
+    func stopForSpoolError(_ error: Error, fallback: SystemError, file: String?, whereTo: String?, during activity: String) {
         reportSpoolError(error)
-        let systemError = error as? SystemError ?? SystemError("write", path: name, code: EIO)
-        if returnClaim(name, to: origin) {
-            audit.append(.spoolError(at: clock.now(), file: name, error: systemError,
-                                     whereTo: "put back in \(origin.rawValue)/; this process stops"))
-        }
-        stopForSpoolFailure("\(systemError.brief) while filing a job")
+        let failure = error as? SystemError ?? fallback
+        if let whereTo { audit.append(.spoolError(at: clock.now(), file: file, error: failure, whereTo: whereTo)) }
+        stopForSpoolFailure("\(failure.brief) while \(activity)")
     }
 
     /// Stops taking work because the spool fails: claims go back, the run ends with exit 74.

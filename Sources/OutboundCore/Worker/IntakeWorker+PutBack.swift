@@ -46,20 +46,21 @@ extension IntakeWorker {
         return nil
     }
 
-    /// The earliest file left unread that sorts before the lane job `name`, if any. A name no
-    /// longer in incoming/ (another process took it, or its next look was dropped at a
-    /// takeover) is forgotten here, so it cannot hold the lanes forever. The listing's
-    /// sentinel (`listingCutShort`) stays until a listing succeeds.
+    /// The earliest file left unread that sorts before the lane job `name`, if any; while the
+    /// last listing of incoming/ was cut short, `listingCutShort` (the files it did not see
+    /// may sort before any name). A name no longer in incoming/ (another process took it, or
+    /// its next look was dropped at a takeover) is forgotten here, so it cannot hold the
+    /// lanes forever.
     func unreadFileBefore(_ name: String) -> String? {
+        if queue.lastListingFailed { return Self.listingCutShort }
         while let earlier = unreadNames.earliest(before: name) {
-            if earlier == Self.listingCutShort || FileSystem.identity(atPath: spool.path(.incoming, earlier)) != nil { return earlier }
+            if FileSystem.identity(atPath: spool.path(.incoming, earlier)) != nil { return earlier }
             unreadNames.remove(earlier)
         }
         return nil
     }
 
-    /// Stands in `unreadNames` for the files a listing cut short did not see: it sorts before
-    /// every name, so every lane job waits until a listing succeeds.
+    /// What a lane job waits behind while the last listing was cut short: no file's name.
     static let listingCutShort = ""
 
     /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier

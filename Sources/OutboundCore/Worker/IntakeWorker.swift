@@ -317,7 +317,6 @@ final class IntakeWorker: @unchecked Sendable {
     private func claimAndRead(_ batchSize: Int, decoder: JobDecoder, gate: Gate, gateGeneration: Int,
                               limit: Int, ownsLanes: Bool, stalled: Set<String>) -> (attempted: Int, found: [IntakeResult]) {
         if ownsLanes, !claimsAsLaneOwner { startClaimingAsLaneOwner() }
-        if queue.lastListingFailed { unreadNames.insert(Self.listingCutShort) } else { unreadNames.remove(Self.listingCutShort) }
         var candidates: [String] = []
         while candidates.count < batchSize, let name = queue.next() {
             if laterFiles[name] != nil || leftForStalled[name] != nil { continue }
