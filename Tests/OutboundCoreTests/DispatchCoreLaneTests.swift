@@ -92,6 +92,12 @@ final class DispatchCoreLaneTests: XCTestCase {
         }
         XCTAssertEqual(blockedBy, "1.json")
         XCTAssertEqual(held, ["2.json"])
+        // The marker before the job at fault leaves its claim: filed first, a failed marker
+        // would leave it in failed/ with nothing on disk holding its lane.
+        let blockAt = actions.firstIndex { if case .laneBlocked = $0 { return true } else { return false } }
+        let fileAt = actions.firstIndex { if case .file(let filing) = $0 { return filing.name == "1.json" } else { return false } }
+        XCTAssertNotNil(fileAt, "the job at fault is filed: \(actions)")
+        XCTAssertLessThan(blockAt ?? .max, fileAt ?? .min, "the lane is blocked before its job at fault is filed: \(actions)")
         let later = core.intakeDelivered([try laneJob("3", core: core)], now: 1002)
         guard case .holdInBlockedLane(let filing, _)? = later.first else { return XCTFail("a later arrival is held too: \(later)") }
         XCTAssertEqual(filing.name, "3.json")

@@ -357,6 +357,35 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertTrue((errors.first?["message"] as? String)?.contains("ordered lanes could not be taken") == true, "\(errors)")
     }
 
+    /// A blocked lane's marker that cannot be written (its file's creation fails with EIO)
+    /// must not leave the job at fault in failed/ with nothing on disk holding its lane: the
+    /// drain stops (74), the job at fault and the lane's later jobs go back to incoming/,
+    /// nothing after it is sent, and the next drain blocks the lane as it should have.
+    func testALaneWhoseBlockedMarkerCannotBeWrittenSendsNothingPastItsFailedHead() throws {
+        let atFault = Self.name(2, lane: 0)
+        try makeSandbox(serverHandler: { request in
+            request.header("Idempotency-Key") == atFault ? .respond(status: 404) : .respond(status: 204)
+        })
+        try dropLaneJobs(0..<6)
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        let lanes = sandbox.spool.appendingPathComponent(".state/lanes")
+        // The first open under .state/lanes is the owner's lock file; the second, the marker's.
+        try drain(environment: FaultLibrary.failing("open", call: 2, errno: "EIO", under: lanes, log: faults), expect: 74)
+        let injected = FaultLibrary.injected(log: faults)
+        XCTAssertEqual(injected.count, 1, "the fault was injected")
+        XCTAssertTrue(injected.first?.contains("/.state/lanes/.tmp-") ?? false, "on the marker's file: \(injected)")
+        XCTAssertEqual(sandbox.jobs(in: "failed"), [], "the job at fault is not failed without its lane blocked")
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), (2..<6).map { Self.name($0, lane: 0) + ".json" })
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<3).map { Self.name($0, lane: 0) })
+        XCTAssertTrue(sandbox.audit("spool_error").contains { $0["job"] as? String == atFault }, "\(sandbox.audit("spool_error"))")
+
+        try drain()
+        assertJob(atFault + ".json", isIn: "failed")
+        XCTAssertEqual(sandbox.jobs(in: "hold"), (3..<6).map { Self.name($0, lane: 0) + ".json" })
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 1, 2, 2].map { Self.name($0, lane: 0) })
+    }
+
     func testAnEarlierNameArrivingAfterLaterOnesWereSentIsDeliveredLateWithANote() throws {
         try makeSandbox()
         let runner = try sandbox.startRun()

@@ -39,7 +39,9 @@ enum DispatchAction {
     /// `folder`, not to be claimed here before `until` (when the head is due), so it holds no
     /// room in the claim window meanwhile.
     case parkBehindRetry(name: String, to: SpoolFolder, bytes: Int, until: Double)
-    /// `lane` is blocked by the job `byJob`: write its marker and `record`, before the holds.
+    /// `lane` is blocked by the job `byJob`: write its marker and `record`, before the job at
+    /// fault is filed and before the holds. Without its marker the lane is not blocked: the
+    /// job at fault goes back where it came from instead, and the process stops.
     case laneBlocked(LaneKey, byJob: String, record: AuditRecord)
     /// A job of a blocked lane goes to hold/ (`filing`), unless the lane's marker is gone (the
     /// operator unblocked it): then `DispatchCore.laneUnblockedOnDisk(_:now:)` with `claimed`.

@@ -16,17 +16,22 @@ extension DispatchCore {
         }
     }
 
-    /// A lane job was filed (delivered, failed or refused): the next job of its lane goes, or,
-    /// after a failure under `lanes.onFailure: block`, the lane is blocked and its waiting
-    /// jobs go to hold/.
-    mutating func laneAfterFiling(_ claimed: ClaimedJob, delivered: Bool, now: Double) -> [DispatchAction] {
-        guard let lane = claimed.lane, ownsLanes else { return [] }
-        if delivered { return lanes.headDelivered(in: lane).map { enterReady($0, now: now) } ?? [] }
+    /// Files a job and says what its end means for its lane: the next job goes, or, after a
+    /// failure under `lanes.onFailure: block`, the lane is blocked and its waiting jobs go to
+    /// hold/. The block comes first: its marker must be on disk before the job at fault
+    /// leaves its claim, or a failed head could sit in failed/ with nothing on disk to hold
+    /// its lane for the next process.
+    mutating func file(_ filing: Filing, _ claimed: ClaimedJob, now: Double) -> [DispatchAction] {
+        guard let lane = claimed.lane, ownsLanes else { return [.file(filing)] }
+        if filing.folder == .delivered {
+            return [.file(filing)] + (lanes.headDelivered(in: lane).map { enterReady($0, now: now) } ?? [])
+        }
         let (held, next) = lanes.headFailed(claimed.name, in: lane)
         var actions: [DispatchAction] = []
         if lanes.policy == .block {
             actions.append(.laneBlocked(lane, byJob: claimed.name, record: records.laneBlocked(by: claimed, at: now)))
         }
+        actions.append(.file(filing))
         for job in held {
             actions.append(.holdInBlockedLane(records.laneHold(job, byJob: claimed.name, at: now), claimed: job))
         }

@@ -181,7 +181,7 @@ struct DispatchCore {
         switch gateDecision(on: claimed.job, pass: claimed.gatePass) {
         case .refused(let reason, let message):
             summary.refused += 1
-            return [.file(records.refusal(claimed, reason, message, at: now))] + laneAfterFiling(claimed, delivered: false, now: now)
+            return file(records.refusal(claimed, reason, message, at: now), claimed, now: now)
         case .allowed(let client):
             claimed.gatePass = GatePass(generation: generation, client: client)
             var actions: [DispatchAction] = []
@@ -241,13 +241,11 @@ struct DispatchCore {
             switch gateDecision(on: claimed.job, pass: claimed.gatePass) {
             case .refused(let reason, let message):
                 summary.refused += 1
-                actions.append(.file(records.refusal(claimed, reason, message, at: now)))
-                actions += laneAfterFiling(claimed, delivered: false, now: now)
+                actions += file(records.refusal(claimed, reason, message, at: now), claimed, now: now)
             case .allowed(let client):
                 if now > policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt) {
                     summary.failed += 1
-                    actions.append(.file(records.expiry(claimed, at: now)))
-                    actions += laneAfterFiling(claimed, delivered: false, now: now)
+                    actions += file(records.expiry(claimed, at: now), claimed, now: now)
                     continue
                 }
                 var claimed = claimed
@@ -281,7 +279,7 @@ struct DispatchCore {
         if probes.remove(token) != nil { destinations.abandonProbe(for: Destination(claimed.job.url), now: now) }
         claimed.attempts += 1
         summary.failed += 1
-        return [.file(records.setupFailure(claimed, error: error, at: now))] + laneAfterFiling(claimed, delivered: false, now: now)
+        return file(records.setupFailure(claimed, error: error, at: now), claimed, now: now)
     }
 
     /// An attempt ended: file the job, or defer it with its attempts and age kept.
@@ -299,8 +297,7 @@ struct DispatchCore {
         switch records.attemptEnded(claimed, result: result, milliseconds: milliseconds, sends: sends, ending: ending, at: now) {
         case .file(let filing):
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
-            actions.append(.file(filing))
-            actions += laneAfterFiling(claimed, delivered: filing.folder == .delivered, now: now)
+            actions += file(filing, claimed, now: now)
         case .defer(let deferral):
             summary.deferred += 1
             actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)

@@ -27,17 +27,6 @@ extension Dispatcher {
                 // Left claimed, it would be in no lane: the lane would go on without it.
                 spoolFault(error, claim: name, origin: folder)
             }
-        case .laneBlocked(let lane, let byJob, let record):
-            audit.append(record)
-            do {
-                try laneMarkers.block(lane, byJob: byJob, at: record.at)
-            } catch {
-                // Without its marker the lane would not be blocked for the next process (or for
-                // this one: a missing marker means the operator released it).
-                stopForSpoolError(error, fallback: SystemError("write", path: laneMarkers.folder, code: EIO), file: byJob,
-                                  whereTo: "the lane's blocked marker could not be written; this process stops",
-                                  during: "blocking an ordered lane")
-            }
         case .holdInBlockedLane(let filing, let claimed):
             if let lane = claimed.lane, !laneMarkers.isBlocked(lane) {
                 perform(core.laneUnblockedOnDisk(claimed, now: clock.now()))
@@ -50,6 +39,32 @@ extension Dispatcher {
         default:
             preconditionFailure("not a lane action: \(action)")
         }
+    }
+
+    /// Blocks `lane` on disk, then writes `record`; false when the marker could not be
+    /// written. Without its marker the lane would not be blocked for the next process (or for
+    /// this one: a missing marker means the operator released it), so this process stops, and
+    /// the job at fault goes back instead of to failed/ or refused/ (`goesBackUnmarked`).
+    func blockLane(_ lane: LaneKey, byJob: String, record: AuditRecord) -> Bool {
+        do {
+            try laneMarkers.block(lane, byJob: byJob, at: record.at)
+        } catch {
+            stopForSpoolError(error, fallback: SystemError("write", path: laneMarkers.folder, code: EIO), file: byJob,
+                              whereTo: "the lane's blocked marker could not be written; the job goes back and this process stops",
+                              during: "blocking an ordered lane")
+            return false
+        }
+        audit.append(record)
+        return true
+    }
+
+    /// The filing of the job at fault whose lane's marker could not be written, as a claim
+    /// that goes back where it came from instead. (The lane's held jobs find no marker: they
+    /// are admitted again, but nothing starts once the process stops, and they go back with
+    /// the other waiting jobs.)
+    static func goesBackUnmarked(_ action: DispatchAction, byJob: String) -> (name: String, folder: SpoolFolder, bytes: Int)? {
+        guard case .file(let filing) = action, filing.name == byJob else { return nil }
+        return (filing.name, filing.origin, filing.bytes)
     }
 
     /// Becomes the lane owner if the lanes are free (in each recovery pass, with `active/`

@@ -225,8 +225,17 @@ public final class Dispatcher {
         // Bytes of the jobs these actions let go, given back to the budget at once.
         var released = (bytes: 0, jobs: 0)
         defer { if released.jobs > 0 { intake.releaseBytes(released.bytes, jobs: released.jobs) } }
+        // The job at fault of a lane whose blocked marker could not be written: it goes back.
+        var unmarked: String?
         for action in actions {
+            if let unmarked, let (name, folder, bytes) = Self.goesBackUnmarked(action, byJob: unmarked) {
+                putBack(name, to: folder)
+                if bytes > 0 { released = (released.bytes + bytes, released.jobs + 1) }
+                continue
+            }
             switch action {
+            case .laneBlocked(let lane, let byJob, let record):
+                if !blockLane(lane, byJob: byJob, record: record) { unmarked = byJob }
             case .startTransfer(let token, let claimed, let client):
                 do {
                     var request = builder.request(for: claimed.job, client: client)
@@ -253,7 +262,7 @@ public final class Dispatcher {
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
-            case .yieldToLaneOwner, .parkBehindRetry, .laneBlocked, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
+            case .yieldToLaneOwner, .parkBehindRetry, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
             }
         }
     }
