@@ -58,6 +58,29 @@ final class FilingFaultTests: IntegrationTestCase {
         XCTAssertEqual(server.requestCount, Self.jobCount, "each job was sent once")
     }
 
+    /// A claim that must go back to incoming/ without a verdict (here a file too young to be
+    /// judged) but cannot be moved (EIO, every time) stays claimed and is tried again once a
+    /// second: its own bytes' release must not make the intake retry it in a tight loop.
+    func testAClaimThatCannotBeMovedBackIsTriedAgainOnceASecondNotInALoop() throws {
+        try makeSandbox()
+        let written = try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(30)], ofItemAtPath: written.path)
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        // The first rename out of active/ makes the process's claim folder; the second is the put-back.
+        let environment = try FaultLibrary.failing("rename", call: 2, errno: "EIO", persist: true,
+                                                   under: sandbox.spool.appendingPathComponent("active"), log: faults)
+        let run = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
+        let tries = { run.standardError.components(separatedBy: "stays claimed and is read again in a second").count - 1 }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { tries() >= 1 }, "the move back failed: \(run.standardError)")
+        sleep(3)
+        let seen = tries()
+        run.signal(SIGKILL)
+        _ = run.wait()
+        XCTAssertGreaterThanOrEqual(seen, 3, "tried again")
+        XCTAssertLessThanOrEqual(seen, 6, "once a second, not in a loop")
+        XCTAssertEqual(sandbox.jobs(in: "active"), ["young.json"], "still claimed, nowhere else")
+    }
+
     func testAFailedMoveIntoDeferredPutsTheJobBackAndStopsTheProcess() throws {
         // Every job's first request is answered 503: its first move out of the claim folder
         // is into deferred/.

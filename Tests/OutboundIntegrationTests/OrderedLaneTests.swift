@@ -30,10 +30,10 @@ final class OrderedLaneTests: IntegrationTestCase {
 
     /// Drains with fault.c failing the `call`th `family` call under the spool's `folder`,
     /// once; returns the faults it injected.
-    func drainFailingOnce(_ family: String, call: Int, errno: String, under folder: String) throws -> [String] {
+    func drainFailingOnce(_ family: String, call: Int, times: Int = 1, errno: String, under folder: String) throws -> [String] {
         let faults = sandbox.root.appendingPathComponent("faults.log")
-        try drain(environment: FaultLibrary.failing(family, call: call, errno: errno, under: sandbox.spool.appendingPathComponent(folder),
-                                                    log: faults))
+        try drain(environment: FaultLibrary.failing(family, call: call, errno: errno, times: times,
+                                                    under: sandbox.spool.appendingPathComponent(folder), log: faults))
         return FaultLibrary.injected(log: faults)
     }
 
@@ -319,6 +319,34 @@ final class OrderedLaneTests: IntegrationTestCase {
         for sequence in 0..<6 {
             XCTAssertNil(assertAudit("delivered", job: Self.name(sequence, lane: 0)).first?["message"], "none sent late")
         }
+    }
+
+    /// A lane job named after a file that cannot be decoded yet (young: it may still be being
+    /// written) goes back to incoming/ to wait for it. When that move fails (EIO), the job
+    /// stays claimed and waits instead of going ahead: the earlier file is settled first
+    /// (here: corrupt, once a second old), then the lane goes on.
+    func testALaneJobThatCannotBeMovedBackToWaitStillWaitsForTheEarlierFile() throws {
+        try makeSandbox(serverHandler: Self.jittery)
+        let first = Self.name(0, lane: 0)
+        let written = try sandbox.drop(first + ".json", bytes: Data("{\"clientId\":".utf8))
+        // Young for two seconds, however slowly the drain starts.
+        let modified = Date().addingTimeInterval(1)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: written.path)
+        try dropLaneJobs(1..<4)
+        // Renames out of the claim folder: the young file's put-backs first, then job 1's move
+        // back, twice (the second time, no byte of the budget is released: tried again on time).
+        let injected = try drainFailingOnce("rename", call: 3, times: 2, errno: "EIO", under: "active")
+        XCTAssertEqual(injected.count, 2, "the faults were injected")
+        XCTAssertTrue(injected.allSatisfy { $0.hasSuffix("/" + Self.name(1, lane: 0) + ".json") }, "on job 1's move back: \(injected)")
+        assertJob(first + ".json", isIn: "corrupt")
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (1..<4).map { Self.name($0, lane: 0) })
+        // The earlier file is settled (read again, corrupt) a second after it was written; job 1
+        // is not accepted before.
+        let accepted = try XCTUnwrap(sandbox.audit("accepted", job: Self.name(1, lane: 0)).first?["ts"] as? String)
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let acceptedAt = try XCTUnwrap(format.date(from: accepted))
+        XCTAssertGreaterThanOrEqual(acceptedAt.timeIntervalSince(modified), 0.99, "job 1 waited for the earlier file")
     }
 
     /// A listing of incoming/ cut short by a failing readdir holds some names in hash order,

@@ -59,11 +59,12 @@ public enum FaultLibrary {
 
     /// The environment that fails the `n`th call of `family` (fault.c's names: open, read,
     /// write, fsync, rename, ...) on paths under `root` with `errno` (a name such as "EIO"),
-    /// that call only or (`persist`) every later one too; each injected fault is logged to `log`.
-    public static func failing(_ family: String, call n: Int, errno: String, persist: Bool = false,
+    /// that call only, the `times` calls from it on, or (`persist`) every later one too; each
+    /// injected fault is logged to `log`.
+    public static func failing(_ family: String, call n: Int, errno: String, times: Int = 1, persist: Bool = false,
                                under root: URL, log: URL) throws -> [String: String] {
         ["LD_PRELOAD": try path(), "FAULT_ROOT": root.path, "FAULT_CALL": family, "FAULT_N": String(n),
-         "FAULT_ERRNO": errno, "FAULT_PERSIST": persist ? "1" : "0", "FAULT_LOG": log.path]
+         "FAULT_ERRNO": errno, "FAULT_TIMES": String(times), "FAULT_PERSIST": persist ? "1" : "0", "FAULT_LOG": log.path]
     }
 }
 

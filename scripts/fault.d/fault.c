@@ -10,6 +10,7 @@
  *                             rmdir opendir readdir flock stat
  *   FAULT_N=3                 the Nth call of that family (counted from 1) fails ...
  *   FAULT_PERSIST=1           ... and every later one too (default: that one call only)
+ *   FAULT_TIMES=K             ... or the K calls from the Nth on (without FAULT_PERSIST)
  *   FAULT_ERRNO=ENOSPC        the errno it fails with (a name below, or a number)
  *   FAULT_LOG=/abs/file       one line per injected fault: "fault CALL N ERRNO PATH"
  *
@@ -49,6 +50,7 @@ static size_t root_length;
 static char family[32];
 static long fail_at;
 static int persist;
+static long times = 1;
 static int fail_errno = EIO;
 static char log_path[PATH_MAX];
 static char trace_path[PATH_MAX];
@@ -82,6 +84,8 @@ __attribute__((constructor)) static void fault_init(void) {
     fail_at = n ? atol(n) : 0;
     const char *p = getenv("FAULT_PERSIST");
     persist = p && strcmp(p, "1") == 0;
+    const char *k = getenv("FAULT_TIMES");
+    if (k && atol(k) > 0) times = atol(k);
     const char *delay = getenv("FAULT_FSYNC_DELAY_MS");
     fsync_delay_ms = delay ? atol(delay) : 0;
     const char *e = getenv("FAULT_ERRNO");
@@ -152,7 +156,7 @@ static void append_line(const char *file, const char *line) {
 static int should_fail(const char *name, const char *path) {
     if (!ready || fail_at <= 0 || strcmp(family, name) != 0 || !under_root(path)) return 0;
     long n = __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
-    if (n != fail_at && !(persist && n > fail_at)) return 0;
+    if (n < fail_at || (!persist && n >= fail_at + times)) return 0;
     if (log_path[0]) {
         char line[PATH_MAX + 128];
         snprintf(line, sizeof line, "fault %s %ld %d %s\n", name, n, fail_errno, path);

@@ -25,8 +25,7 @@ extension IntakeWorker {
             }
             audit.append(.spoolError(at: clock.now(), file: name, error: error, whereTo: "put back in incoming/ to be read again"))
         } catch {
-            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
-            waitingForBytes.append(name)
+            keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
         return nil
     }
@@ -39,11 +38,19 @@ extension IntakeWorker {
             laterFiles[target] = modified + 1.0
             unreadNames.insert(target)
         } catch {
-            // Kept with the claims that go back at the stop, never left in the claim folder.
-            FileSystem.writeStandardError("outbound: spool error: \(error); the job stays claimed until this process stops\n")
-            waitingForBytes.append(name)
+            keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
         return nil
+    }
+
+    /// A claim that could not be moved back to incoming/: it waits with the claims waiting
+    /// for room, read again (and moved, if it still must go back) in a second, not at once
+    /// (its own bytes' release must not make a failing move spin), and goes back at the stop
+    /// at the latest: never left in the claim folder.
+    func keepClaimed(_ name: String, moveFailed error: Error, _ whatNow: String) {
+        FileSystem.writeStandardError("outbound: spool error: \(error); \(whatNow)\n")
+        waitingForBytes.append(name)
+        moveRetryAt = clock.now() + 1
     }
 
     /// The earliest file left unread that sorts before the lane job `name`, if any; while the
@@ -66,9 +73,16 @@ extension IntakeWorker {
     /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier
     /// job of the same lane, so this one goes back to incoming/ before its `accepted` line and
     /// is looked at again together with `earlier` (unclaimable with it, so a drain can end
-    /// while the fault lasts). True when it went back; when the move fails it goes on.
+    /// while the fault lasts). When the move fails it stays claimed (`keepClaimed`): sent now,
+    /// it could go ahead of an earlier job of its lane.
     func waitBehindUnread(_ name: String, earlier: String) -> Bool {
-        guard let target = try? area.moveOut(name, to: .incoming) else { return false }
+        let target: String
+        do {
+            target = try area.moveOut(name, to: .incoming)
+        } catch {
+            keepClaimed(name, moveFailed: error, "the lane job stays claimed behind an earlier file and is read again in a second")
+            return true
+        }
         laterFiles[target] = laterFiles[earlier] ?? clock.now() + 1.0
         let faultPersists = earlier == Self.listingCutShort ? listingFailuresInARow > Self.listingRetries : unclaimable.contains(earlier)
         if faultPersists { unclaimable.insert(target) }

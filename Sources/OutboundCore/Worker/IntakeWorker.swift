@@ -43,8 +43,8 @@ final class IntakeWorker: @unchecked Sendable {
     var listingFailuresInARow = 0
     /// Past this many, a failing listing settles its pass as a failed one (a drain ends, 74).
     static let listingRetries = 3
-    /// Claimed files the byte budget had no room for yet, in claim order: read before
-    /// anything new is claimed.
+    /// Claimed files the byte budget had no room for yet (and claims whose move back failed:
+    /// `keepClaimed`), in claim order: read before anything new is claimed.
     var waitingForBytes: [String] = []
     /// Lane jobs left in incoming/ for the lane owner (their `laterFiles` entries), and
     /// whether this thread has claimed as the owner yet: see `IntakeWorker+Lanes`.
@@ -58,6 +58,9 @@ final class IntakeWorker: @unchecked Sendable {
     var gatheredBeforeLaneOwnership = false
     /// `Shared.releases` when `waitingForBytes` was last tried.
     private var releasesSeen = 0
+    /// Set while `waitingForBytes` holds a claim whose move back failed: then it is tried
+    /// again at this time, with or without a release (`keepClaimed`).
+    var moveRetryAt: Double?
 
     init(spool: Spool, area: ClaimArea, stateStore: JobStateStore, decoder: JobDecoder, maxJobBytes: Int, maxClaimedBytes: Int,
          gate: Gate, gateGeneration: Int, audit: AuditCommitter<FileMove>,
@@ -264,13 +267,16 @@ final class IntakeWorker: @unchecked Sendable {
                 }
                 let room = held.state.credit - held.state.results.count
                 if !waitingForBytes.isEmpty {
-                    // Claimed files wait for room in the byte budget; nothing new is claimed
-                    // meanwhile. They are tried again after each release.
-                    guard room > 0, held.state.releases != releasesSeen else {
-                        held.wait(seconds: 1)
+                    // Claimed files wait for room in the byte budget, or for a failed move to
+                    // be tried again; nothing new is claimed meanwhile. They are tried again
+                    // after each release, or when the move is due.
+                    let retryDue = moveRetryAt.map { now >= $0 } ?? (held.state.releases != releasesSeen)
+                    guard room > 0, retryDue else {
+                        held.wait(seconds: moveRetryAt.map { min(1, max(0.001, $0 - now)) } ?? 1)
                         continue
                     }
                     releasesSeen = held.state.releases
+                    moveRetryAt = nil
                     held.state.waitingForRoom = false
                     held.state.busy = true
                     let (decoder, gate, generation, limit) = (held.state.decoder, held.state.gate, held.state.gateGeneration, held.state.maxJobBytes)
