@@ -362,6 +362,27 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<8).map { Self.name($0, lane: 0) })
     }
 
+    /// `run` while its listings of incoming/ fail: inotify still reports new names, but a
+    /// lane job it reports may be later than one only a listing would find. Lane jobs wait
+    /// until a listing succeeds (the rescan, two seconds on), then go in name order.
+    func testRunHoldsLaneJobsItHearsOfWhileItsListingsFail() throws {
+        try makeSandbox(serverHandler: Self.jittery)
+        try dropLaneJobs([0])
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        // A listing and its three retries at once, each cut short at its first readdir.
+        let environment = try FaultLibrary.failing("readdir", call: 1, errno: "EIO", times: 4,
+                                                   under: sandbox.spool.appendingPathComponent("incoming"), log: faults)
+        let run = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
+        defer {
+            run.signal(SIGTERM)
+            _ = run.wait()
+        }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { FaultLibrary.injected(log: faults).count == 4 }, "the listings failed")
+        try dropLaneJobs(1..<3)
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 15) { self.sandbox.jobs(in: "delivered").count == 3 }, run.standardError)
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<3).map { Self.name($0, lane: 0) })
+    }
+
     /// The lanes are free but cannot be taken (their folder under `.state/` cannot be made):
     /// a drain would wait for its lane jobs forever. It stops instead (exit 74) with nothing
     /// claimed, every job back in incoming/ for a later process, and says why.

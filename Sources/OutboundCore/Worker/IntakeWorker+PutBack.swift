@@ -73,8 +73,9 @@ extension IntakeWorker {
     /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier
     /// job of the same lane, so this one goes back to incoming/ before its `accepted` line and
     /// is looked at again together with `earlier` (unclaimable with it, so a drain can end
-    /// while the fault lasts). When the move fails it stays claimed (`keepClaimed`): sent now,
-    /// it could go ahead of an earlier job of its lane.
+    /// while the fault lasts). Back there it is unread too: lane jobs named after it wait
+    /// behind it, even once `earlier` is read. When the move fails it stays claimed
+    /// (`keepClaimed`): sent now, it could go ahead of an earlier job of its lane.
     func waitBehindUnread(_ name: String, earlier: String) -> Bool {
         let target: String
         do {
@@ -84,6 +85,7 @@ extension IntakeWorker {
             return true
         }
         laterFiles[target] = laterFiles[earlier] ?? clock.now() + 1.0
+        unreadNames.insert(target)
         let faultPersists = earlier == Self.listingCutShort ? listingFailuresInARow > Self.listingRetries : unclaimable.contains(earlier)
         if faultPersists { unclaimable.insert(target) }
         return true
