@@ -86,14 +86,10 @@ final class FilingFaultTests: IntegrationTestCase {
         // is into deferred/.
         try makeSandbox(serverHandler: Responders.failThenSucceed(failures: 1, retryAfter: "0"), settings: ["concurrency": 4])
         try dropJobs(path: "retry")
-        let active = sandbox.spool.appendingPathComponent("active")
-        let faults = sandbox.root.appendingPathComponent("faults.log")
 
         // The second rename out of active/ fails: the first is the claim folder's own (made
         // as a temporary folder and renamed in at start), the second a job's first move.
-        try drain(environment: FaultLibrary.failing("rename", call: 2, errno: "EIO", under: active, log: faults), expect: 74)
-
-        let injected = FaultLibrary.injected(log: faults)
+        let injected = try drainInjecting("rename", call: 2, errno: "EIO", under: "active", expect: 74)
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         XCTAssertTrue(injected.first?.hasSuffix(".json") ?? false, "on a job's move: \(injected)")
         XCTAssertEqual(sandbox.jobs(in: "active"), [], "no claim stranded")

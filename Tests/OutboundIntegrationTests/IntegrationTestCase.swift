@@ -39,6 +39,17 @@ class IntegrationTestCase: XCTestCase {
         return result
     }
 
+    /// Drains with fault.c failing the `call`th `family` call (and the `times - 1` after it)
+    /// under the spool's `folder`, asserting the exit `status`; returns the faults injected.
+    func drainInjecting(_ family: String, call: Int, times: Int = 1, errno: String, under folder: String, expect status: Int32 = 0,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        try drain(environment: FaultLibrary.failing(family, call: call, errno: errno, times: times,
+                                                    under: sandbox.spool.appendingPathComponent(folder), log: faults),
+                  expect: status, file: file, line: line)
+        return FaultLibrary.injected(log: faults)
+    }
+
     /// The job's file in `folder`, or a failure naming where it is instead.
     func assertJob(_ name: String, isIn folder: String, file: StaticString = #filePath, line: UInt = #line) {
         let folders = ["incoming", "active", "deferred", "hold", "delivered", "failed", "refused", "corrupt"]

@@ -28,15 +28,6 @@ final class OrderedLaneTests: IntegrationTestCase {
         }
     }
 
-    /// Drains with fault.c failing the `call`th `family` call under the spool's `folder`,
-    /// once; returns the faults it injected.
-    func drainFailingOnce(_ family: String, call: Int, times: Int = 1, errno: String, under folder: String) throws -> [String] {
-        let faults = sandbox.root.appendingPathComponent("faults.log")
-        try drain(environment: FaultLibrary.failing(family, call: call, errno: errno, times: times,
-                                                    under: sandbox.spool.appendingPathComponent(folder), log: faults))
-        return FaultLibrary.injected(log: faults)
-    }
-
     /// Ids as they arrived, per lane (by URL), in arrival order.
     func arrivals() -> [String: [String]] {
         var lanes: [String: [String]] = [:]
@@ -309,7 +300,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         try makeSandbox(serverHandler: Self.jittery)
         try dropLaneJobs(0..<6)
         // Jobs are read in name order, one read each: the second read is the second job's.
-        let injected = try drainFailingOnce("read", call: 2, errno: "EIO", under: "active")
+        let injected = try drainInjecting("read", call: 2, errno: "EIO", under: "active")
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         let faulted = Self.name(1, lane: 0) + ".json"
         XCTAssertTrue(injected.first?.hasSuffix("/" + faulted) ?? false, "on the second job's read: \(injected)")
@@ -335,7 +326,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         try dropLaneJobs(1..<4)
         // Renames out of the claim folder: the young file's put-backs first, then job 1's move
         // back, twice (the second time, no byte of the budget is released: tried again on time).
-        let injected = try drainFailingOnce("rename", call: 3, times: 2, errno: "EIO", under: "active")
+        let injected = try drainInjecting("rename", call: 3, times: 2, errno: "EIO", under: "active")
         XCTAssertEqual(injected.count, 2, "the faults were injected")
         XCTAssertTrue(injected.allSatisfy { $0.hasSuffix("/" + Self.name(1, lane: 0) + ".json") }, "on job 1's move back: \(injected)")
         assertJob(first + ".json", isIn: "corrupt")
@@ -357,7 +348,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         try dropLaneJobs(0..<8)
         // The listing's third readdir call fails: "." and ".." may come first, so it holds
         // at most a job name or two (in the folder's hash order) when it stops.
-        XCTAssertEqual(try drainFailingOnce("readdir", call: 3, errno: "EIO", under: "incoming").count, 1, "the fault was injected")
+        XCTAssertEqual(try drainInjecting("readdir", call: 3, errno: "EIO", under: "incoming").count, 1, "the fault was injected")
         XCTAssertEqual(sandbox.audit("spool_error").first?["message"] as? String, "incoming/ could not be listed; listing it again")
         XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<8).map { Self.name($0, lane: 0) })
     }
@@ -416,11 +407,8 @@ final class OrderedLaneTests: IntegrationTestCase {
             request.header("Idempotency-Key") == atFault ? .respond(status: 404) : .respond(status: 204)
         })
         try dropLaneJobs(0..<6)
-        let faults = sandbox.root.appendingPathComponent("faults.log")
-        let lanes = sandbox.spool.appendingPathComponent(".state/lanes")
         // The first open under .state/lanes is the owner's lock file; the second, the marker's.
-        try drain(environment: FaultLibrary.failing("open", call: 2, errno: "EIO", under: lanes, log: faults), expect: 74)
-        let injected = FaultLibrary.injected(log: faults)
+        let injected = try drainInjecting("open", call: 2, errno: "EIO", under: ".state/lanes", expect: 74)
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         XCTAssertTrue(injected.first?.contains("/.state/lanes/.tmp-") ?? false, "on the marker's file: \(injected)")
         XCTAssertEqual(sandbox.jobs(in: "failed"), [], "the job at fault is not failed without its lane blocked")
