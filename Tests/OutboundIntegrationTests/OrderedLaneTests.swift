@@ -353,6 +353,78 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<8).map { Self.name($0, lane: 0) })
     }
 
+    /// A `run` that owns the lanes, then stopped (SIGSTOP) so that it claims nothing, and a
+    /// second `run`, with `environment` added, that does not own them; `fault.c` traces the
+    /// second one's renames to `renames.trace`. The owner is killed when the test ends.
+    func startBesideAStoppedLaneOwner(environment: [String: String]) throws -> (owner: OutboundProcess, other: OutboundProcess, trace: URL) {
+        let owner = try sandbox.startRun()
+        addTeardownBlock {
+            owner.signal(SIGCONT)
+            owner.signal(SIGKILL)
+            _ = owner.wait()
+        }
+        let lock = sandbox.spool.appendingPathComponent(".state/lanes/owner.lock").path
+        XCTAssertTrue(SpoolSandbox.waitUntil { FileManager.default.fileExists(atPath: lock) }, "the first process owns the lanes")
+        owner.signal(SIGSTOP)
+        let trace = sandbox.root.appendingPathComponent("renames.trace")
+        var environment = environment
+        environment["LD_PRELOAD"] = try FaultLibrary.path()
+        environment["FAULT_TRACE"] = trace.path
+        let other = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
+        addTeardownBlock {
+            other.signal(SIGKILL)
+            _ = other.wait()
+        }
+        return (owner, other, trace)
+    }
+
+    /// The renames of `name` in `trace`.
+    func renames(of name: String, in trace: URL) -> [String] {
+        ((try? String(contentsOf: trace, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init).filter {
+            $0.split(separator: " ").dropFirst().first.map(String.init) == name
+        }
+    }
+
+    /// A process that does not own the lanes and cannot read a file in incoming/ in place
+    /// (EIO) leaves it there, since it may be a lane job, instead of claiming it to read it:
+    /// held in its claim folder, even for a moment, the job would be out of the owner's
+    /// sight while the owner sends a later job of its lane. The owner is stopped here, so
+    /// the other process sees the file first.
+    func testAProcessThatDoesNotOwnTheLanesLeavesAFileItCannotReadInIncoming() throws {
+        try makeSandbox()
+        let name = Self.name(0, lane: 0) + ".json"
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        let (owner, other, trace) = try startBesideAStoppedLaneOwner(
+            environment: FaultLibrary.failing("read", call: 1, errno: "EIO", under: sandbox.spool.appendingPathComponent("incoming"), log: faults))
+        try dropLaneJobs([0])
+        XCTAssertTrue(SpoolSandbox.waitUntil { !FaultLibrary.injected(log: faults).isEmpty }, "the read failed: \(other.standardError)")
+        XCTAssertTrue(FaultLibrary.injected(log: faults).first?.hasSuffix("/incoming/" + name) ?? false, "\(FaultLibrary.injected(log: faults))")
+        // Read again a second later, in place: a lane job, left for the owner.
+        sleep(2)
+        other.signal(SIGTERM)
+        XCTAssertEqual(other.wait(), 0, other.standardError)
+        XCTAssertEqual(renames(of: name, in: trace), [], "never claimed by the process that does not own the lanes")
+        XCTAssertEqual(sandbox.audit("spool_error").first?["message"] as? String, "left in incoming/ to be read again")
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [name])
+        owner.signal(SIGCONT)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered") == [name] }, "the owner sends it")
+    }
+
+    /// The same for a file that does not decode yet and is younger than a second (it may
+    /// still be being written, and be a lane job once it is).
+    func testAProcessThatDoesNotOwnTheLanesLeavesAYoungFileInIncoming() throws {
+        try makeSandbox()
+        let name = "young.json"
+        let (owner, other, trace) = try startBesideAStoppedLaneOwner(environment: [:])
+        let written = try sandbox.drop(name, bytes: Data("{\"clientId\":".utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(1)], ofItemAtPath: written.path)
+        // Young for two seconds; then it is not a job, and the other process files it.
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "corrupt") == [name] }, other.standardError)
+        XCTAssertEqual(renames(of: name, in: trace).count, 2, "claimed once, when old enough, and filed: \(renames(of: name, in: trace))")
+        XCTAssertEqual(renames(of: name, in: trace).last?.hasSuffix(" corrupt"), true)
+        owner.signal(SIGCONT)
+    }
+
     /// `run` while its listings of incoming/ fail: inotify still reports new names, but a
     /// lane job it reports may be later than one only a listing would find. Lane jobs wait
     /// until a listing succeeds (the rescan, two seconds on), then go in name order.

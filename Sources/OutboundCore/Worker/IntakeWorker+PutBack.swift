@@ -12,31 +12,45 @@ extension IntakeWorker {
     /// back at the stop. After `unreadableLimit` failures in a row it counts as unclaimable:
     /// a fault that persists ends a drain instead of keeping it going forever.
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
-        let failures = (readFailures.removeValue(forKey: name) ?? 0) + 1
+        let failures = readFailures.removeValue(forKey: name) ?? 0
         do {
             let target = try area.moveOut(name, to: .incoming)
             readFailures[target] = failures
-            unreadNames.insert(target)
-            if failures >= Self.unreadableLimit {
-                unclaimable.insert(target)
-                laterFiles[target] = clock.now() + Self.failedClaimRetrySeconds
-            } else {
-                laterFiles[target] = clock.now() + 1.0
-            }
-            audit.append(.spoolError(at: clock.now(), file: name, error: error, whereTo: "put back in incoming/ to be read again"))
+            leaveUnread(target, error: error, whereTo: "put back in incoming/ to be read again", named: name)
         } catch {
             keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
         return nil
     }
 
+    /// A file in incoming/ that could not be read (`name` in the audit line: `named`, if it
+    /// was claimed under another): read again a second later, with a `spool_error` line;
+    /// after `unreadableLimit` failures in a row, only every few seconds, and unclaimable.
+    func leaveUnread(_ name: String, error: SystemError, whereTo: String, named: String? = nil) {
+        let failures = (readFailures[name] ?? 0) + 1
+        readFailures[name] = failures
+        unreadNames.insert(name)
+        if failures >= Self.unreadableLimit {
+            unclaimable.insert(name)
+            laterFiles[name] = clock.now() + Self.failedClaimRetrySeconds
+        } else {
+            laterFiles[name] = clock.now() + 1.0
+        }
+        audit.append(.spoolError(at: clock.now(), file: named ?? name, error: error, whereTo: whereTo))
+    }
+
+    /// A file in incoming/ that does not decode yet but was written less than a second ago:
+    /// looked at again when a second old.
+    func leaveYoung(_ name: String, modified: Double) {
+        laterFiles[name] = modified + 1.0
+        unreadNames.insert(name)
+    }
+
     /// A file that does not decode yet but was written less than a second ago may still be
     /// being written: it goes back to `incoming/` and is looked at again when a second old.
     func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
-            let target = try area.moveOut(name, to: .incoming)
-            laterFiles[target] = modified + 1.0
-            unreadNames.insert(target)
+            leaveYoung(try area.moveOut(name, to: .incoming), modified: modified)
         } catch {
             keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }

@@ -333,8 +333,15 @@ final class IntakeWorker: @unchecked Sendable {
         let screen = ownsLanes ? nil : LaneScreen(folder: area.folders[.incoming], decoder: decoder, limit: limit,
                                                   reserve: reserveBytes, release: { self.releaseBytes($0) })
         let now = clock.now()
-        screen?.screen(&candidates) { name, later in
-            if later == .lane { yieldToLaneOwner(name, now: now) } else { laterFiles[name] = now + Self.nameInUseRetrySeconds }
+        screen?.screen(&candidates, now: now) { name, later in
+            switch later {
+            case .lane:
+                readFailures[name] = nil
+                yieldToLaneOwner(name, now: now)
+            case .noRoom: laterFiles[name] = now + Self.nameInUseRetrySeconds
+            case .unreadable(let error): leaveUnread(name, error: error, whereTo: "left in incoming/ to be read again")
+            case .young(let modified): leaveYoung(name, modified: modified)
+            }
         }
         let claimed = claimAll(candidates)
         if !claimed.isEmpty { stateIndex.refresh() }

@@ -5,6 +5,9 @@
 /// Claiming first and handing a lane job back would let the owner, whose claim of that job
 /// just failed, claim and send a later job of the lane while the earlier one sits in this
 /// process's claim area (seen in tests: three processes sharing a spool mixed up lanes).
+/// A file that cannot be read in place for now, or does not decode yet while younger than a
+/// second, is left there too: it may be a lane job, and claimed here, even for a moment, it
+/// would be out of the owner's sight while the owner sends a later job of its lane.
 /// The unordered jobs read here are used once claimed, if the file claimed is the file read
 /// (same inode), so they are read once, as before.
 final class LaneScreen {
@@ -12,11 +15,15 @@ final class LaneScreen {
     typealias EarlyRead = (job: Job, inode: UInt64, bytes: Int)
 
     /// Why a candidate is left in incoming/ for now.
-    enum Later: Equatable {
+    enum Later {
         /// A lane job: the owner takes it.
         case lane
         /// The byte budget has no room: looked at again shortly.
         case noRoom
+        /// It could not be read (EIO, EMFILE...): read again later, like a claim put back.
+        case unreadable(SystemError)
+        /// It does not decode but was modified less than a second ago (at `modified`).
+        case young(modified: Double)
     }
 
     let folder: DirectoryHandle
@@ -36,7 +43,7 @@ final class LaneScreen {
     }
 
     /// Removes from `candidates` what is not to be claimed now, each reported to `later`.
-    func screen(_ candidates: inout [String], later: (String, Later) -> Void) {
+    func screen(_ candidates: inout [String], now: Double, later: (String, Later) -> Void) {
         var full = false
         candidates.removeAll { name in
             if full {
@@ -61,9 +68,16 @@ final class LaneScreen {
                 release(reserved)
                 later(name, .lane)
                 return true
-            case .corrupt, .unreadable:
-                // Claimed and read again like any file, to be filed (or aged, or put back
-                // after a transient failure) the usual way.
+            case .unreadable(let error):
+                if reserved > 0 { release(reserved) }
+                later(name, .unreadable(error))
+                return true
+            case .corrupt(_, _, let modified?) where now - modified < 1.0:
+                if reserved > 0 { release(reserved) }
+                later(name, .young(modified: modified))
+                return true
+            case .corrupt:
+                // Claimed and read again like any file, to be filed the usual way.
                 if reserved > 0 { release(reserved) }
                 return false
             }
