@@ -484,6 +484,8 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(injected.count, 1, "the fault was injected")
         XCTAssertTrue(injected.first?.contains("/.state/lanes/.tmp-") ?? false, "on the marker's file: \(injected)")
         XCTAssertEqual(sandbox.jobs(in: "failed"), [], "the job at fault is not failed without its lane blocked")
+        let summary = sandbox.audit("stopped").first?["message"] as? String
+        XCTAssertTrue(summary?.hasPrefix("delivered=2 failed=0 ") ?? false, "the summary counts what is on disk: \(summary ?? "none")")
         XCTAssertEqual(sandbox.jobs(in: "incoming"), (2..<6).map { Self.name($0, lane: 0) + ".json" })
         XCTAssertEqual(sandbox.jobs(in: "active"), [])
         XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<3).map { Self.name($0, lane: 0) })

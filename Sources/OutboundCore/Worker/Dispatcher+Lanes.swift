@@ -44,7 +44,7 @@ extension Dispatcher {
     /// Blocks `lane` on disk, then writes `record`; false when the marker could not be
     /// written. Without its marker the lane would not be blocked for the next process (or for
     /// this one: a missing marker means the operator released it), so this process stops, and
-    /// the job at fault goes back instead of to failed/ or refused/ (`goesBackUnmarked`).
+    /// the job at fault goes back instead of to failed/ or refused/ (`perform`).
     func blockLane(_ lane: LaneKey, byJob: String, record: AuditRecord) -> Bool {
         do {
             try laneMarkers.block(lane, byJob: byJob, at: record.at)
@@ -56,15 +56,6 @@ extension Dispatcher {
         }
         audit.append(record)
         return true
-    }
-
-    /// The filing of the job at fault whose lane's marker could not be written, as a claim
-    /// that goes back where it came from instead. (The lane's held jobs find no marker: they
-    /// are admitted again, but nothing starts once the process stops, and they go back with
-    /// the other waiting jobs.)
-    static func goesBackUnmarked(_ action: DispatchAction, byJob: String) -> (name: String, folder: SpoolFolder, bytes: Int)? {
-        guard case .file(let filing) = action, filing.name == byJob else { return nil }
-        return (filing.name, filing.origin, filing.bytes)
     }
 
     /// Becomes the lane owner if the lanes are free (in each recovery pass, with `active/`

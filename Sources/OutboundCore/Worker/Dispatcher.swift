@@ -228,9 +228,11 @@ public final class Dispatcher {
         // The job at fault of a lane whose blocked marker could not be written: it goes back.
         var unmarked: String?
         for action in actions {
-            if let unmarked, let (name, folder, bytes) = Self.goesBackUnmarked(action, byJob: unmarked) {
-                putBack(name, to: folder)
-                if bytes > 0 { released = (released.bytes + bytes, released.jobs + 1) }
+            if let unmarked, case .file(let filing) = action, filing.name == unmarked {
+                // Not filed without its lane's marker (see `blockLane`), nor counted.
+                core.outcomeNotRecorded(filing.folder)
+                putBack(filing.name, to: filing.origin)
+                if filing.bytes > 0 { released = (released.bytes + filing.bytes, released.jobs + 1) }
                 continue
             }
             switch action {

@@ -8,9 +8,9 @@ extension IntakeWorker {
 
     /// A claimed file (or its retry state) that could not be read for a reason that may pass
     /// (EMFILE, ENOMEM, EIO): no verdict. It goes back to `incoming/` to be read again a
-    /// second later, with a `spool_error` line; if even that fails it stays claimed and goes
-    /// back at the stop. After `unreadableLimit` failures in a row it counts as unclaimable:
-    /// a fault that persists ends a drain instead of keeping it going forever.
+    /// second later, with a `spool_error` line (`leaveUnread`); if even the move fails it stays
+    /// claimed (`keepClaimed`). After `unreadableLimit` failures in a row it counts as
+    /// unclaimable: a fault that persists ends a drain instead of keeping it going forever.
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
         let failures = readFailures.removeValue(forKey: name) ?? 0
         do {
