@@ -211,6 +211,32 @@ final class OrderedLaneTests: IntegrationTestCase {
         }
     }
 
+    /// The same when deferred/ holds a namesake of the head (another job, waiting an hour), so
+    /// the head's retry is filed as `NAME~1.json`: due at once, it is still in the claim area
+    /// under its old name, and that too must not count as the head having left.
+    func testAHeadDueAgainAtOnceUnderANewNameKeepsItsLane() throws {
+        try makeSandbox(serverHandler: Responders.failThenSucceed(failures: 1, retryAfter: "0"),
+                        settings: ["retry": ["maxAttempts": 5, "baseDelayMs": 1, "maxDelayMs": 1, "maxAgeSeconds": 7200]])
+        let head = Self.name(0, lane: 0)
+        let namesake = sandbox.spool.appendingPathComponent("deferred/\(head).json")
+        try FileManager.default.createDirectory(at: namesake.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/namesake")).write(to: namesake)
+        let inode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: namesake.path)[.systemFileNumber] as? NSNumber)
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let state = ["attempts": 1, "firstClaimedAt": format.string(from: Date()), "inode": inode,
+                     "nextAttemptAt": format.string(from: Date().addingTimeInterval(3600))] as [String: Any]
+        let stateFolder = sandbox.spool.appendingPathComponent(".state")
+        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: state).write(to: stateFolder.appendingPathComponent("\(head).json"))
+        try dropLaneJobs(0..<4)
+        try drain(["--max-wait", "3"], expect: 75)
+        XCTAssertEqual(sandbox.jobs(in: "delivered").sorted(), ["\(head)~1.json"] + (1..<4).map { Self.name($0, lane: 0) + ".json" })
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), ["\(head).json"], "the namesake still waits")
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 0, 1, 1, 2, 2, 3, 3].map { Self.name($0, lane: 0) })
+        XCTAssertTrue(server.requests.allSatisfy { !$0.target.contains("namesake") }, "the namesake is not sent")
+    }
+
     func testJobsWithoutOrderingKeyAreNotHeldUpByLanesWaitingForRetries() throws {
         // A claim window of 16 (concurrency 2): twenty lanes whose heads keep getting 503 have
         // sixty jobs behind them, enough to fill it many times if they waited in memory.
