@@ -60,8 +60,10 @@ final class FilingFaultTests: IntegrationTestCase {
 
     /// A claim that must go back to incoming/ without a verdict (here a file too young to be
     /// judged) but cannot be moved (EIO, every time) stays claimed and is tried again once a
-    /// second: its own bytes' release must not make the intake retry it in a tight loop.
-    func testAClaimThatCannotBeMovedBackIsTriedAgainOnceASecondNotInALoop() throws {
+    /// second (its own bytes' release must not make the intake retry it in a tight loop);
+    /// after three failures the process stops (exit 74), since the intake claims nothing new
+    /// meanwhile. The claim stays in the dead process's folder for the next one's recovery.
+    func testAClaimThatCannotBeMovedBackIsTriedOnceASecondThenTheProcessStops() throws {
         try makeSandbox()
         let written = try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8))
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(30)], ofItemAtPath: written.path)
@@ -70,15 +72,28 @@ final class FilingFaultTests: IntegrationTestCase {
         let environment = try FaultLibrary.failing("rename", call: 2, errno: "EIO", persist: true,
                                                    under: sandbox.spool.appendingPathComponent("active"), log: faults)
         let run = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
-        let tries = { run.standardError.components(separatedBy: "stays claimed and is read again in a second").count - 1 }
-        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { tries() >= 1 }, "the move back failed: \(run.standardError)")
-        sleep(3)
-        let seen = tries()
-        run.signal(SIGKILL)
-        _ = run.wait()
-        XCTAssertGreaterThanOrEqual(seen, 3, "tried again")
-        XCTAssertLessThanOrEqual(seen, 6, "once a second, not in a loop")
+        let started = Date()
+        XCTAssertEqual(run.wait(timeout: 20), 74, run.standardError)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.9, "tried again a second apart")
+        let tries = run.standardError.components(separatedBy: "stays claimed and is read again in a second").count - 1
+        XCTAssertEqual(tries, 3, "three tries, not a loop: \(run.standardError)")
+        let errors = sandbox.audit("spool_error")
+        XCTAssertEqual(errors.first?["job"] as? String, "young", "\(errors)")
+        XCTAssertEqual(errors.first?["message"] as? String, "a claim could not be put back in incoming/; this process stops")
         XCTAssertEqual(sandbox.jobs(in: "active"), ["young.json"], "still claimed, nowhere else")
+    }
+
+    /// A drain does not end while a claim waits to be moved back: its put-back failed once
+    /// (EIO), the drain waits, moves it a second later, and files it (here in corrupt/, once
+    /// it is old enough) instead of leaving it in incoming/ at its stop.
+    func testADrainWaitsForAClaimWhoseMoveBackFailedOnce() throws {
+        try makeSandbox()
+        let written = try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(1)], ofItemAtPath: written.path)
+        // The first rename out of active/ makes the process's claim folder; the second is the put-back.
+        XCTAssertEqual(try drainInjecting("rename", call: 2, errno: "EIO", under: "active").count, 1, "the fault was injected")
+        XCTAssertEqual(sandbox.jobs(in: "corrupt"), ["young.json"])
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [])
     }
 
     func testAFailedMoveIntoDeferredPutsTheJobBackAndStopsTheProcess() throws {

@@ -523,6 +523,26 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 1, 2, 2].map { Self.name($0, lane: 0) })
     }
 
+    /// A marker written but not made durable (the fsync of its folder fails) is removed
+    /// again: left there, it would send the lane's later jobs to hold/ behind a job at fault
+    /// that went back to incoming/.
+    func testALaneMarkerThatCannotBeMadeDurableIsRemovedAndItsLaneGoesBack() throws {
+        let atFault = Self.name(2, lane: 0)
+        try makeSandbox(serverHandler: { request in
+            request.header("Idempotency-Key") == atFault ? .respond(status: 404) : .respond(status: 204)
+        })
+        try dropLaneJobs(0..<6)
+        // The marker's file is fsynced first, then its folder.
+        let injected = try drainInjecting("fsync", call: 2, errno: "EIO", under: ".state/lanes", expect: 74)
+        XCTAssertEqual(injected.count, 1, "the fault was injected")
+        XCTAssertTrue(injected.first?.hasSuffix("/.state/lanes") ?? false, "on the folder's fsync: \(injected)")
+        let markers = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.spool.appendingPathComponent(".state/lanes").path)) ?? []
+        XCTAssertEqual(markers.filter { $0.hasSuffix(".blocked") }, [], "no marker left")
+        XCTAssertEqual(sandbox.jobs(in: "hold"), [])
+        XCTAssertEqual(sandbox.jobs(in: "failed"), [])
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), (2..<6).map { Self.name($0, lane: 0) + ".json" })
+    }
+
     func testAnEarlierNameArrivingAfterLaterOnesWereSentIsDeliveredLateWithANote() throws {
         try makeSandbox()
         let runner = try sandbox.startRun()

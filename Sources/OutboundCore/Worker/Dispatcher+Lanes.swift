@@ -49,6 +49,9 @@ extension Dispatcher {
         do {
             try laneMarkers.block(lane, byJob: byJob, at: record.at)
         } catch {
+            // Written but not made durable (the folder's fsync failed), it would hold the lane's
+            // jobs in hold/ behind a job at fault that goes back: gone, if it can be.
+            laneMarkers.unblock(lane)
             stopForSpoolError(error, fallback: SystemError("write", path: laneMarkers.folder, code: EIO), file: byJob,
                               whereTo: "the lane's blocked marker could not be written; the job goes back and this process stops",
                               during: "blocking an ordered lane")

@@ -55,6 +55,14 @@ extension Dispatcher {
         stopForSpoolFailure("\(failure.brief) while \(activity)")
     }
 
+    /// The intake could not move a claim back to incoming/, try after try (`keepClaimed`):
+    /// the process stops (exit 74), and the claim goes back at the stop if it can.
+    func stopForStuckClaim(_ name: String, _ error: Error) {
+        stopForSpoolError(error, fallback: SystemError("rename", path: name, code: EIO), file: name,
+                          whereTo: "a claim could not be put back in incoming/; this process stops",
+                          during: "putting a claim back")
+    }
+
     /// Stops taking work because the spool fails: claims go back, the run ends with exit 74.
     func stopForSpoolFailure(_ why: String) {
         if spoolFailure == nil { spoolFailure = why }

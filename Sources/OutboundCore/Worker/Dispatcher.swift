@@ -167,6 +167,7 @@ public final class Dispatcher {
             perform(core.timersFired(now: clock.now()))
             if core.lifecycle == .running && auditFailure == nil {
                 perform(core.intakeDelivered(intake.takeResults(), now: clock.now()))
+                if let stuck = intake.takeStuckClaim() { stopForStuckClaim(stuck.name, stuck.error) }
                 claimDueRetries()
                 let room = core.intakeRoom(now: clock.now())
                 intake.setCredit(room.credit, stalled: room.stalled)

@@ -9,15 +9,18 @@ extension IntakeWorker {
     /// A claimed file (or its retry state) that could not be read for a reason that may pass
     /// (EMFILE, ENOMEM, EIO): no verdict. It goes back to `incoming/` to be read again a
     /// second later, with a `spool_error` line (`leaveUnread`); if even the move fails it stays
-    /// claimed (`keepClaimed`). After `unreadableLimit` failures in a row it counts as
-    /// unclaimable: a fault that persists ends a drain instead of keeping it going forever.
+    /// claimed (`keepClaimed`). After `unreadableLimit` read failures in a row it counts as
+    /// unclaimable, and after as many failed moves the process stops: a fault that persists
+    /// ends a drain instead of keeping it going forever.
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
         let failures = readFailures.removeValue(forKey: name) ?? 0
         do {
             let target = try area.moveOut(name, to: .incoming)
+            failedMovesBack[name] = nil
             readFailures[target] = failures
             leaveUnread(target, error: error, whereTo: "put back in incoming/ to be read again", named: name)
         } catch {
+            readFailures[name] = failures + 1
             keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
         return nil
@@ -51,6 +54,7 @@ extension IntakeWorker {
     func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
             leaveYoung(try area.moveOut(name, to: .incoming), modified: modified)
+            failedMovesBack[name] = nil
         } catch {
             keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
@@ -60,11 +64,18 @@ extension IntakeWorker {
     /// A claim that could not be moved back to incoming/: it waits with the claims waiting
     /// for room, read again (and moved, if it still must go back) in a second, not at once
     /// (its own bytes' release must not make a failing move spin), and goes back at the stop
-    /// at the latest: never left in the claim folder.
+    /// at the latest: never left in the claim folder. Nothing new is claimed meanwhile, so a
+    /// move that fails `unreadableLimit` times in a row stops the process (exit 74) rather
+    /// than keep the intake waiting for ever.
     func keepClaimed(_ name: String, moveFailed error: Error, _ whatNow: String) {
         FileSystem.writeStandardError("outbound: spool error: \(error); \(whatNow)\n")
         waitingForBytes.append(name)
         moveRetryAt = clock.now() + 1
+        let failures = (failedMovesBack[name] ?? 0) + 1
+        failedMovesBack[name] = failures
+        if failures >= Self.unreadableLimit {
+            reportStuckClaim(name, error)
+        }
     }
 
     /// The earliest file left unread that sorts before the lane job `name`, if any; while the
@@ -94,6 +105,7 @@ extension IntakeWorker {
         let target: String
         do {
             target = try area.moveOut(name, to: .incoming)
+            failedMovesBack[name] = nil
         } catch {
             keepClaimed(name, moveFailed: error, "the lane job stays claimed behind an earlier file and is read again in a second")
             return true

@@ -33,6 +33,7 @@ extension IntakeWorker {
                 return putBackUnreadable(name, error: error)
             }
             readFailures[name] = nil
+            failedMovesBack[name] = nil
             if job.orderingKey != nil, let earlier = unreadFileBefore(name), waitBehindUnread(name, earlier: earlier) {
                 if reserved > 0 { releaseBytes(reserved) }
                 return nil

@@ -34,6 +34,9 @@ extension IntakeWorker {
         /// Destinations that left `stalled` since the intake thread last looked (some may be
         /// back in it): their jobs left in incoming/ are candidates again.
         var movedAgain: Set<String> = []
+        /// A claim that could not be moved back to incoming/ `unreadableLimit` times in a row
+        /// (`keepClaimed`), and the last error: the loop stops the process (exit 74).
+        var stuckClaim: (name: String, error: Error)?
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.

@@ -36,7 +36,10 @@ final class IntakeWorker: @unchecked Sendable {
     var unclaimable: Set<String> = []
     /// Claimed files that could not be read (or their state), by name: failures in a row.
     var readFailures: [String: Int] = [:]
-    /// Files left in incoming/ unread: lane jobs named after them wait (`unreadFileBefore`).
+    /// Claims kept because their move back to incoming/ failed (`keepClaimed`): failures in a row.
+    var failedMovesBack: [String: Int] = [:]
+    /// Files left in incoming/ unread, and lane jobs sent back there to wait before their
+    /// `accepted` line: lane jobs named after them wait (`unreadFileBefore`).
     var unreadNames = NameSet()
     lazy var stateIndex = stateStore.makeIndex()
     /// Listings of incoming/ cut short by an error, one after the other.
@@ -189,6 +192,21 @@ final class IntakeWorker: @unchecked Sendable {
         shared.withLock { $0.unclaimableNow + ($0.listingFailed ? 1 : 0) }
     }
 
+    /// Tells the loop (on the intake thread) that a claim cannot be moved back (`keepClaimed`).
+    func reportStuckClaim(_ name: String, _ error: Error) {
+        shared.withLock { $0.stuckClaim = (name, error) }
+        wake()
+    }
+
+    /// A claim the intake could not move back to incoming/, try after try: the process is to
+    /// stop (exit 74). Reported once.
+    func takeStuckClaim() -> (name: String, error: Error)? {
+        shared.withLock { state in
+            defer { state.stuckClaim = nil }
+            return state.stuckClaim
+        }
+    }
+
     /// How many requested passes have been answered: each ended with a full pass over
     /// `incoming/` that found nothing more to claim.
     var answeredPasses: Int {
@@ -196,7 +214,8 @@ final class IntakeWorker: @unchecked Sendable {
     }
 
     /// Stops claiming, ends the thread and waits for it; returns the names of the claims it
-    /// holds that nobody took (results, and files that waited for room in the budget).
+    /// holds that nobody took (results, files that waited for room in the budget, and claims
+    /// whose move back failed).
     func stop() -> [String] {
         thread.stop()
         let left = shared.withLock { state in
@@ -256,7 +275,9 @@ final class IntakeWorker: @unchecked Sendable {
                     held.state.listingFailed = false
                 }
                 if !queue.hasPending {
-                    let settled = leftForStalled.isEmpty && laterFiles.keys.allSatisfy(unclaimable.contains)
+                    // Claims kept after a failed move back are not settled either: a drain
+                    // that ended now would leave them in incoming/ at its stop.
+                    let settled = leftForStalled.isEmpty && waitingForBytes.isEmpty && laterFiles.keys.allSatisfy(unclaimable.contains)
                     switch held.state.passes.listingEnded(settled: settled) {
                     case .startAnotherPass:
                         queue.startPass()
@@ -269,10 +290,12 @@ final class IntakeWorker: @unchecked Sendable {
                 if !waitingForBytes.isEmpty {
                     // Claimed files wait for room in the byte budget, or for a failed move to
                     // be tried again; nothing new is claimed meanwhile. They are tried again
-                    // after each release, or when the move is due.
+                    // after a release or, while a failed move waits (`moveRetryAt`), when it
+                    // is due; with no room, once credit comes back (`setCredit` signals).
                     let retryDue = moveRetryAt.map { now >= $0 } ?? (held.state.releases != releasesSeen)
                     guard room > 0, retryDue else {
-                        held.wait(seconds: moveRetryAt.map { min(1, max(0.001, $0 - now)) } ?? 1)
+                        let pause = room > 0 ? moveRetryAt.map { min(1, max(0.001, $0 - now)) } ?? 1 : 1
+                        held.wait(seconds: pause)
                         continue
                     }
                     releasesSeen = held.state.releases
@@ -336,11 +359,15 @@ final class IntakeWorker: @unchecked Sendable {
         screen?.screen(&candidates, now: now) { name, later in
             switch later {
             case .lane:
+                // Read after all: not unclaimable here any longer, the owner takes it.
                 readFailures[name] = nil
+                unclaimable.remove(name)
                 yieldToLaneOwner(name, now: now)
             case .noRoom: laterFiles[name] = now + Self.nameInUseRetrySeconds
             case .unreadable(let error): leaveUnread(name, error: error, whereTo: "left in incoming/ to be read again")
-            case .young(let modified): leaveYoung(name, modified: modified)
+            case .young(let modified):
+                unclaimable.remove(name)
+                leaveYoung(name, modified: modified)
             }
         }
         let claimed = claimAll(candidates)
