@@ -495,16 +495,23 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertTrue((errors.first?["message"] as? String)?.contains("ordered lanes could not be taken") == true, "\(errors)")
     }
 
-    /// A blocked lane's marker that cannot be written (its file's creation fails with EIO)
-    /// must not leave the job at fault in failed/ with nothing on disk holding its lane: the
-    /// drain stops (74), the job at fault and the lane's later jobs go back to incoming/,
-    /// nothing after it is sent, and the next drain blocks the lane as it should have.
-    func testALaneWhoseBlockedMarkerCannotBeWrittenSendsNothingPastItsFailedHead() throws {
+    /// Lane 0's jobs 0 to 5, to a receiver that answers job 2 with a 404 (so it blocks its
+    /// lane) and the others with a 204; returns job 2's name.
+    func dropLaneWhoseThirdJobFails() throws -> String {
         let atFault = Self.name(2, lane: 0)
         try makeSandbox(serverHandler: { request in
             request.header("Idempotency-Key") == atFault ? .respond(status: 404) : .respond(status: 204)
         })
         try dropLaneJobs(0..<6)
+        return atFault
+    }
+
+    /// A blocked lane's marker that cannot be written (its file's creation fails with EIO)
+    /// must not leave the job at fault in failed/ with nothing on disk holding its lane: the
+    /// drain stops (74), the job at fault and the lane's later jobs go back to incoming/,
+    /// nothing after it is sent, and the next drain blocks the lane as it should have.
+    func testALaneWhoseBlockedMarkerCannotBeWrittenSendsNothingPastItsFailedHead() throws {
+        let atFault = try dropLaneWhoseThirdJobFails()
         // The first open under .state/lanes is the owner's lock file; the second, the marker's.
         let injected = try drainInjecting("open", call: 2, errno: "EIO", under: ".state/lanes", expect: 74)
         XCTAssertEqual(injected.count, 1, "the fault was injected")
@@ -527,11 +534,7 @@ final class OrderedLaneTests: IntegrationTestCase {
     /// again: left there, it would send the lane's later jobs to hold/ behind a job at fault
     /// that went back to incoming/.
     func testALaneMarkerThatCannotBeMadeDurableIsRemovedAndItsLaneGoesBack() throws {
-        let atFault = Self.name(2, lane: 0)
-        try makeSandbox(serverHandler: { request in
-            request.header("Idempotency-Key") == atFault ? .respond(status: 404) : .respond(status: 204)
-        })
-        try dropLaneJobs(0..<6)
+        _ = try dropLaneWhoseThirdJobFails()
         // The marker's file is fsynced first, then its folder.
         let injected = try drainInjecting("fsync", call: 2, errno: "EIO", under: ".state/lanes", expect: 74)
         XCTAssertEqual(injected.count, 1, "the fault was injected")
