@@ -103,6 +103,36 @@ final class DispatchCoreLaneTests: XCTestCase {
         XCTAssertEqual(filing.name, "3.json")
     }
 
+    func testTheNextJobOfALaneWaitsForAnUnreadFileThatSortsBeforeIt() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try laneJob("1", core: core), try laneJob("3", core: core), try laneJob("4", core: core)], now: 1000)
+        let token = started(core.tick(now: 1000, durableLines: 10))[0].token
+        // "2.json" came late and could not be read yet: it may be the lane's second job.
+        core.earliestUnread = "2.json"
+        let actions = ok(&core, token)
+        let parked = actions.compactMap { if case .parkBehindRetry(let name, _, _, let until) = $0 { return (name, until) } else { return nil } }
+        XCTAssertEqual(parked.map(\.0), ["3.json", "4.json"], "3 and what is behind it wait: \(actions)")
+        XCTAssertTrue(parked.allSatisfy { $0.1 == 1001 + DispatchCore.unreadRecheckSeconds })
+        XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty)
+        // 2 is read and comes in; then 3 and 4 come back, and the lane goes in name order.
+        core.earliestUnread = nil
+        _ = core.intakeDelivered([try laneJob("2", core: core)], now: 1001.5)
+        let second = started(core.tick(now: 1001.5, durableLines: 10))
+        XCTAssertEqual(second.map(\.name), ["2.json"])
+        _ = core.intakeDelivered([try laneJob("3", core: core), try laneJob("4", core: core)], now: 1002)
+        _ = ok(&core, try XCTUnwrap(second.first).token)
+        XCTAssertEqual(started(core.tick(now: 1002, durableLines: 10)).map(\.name), ["3.json"])
+    }
+
+    func testAnUnreadFileAfterTheNextJobOfALaneHoldsNothing() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try laneJob("1", core: core), try laneJob("3", core: core)], now: 1000)
+        let token = started(core.tick(now: 1000, durableLines: 10))[0].token
+        core.earliestUnread = "5.json"
+        _ = ok(&core, token)
+        XCTAssertEqual(started(core.tick(now: 1001, durableLines: 10)).map(\.name), ["3.json"])
+    }
+
     func testSkipContinuesTheLaneAfterAFailure() throws {
         var core = try makeCore(onFailure: .skip)
         _ = core.intakeDelivered([try laneJob("1", core: core), try laneJob("2", core: core)], now: 1000)

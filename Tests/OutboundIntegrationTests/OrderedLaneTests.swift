@@ -451,6 +451,43 @@ final class OrderedLaneTests: IntegrationTestCase {
         owner.signal(SIGCONT)
     }
 
+    /// A lane's earlier job that arrives while later ones already wait behind the head, and
+    /// cannot be read yet (here: still being written), holds them: when the head is
+    /// delivered, the next job does not go while that file is unread.
+    func testAnEarlierLaneJobStillBeingWrittenHoldsLaterOnesAlreadyWaiting() throws {
+        let head = Self.name(0, lane: 0)
+        try makeSandbox(serverHandler: { request in
+            if request.header("Idempotency-Key") == head { usleep(1_500_000) }
+            return .respond(status: 204)
+        })
+        try dropLaneJobs([0, 2, 3])
+        // `run`: inotify tells it of the late file at once (a drain lists incoming/ again later).
+        let run = try sandbox.startRun()
+        defer {
+            run.signal(SIGTERM)
+            _ = run.wait()
+        }
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.server.requests.count == 1 }, "the head is in flight")
+        // Job 1 is written slowly by a writer that ignores the tmp/ rule: undecodable and
+        // young until its last bytes, two seconds on (after the head's answer).
+        let (name, job) = laneJob(1, lane: 0)
+        let text = try JSONSerialization.data(withJSONObject: job)
+        let colon = try XCTUnwrap(text.firstIndex(of: UInt8(ascii: ":")))
+        let path = sandbox.spool.appendingPathComponent("incoming/\(name)").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: text[...colon]))
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        for _ in 0..<7 {
+            usleep(300_000)
+            try writer.seekToEnd()
+            try writer.write(contentsOf: Data(" ".utf8))
+        }
+        try writer.seekToEnd()
+        try writer.write(contentsOf: text[(colon + 1)...])
+        try writer.close()
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 15) { self.sandbox.jobs(in: "delivered").count == 4 }, run.standardError)
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], (0..<4).map { Self.name($0, lane: 0) })
+    }
+
     /// `run` while its listings of incoming/ fail: inotify still reports new names, but a
     /// lane job it reports may be later than one only a listing would find. Lane jobs wait
     /// until a listing succeeds (the rescan, two seconds on), then go in name order.

@@ -24,7 +24,7 @@ extension DispatchCore {
     mutating func file(_ filing: Filing, _ claimed: ClaimedJob, now: Double) -> [DispatchAction] {
         guard let lane = claimed.lane, ownsLanes else { return [.file(filing)] }
         if filing.folder == .delivered {
-            return [.file(filing)] + (lanes.headDelivered(in: lane).map { enterReady($0, now: now) } ?? [])
+            return [.file(filing)] + (lanes.headDelivered(in: lane).map { releaseNext($0, in: lane, now: now) } ?? [])
         }
         let (held, next) = lanes.headFailed(claimed.name, in: lane)
         var actions: [DispatchAction] = []
@@ -35,9 +35,23 @@ extension DispatchCore {
         for job in held {
             actions.append(.holdInBlockedLane(records.laneHold(job, byJob: claimed.name, at: now), claimed: job))
         }
-        if let next { actions += enterReady(next, now: now) }
+        if let next { actions += releaseNext(next, in: lane, now: now) }
         return actions
     }
+
+    /// The next job of a lane, after its head: it goes, unless a file left unread in
+    /// incoming/ sorts before it (`earliestUnread`: it may be an earlier job of the lane that
+    /// arrived late). Then it and the jobs behind it are parked until the intake reads them
+    /// again; each waits there behind the unread file (`IntakeWorker.unreadFileBefore`).
+    mutating func releaseNext(_ next: ClaimedJob, in lane: LaneKey, now: Double) -> [DispatchAction] {
+        guard let unread = earliestUnread, unread.isEmpty || unread.bytePrecedes(next.name) else { return enterReady(next, now: now) }
+        let until = now + Self.unreadRecheckSeconds
+        return lanes.parkWaiting(from: next, until: until, in: lane).map {
+            .parkBehindRetry(name: $0.name, to: $0.origin, bytes: $0.bytes, until: until)
+        }
+    }
+
+    static let unreadRecheckSeconds = 1.0
 
     /// A parked lane job went back to its folder as `target`, not `name` (a namesake was
     /// there): its lane waits for it under that name.

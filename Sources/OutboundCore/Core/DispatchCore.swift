@@ -43,6 +43,8 @@ struct DispatchCore {
     var lanes: LaneTable
     /// Whether this process owns the spool's lanes (the shell holds the lane-owner lock).
     var ownsLanes = true
+    /// The earliest file the intake left unread in incoming/ ("" while its listing failed).
+    var earliestUnread: String?
 
     /// Claimed, gate-checked jobs waiting for a transfer slot (or for their accepted line).
     var ready: [ClaimedJob] = []

@@ -154,6 +154,19 @@ struct LaneTable {
         return next
     }
 
+    /// `next`, just made the head (`headDelivered`), may not go yet: a file that sorts before
+    /// it is unread. The lane has no head; `next` and the jobs behind it are parked until
+    /// `until` and returned, in name order.
+    mutating func parkWaiting(from next: ClaimedJob, until: Double, in key: LaneKey) -> [ClaimedJob] {
+        var lane = lanes[key] ?? Lane()
+        let parked = [next] + lane.takeAll()
+        waitingCount -= parked.count - 1
+        lane.head = .none
+        for job in parked { lane.parked.add(job.name, until: until) }
+        store(lane, key)
+        return parked
+    }
+
     /// The head waits in deferred/ under `name` for a retry due at `due`; the lane waits with
     /// it. Returns the jobs that waited behind it, to be parked until then.
     mutating func headDeferred(as name: String, due: Double, in key: LaneKey) -> [ClaimedJob] {

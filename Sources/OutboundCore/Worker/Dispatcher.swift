@@ -187,6 +187,7 @@ public final class Dispatcher {
                 ending = .transferEngineFailure("\(error)")
                 break
             }
+            core.earliestUnread = intake.earliestUnread
             for finished in engine.takeFinished() {
                 if core.isTokenRequest(finished.token) {
                     tokenRequestFinished(finished)

@@ -37,6 +37,9 @@ extension IntakeWorker {
         /// A claim that could not be moved back to incoming/ `unreadableLimit` times in a row
         /// (`keepClaimed`), and the last error: the loop stops the process (exit 74).
         var stuckClaim: (name: String, error: Error)?
+        /// The earliest file left unread in incoming/ ("" while the last listing failed), for
+        /// the core's lanes (`DispatchCore.releaseNext`).
+        var earliestUnread: String?
 
         /// The room that makes a round of claiming worth waking for: claiming in batches
         /// keeps the hand-offs between the two threads (a futex and a pipe write each) rare.

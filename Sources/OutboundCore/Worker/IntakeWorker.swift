@@ -198,6 +198,10 @@ final class IntakeWorker: @unchecked Sendable {
         wake()
     }
 
+    /// The earliest file left unread in incoming/ ("" while the last listing failed), as of
+    /// the intake's last batch.
+    var earliestUnread: String? { shared.withLock { $0.earliestUnread } }
+
     /// A claim the intake could not move back to incoming/, try after try: the process is to
     /// stop (exit 74). Reported once.
     func takeStuckClaim() -> (name: String, error: Error)? {
@@ -306,6 +310,7 @@ final class IntakeWorker: @unchecked Sendable {
                     let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
                     held.state.busy = false
                     held.state.waitingForRoom = !waitingForBytes.isEmpty
+                    held.state.earliestUnread = queue.lastListingFailed ? Self.listingCutShort : unreadNames.earliest
                     if !found.isEmpty {
                         held.state.results.append(contentsOf: found)
                         wake()
@@ -329,6 +334,7 @@ final class IntakeWorker: @unchecked Sendable {
                 }
                 held.state.passes.claiming(attempted)
                 held.state.waitingForRoom = !waitingForBytes.isEmpty
+                held.state.earliestUnread = queue.lastListingFailed ? Self.listingCutShort : unreadNames.earliest
                 held.state.busy = false
                 held.state.batchLimit = 0
                 held.state.unclaimableNow = unclaimable.count
