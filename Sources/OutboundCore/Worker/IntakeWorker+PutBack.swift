@@ -15,8 +15,7 @@ extension IntakeWorker {
     func putBackUnreadable(_ name: String, error: SystemError) -> IntakeResult? {
         let failures = readFailures.removeValue(forKey: name) ?? 0
         do {
-            let target = try area.moveOut(name, to: .incoming)
-            failedMovesBack[name] = nil
+            let target = try moveBack(name)
             readFailures[target] = failures
             leaveUnread(target, error: error, whereTo: "put back in incoming/ to be read again", named: name)
         } catch {
@@ -53,12 +52,19 @@ extension IntakeWorker {
     /// being written: it goes back to `incoming/` and is looked at again when a second old.
     func putBackYoung(_ name: String, modified: Double) -> IntakeResult? {
         do {
-            leaveYoung(try area.moveOut(name, to: .incoming), modified: modified)
-            failedMovesBack[name] = nil
+            leaveYoung(try moveBack(name), modified: modified)
         } catch {
             keepClaimed(name, moveFailed: error, "the job stays claimed and is read again in a second")
         }
         return nil
+    }
+
+    /// Moves a claim back to incoming/ without a verdict; returns the name it has there. Its
+    /// failed moves so far (`keepClaimed`) are forgotten: the row is broken.
+    func moveBack(_ name: String) throws -> String {
+        let target = try area.moveOut(name, to: .incoming)
+        failedMovesBack[name] = nil
+        return target
     }
 
     /// A claim that could not be moved back to incoming/: it waits with the claims waiting
@@ -95,6 +101,12 @@ extension IntakeWorker {
     /// What a lane job waits behind while the last listing was cut short: no file's name.
     static let listingCutShort = ""
 
+    /// The earliest file left unread (`listingCutShort` while the last listing was cut
+    /// short), as published to the loop for the core's lanes. Names of files gone since are
+    /// forgotten only by `unreadFileBefore`: one may still be here, and cost a lane's next
+    /// job a second.
+    var earliestUnreadName: String? { queue.lastListingFailed ? Self.listingCutShort : unreadNames.earliest }
+
     /// A lane job named after `earlier`, a file left unread in incoming/: it may be an earlier
     /// job of the same lane, so this one goes back to incoming/ before its `accepted` line and
     /// is looked at again together with `earlier` (unclaimable with it, so a drain can end
@@ -104,8 +116,7 @@ extension IntakeWorker {
     func waitBehindUnread(_ name: String, earlier: String) -> Bool {
         let target: String
         do {
-            target = try area.moveOut(name, to: .incoming)
-            failedMovesBack[name] = nil
+            target = try moveBack(name)
         } catch {
             keepClaimed(name, moveFailed: error, "the lane job stays claimed behind an earlier file and is read again in a second")
             return true

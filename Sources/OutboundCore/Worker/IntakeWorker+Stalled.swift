@@ -13,7 +13,7 @@ extension IntakeWorker {
     func leaveForStalledDestination(_ name: String, job: Job, stalled: Set<String>) -> Bool {
         let key = job.url.hostKey
         guard stalled.contains(key), job.orderingKey == nil, !stateIndex.mayHaveState(name),
-              let target = try? area.moveOut(name, to: .incoming) else { return false }
+              let target = try? moveBack(name) else { return false }
         leftForStalled[target] = key
         return true
     }

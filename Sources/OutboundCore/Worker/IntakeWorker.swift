@@ -310,7 +310,7 @@ final class IntakeWorker: @unchecked Sendable {
                     let found = held.unlocked { readWaiting(upTo: room, decoder: decoder, gate: gate, gateGeneration: generation, limit: limit) }
                     held.state.busy = false
                     held.state.waitingForRoom = !waitingForBytes.isEmpty
-                    held.state.earliestUnread = queue.lastListingFailed ? Self.listingCutShort : unreadNames.earliest
+                    held.state.earliestUnread = earliestUnreadName
                     if !found.isEmpty {
                         held.state.results.append(contentsOf: found)
                         wake()
@@ -334,7 +334,7 @@ final class IntakeWorker: @unchecked Sendable {
                 }
                 held.state.passes.claiming(attempted)
                 held.state.waitingForRoom = !waitingForBytes.isEmpty
-                held.state.earliestUnread = queue.lastListingFailed ? Self.listingCutShort : unreadNames.earliest
+                held.state.earliestUnread = earliestUnreadName
                 held.state.busy = false
                 held.state.batchLimit = 0
                 held.state.unclaimableNow = unclaimable.count
