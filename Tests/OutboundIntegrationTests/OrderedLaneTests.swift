@@ -380,9 +380,11 @@ final class OrderedLaneTests: IntegrationTestCase {
     }
 
     /// A `run` that owns the lanes, then stopped (SIGSTOP) so that it claims nothing, and a
-    /// second `run`, with `environment` added, that does not own them; `fault.c` traces the
-    /// second one's renames to `renames.trace`. The owner is killed when the test ends.
-    func startBesideAStoppedLaneOwner(environment: [String: String]) throws -> (owner: OutboundProcess, other: OutboundProcess, trace: URL) {
+    /// second process (`command`: `run` or `drain`), with `environment` added, that does not
+    /// own them, started once `beforeStart` has run; `fault.c` traces the second one's renames
+    /// to `renames.trace`. Both are killed when the test ends.
+    func startBesideAStoppedLaneOwner(_ command: String = "run", environment: [String: String],
+                                      beforeStart: () throws -> Void = {}) throws -> (owner: OutboundProcess, other: OutboundProcess, trace: URL) {
         let owner = try sandbox.startRun()
         addTeardownBlock {
             owner.signal(SIGCONT)
@@ -392,11 +394,12 @@ final class OrderedLaneTests: IntegrationTestCase {
         let lock = sandbox.spool.appendingPathComponent(".state/lanes/owner.lock").path
         XCTAssertTrue(SpoolSandbox.waitUntil { FileManager.default.fileExists(atPath: lock) }, "the first process owns the lanes")
         owner.signal(SIGSTOP)
+        try beforeStart()
         let trace = sandbox.root.appendingPathComponent("renames.trace")
         var environment = environment
         environment["LD_PRELOAD"] = try FaultLibrary.path()
         environment["FAULT_TRACE"] = trace.path
-        let other = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
+        let other = try OutboundProcess([command, "--spool", sandbox.spool.path, "--config", sandbox.config.path], environment: environment)
         addTeardownBlock {
             other.signal(SIGKILL)
             _ = other.wait()
@@ -434,6 +437,61 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.jobs(in: "incoming"), [name])
         owner.signal(SIGCONT)
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered") == [name] }, "the owner sends it")
+    }
+
+    /// A drain that does not own the lanes, whose first three reads of `name` in incoming/
+    /// fail (EIO, a second apart: then it counts as unclaimable, and a drain may end on it
+    /// with exit 74). The fourth read, five seconds after the third, succeeds. An unordered
+    /// job the receiver holds for 8.5 s keeps the drain going past it; `afterThirdFailure`
+    /// runs once the three faults are in. Returns the owner (stopped) and the drain, once
+    /// the held job is delivered.
+    private func drainPastThreeFailedReads(of name: String, afterThirdFailure: () throws -> Void = {}) throws -> (owner: OutboundProcess, drain: OutboundProcess) {
+        try makeSandbox(serverHandler: { $0.path == "/hooks/slow" ? .respondAfter(milliseconds: 8_500, status: 204) : .respond(status: 204) },
+                        settings: ["timeoutMs": 20_000])
+        let faults = sandbox.root.appendingPathComponent("faults.log")
+        let (owner, drain, _) = try startBesideAStoppedLaneOwner(
+            "drain",
+            environment: FaultLibrary.failing("read", call: 1, errno: "EIO", times: 3,
+                                              under: sandbox.spool.appendingPathComponent("incoming/" + name), log: faults)) {
+            try dropLaneJobs([0])
+            try sandbox.drop("slow.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/slow"))
+        }
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) { FaultLibrary.injected(log: faults).count == 3 }, drain.standardError)
+        try afterThirdFailure()
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 15) { self.sandbox.jobs(in: "delivered") == ["slow.json"] },
+                      "\(drain.standardError) \(sandbox.auditText)")
+        return (owner, drain)
+    }
+
+    /// Read at last and found to be a lane job, a file that could not be read three times
+    /// is the owner's to send, and unclaimable no longer: the drain that does not own the
+    /// lanes waits for the owner instead of ending with "could not be moved out of incoming/".
+    func testALaneJobReadAtLastAfterFailedReadsIsNoLongerUnclaimable() throws {
+        let name = Self.name(0, lane: 0) + ".json"
+        let (owner, drain) = try drainPastThreeFailedReads(of: name)
+        sleep(1)
+        XCTAssertTrue(drain.isRunning, "the drain waits for the lane owner: \(drain.standardError)")
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), [name])
+        owner.signal(SIGCONT)
+        XCTAssertEqual(drain.wait(timeout: 20), 0, drain.standardError)
+        XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "delivered").contains(name) }, "the owner sends it")
+    }
+
+    /// The same when the file read at last does not decode yet and is young (rewritten after
+    /// the third failure, its mtime 7 s on): the drain waits until it is a second old and
+    /// files it in corrupt/, instead of ending on it as unclaimable.
+    func testAYoungFileReadAtLastAfterFailedReadsIsNoLongerUnclaimable() throws {
+        let name = Self.name(0, lane: 0) + ".json"
+        let (owner, drain) = try drainPastThreeFailedReads(of: name) {
+            let file = sandbox.spool.appendingPathComponent("incoming/" + name)
+            try Data("{\"clientId\":".utf8).write(to: file)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(7)], ofItemAtPath: file.path)
+        }
+        usleep(300_000)
+        XCTAssertTrue(drain.isRunning, "the drain waits for the young file: \(drain.standardError)")
+        XCTAssertEqual(drain.wait(timeout: 20), 0, drain.standardError)
+        XCTAssertEqual(sandbox.jobs(in: "corrupt"), [name])
+        owner.signal(SIGCONT)
     }
 
     /// The same for a file that does not decode yet and is younger than a second (it may

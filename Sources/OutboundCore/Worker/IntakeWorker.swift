@@ -293,13 +293,10 @@ final class IntakeWorker: @unchecked Sendable {
                 let room = held.state.credit - held.state.results.count
                 if !waitingForBytes.isEmpty {
                     // Claimed files wait for room in the byte budget, or for a failed move to
-                    // be tried again; nothing new is claimed meanwhile. They are tried again
-                    // after a release or, while a failed move waits (`moveRetryAt`), when it
-                    // is due; with no room, once credit comes back (`setCredit` signals).
-                    let retryDue = moveRetryAt.map { now >= $0 } ?? (held.state.releases != releasesSeen)
-                    guard room > 0, retryDue else {
-                        let pause = room > 0 ? moveRetryAt.map { min(1, max(0.001, $0 - now)) } ?? 1 : 1
-                        held.wait(seconds: pause)
+                    // be tried again; nothing new is claimed meanwhile.
+                    let turn = WaitingClaimsTurn(room: room, moveRetryAt: moveRetryAt, released: held.state.releases != releasesSeen, now: now)
+                    if case .wait(let seconds) = turn {
+                        held.wait(seconds: seconds)
                         continue
                     }
                     releasesSeen = held.state.releases
