@@ -21,6 +21,12 @@
       2,000), alternating, timeoutMs 3000, one try: when half and the last of the healthy jobs
       were answered, per round and as medians. No target: it shows how long a hung
       partner's backlog holds up the others (HISTORY.md, 2026-12-06).
+  estate.py storm --bin B --work W --nginx N [--pairs P] [--jobs N]
+      Two nginx ports answering 204 and a third answering 503 with Retry-After: 60, N
+      healthy jobs (default 4,000) with and without N/2 interleaved jobs for the 503 partner,
+      alternating, maxAttempts 3: the healthy jobs' rate beside the 503s, per round and as
+      medians. No target: it shows what a partner's 503s cost the others (HISTORY.md,
+      2026-12-06, fifth session).
 
 Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
 not deliver what it should have.
@@ -257,6 +263,68 @@ def backlog(args):
         nginx.stop()
 
 
+def storm(args):
+    """A partner answering 503 (Retry-After: 60) to a third of the jobs: the other partners'
+    rate beside it, against the same jobs without it.
+
+    No target. Each job set aside for a retry costs the loop thread its `.state/` file
+    (a file created and fsynced) and a synchronous commit (the state folder's fsync, the
+    audit log's, deferred/'s), so the healthy jobs wait behind the deferrals (HISTORY.md,
+    2026-12-06, fifth session)."""
+    healthy_count = args.jobs or 4000
+    nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
+    ports = [free_port() for _ in range(3)]
+    stamp_log = os.path.join(args.work, "answered.log")
+    nginx.start(ports, stamp_log=stamp_log, locations=['location /storm/ { add_header Retry-After 60 always; return 503; }'])
+    try:
+        bases = ["http://127.0.0.1:%d/ingest/" % p for p in ports[:2]]
+        storm_base = "http://127.0.0.1:%d/storm/" % ports[2]
+        healthy = [(bases[n % 2] + str(n), small_body(n)) for n in range(healthy_count)]
+        mixed = []
+        for n, job in enumerate(healthy):
+            mixed.append(job)
+            if n % 2 == 1:
+                mixed.append((storm_base + str(n), small_body(n)))
+        storm_count = len(mixed) - healthy_count
+        config = os.path.join(args.work, "config")
+        write_config(config, bases + [storm_base], {"timeoutMs": 3000, "retry": {"maxAttempts": 3, "baseDelayMs": 60000, "maxDelayMs": 60000}})
+        spool = os.path.join(args.work, "spool")
+        log("two nginx ports answering 204, a third answering 503 with Retry-After: 60 on /storm/; "
+            "%d healthy jobs, with and without %d interleaved jobs for the 503 partner; maxAttempts 3"
+            % (healthy_count, storm_count))
+        rates = {"with": [], "without": []}
+        for round_number in range(1, args.pairs + 1):
+            runs = [("with", mixed), ("without", healthy)]
+            if round_number % 2 == 0:
+                runs.reverse()
+            parts = []
+            for name, jobs in runs:
+                make_spool(spool, jobs)
+                open(stamp_log, "w").close()
+                # The set-aside jobs are due again in a minute: the drain stops waiting at once.
+                m = run_measured([args.bin, "drain", "--quiet", "--spool", spool, "--config", config, "--max-wait", "0.2"],
+                                 args.work)
+                if m.rc not in (0, 75):
+                    raise VerificationError("storm: drain exited %d: %s" % (m.rc, m.stderr.decode(errors="replace")[-2000:]))
+                count, last = answered(stamp_log, m.started)
+                records = audit(spool)
+                delivered = sum(1 for r in records if r.get("event") == "delivered")
+                deferred = sum(1 for r in records if r.get("event") == "deferred")
+                expected_deferred = storm_count if name == "with" else 0
+                if count != healthy_count or delivered != healthy_count or deferred != expected_deferred:
+                    raise VerificationError("storm: %d delivered, nginx answered %d, %d deferred; expected %d and %d"
+                                            % (delivered, count, deferred, healthy_count, expected_deferred))
+                rates[name].append(count / last)
+                parts.append("%s the 503 partner %.0f/s" % (name, rates[name][-1]))
+            log("round %d: healthy jobs answered per second %s" % (round_number, "; ".join(parts)))
+        with_storm, without = median(rates["with"]), median(rates["without"])
+        log()
+        log("medians: the healthy jobs' rate beside a partner answering 503 to %d jobs is %.2fx their rate without it "
+            "(%.0f against %.0f per second)" % (storm_count, with_storm / without, with_storm, without))
+    finally:
+        nginx.stop()
+
+
 # ---------------------------------------------------------------- --tls
 
 def make_test_ca(folder):
@@ -404,7 +472,7 @@ def interrupted(signum, frame):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="estate.py")
-    parser.add_argument("mode", choices=["estate", "tls", "big", "backlog"])
+    parser.add_argument("mode", choices=["estate", "tls", "big", "backlog", "storm"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--nginx", required=True)
@@ -414,7 +482,7 @@ def main(argv):
     # SIGTERM from scripts/bench unwinds like Ctrl-C, so the receivers started here stop.
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        {"estate": estate, "tls": tls, "big": big, "backlog": backlog}[args.mode](args)
+        {"estate": estate, "tls": tls, "big": big, "backlog": backlog, "storm": storm}[args.mode](args)
     except (VerificationError, ProcessError, spools.AuditError) as error:
         log("bench: %s" % error)
         return 1

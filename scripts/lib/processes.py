@@ -171,7 +171,9 @@ class Nginx:
         self.folder = folder
         self.proc = None
 
-    def start(self, ports, tls=None, stamp_log=None, log_format="$msec $status", log_buffer=""):
+    def start(self, ports, tls=None, stamp_log=None, log_format="$msec $status", log_buffer="", locations=()):
+        """Serves 204 on every port; `locations`, nginx `location` blocks (one line each),
+        come before that in every server."""
         os.makedirs(self.folder, exist_ok=True)
         # Workers may run as an unprivileged user: let them reach their temp folders.
         os.chmod(os.path.dirname(self.folder), 0o711)
@@ -198,6 +200,7 @@ class Nginx:
                           "        ssl_protocols TLSv1.3;", "        ssl_session_cache shared:tls:10m;"]
             else:
                 lines.append("        listen 127.0.0.1:%d backlog=4096;" % port)
+            lines += ["        %s" % location for location in locations]
             lines += ["        location / { return 204; }", "    }"]
         lines.append("}")
         conf = os.path.join(self.folder, "nginx.conf")
