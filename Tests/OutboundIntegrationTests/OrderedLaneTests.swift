@@ -441,12 +441,13 @@ final class OrderedLaneTests: IntegrationTestCase {
 
     /// A drain that does not own the lanes, whose first three reads of `name` in incoming/
     /// fail (EIO, a second apart: then it counts as unclaimable, and a drain may end on it
-    /// with exit 74). The fourth read, five seconds after the third, succeeds. An unordered
-    /// job the receiver holds for 8.5 s keeps the drain going past it; `afterThirdFailure`
+    /// with exit 74). The fourth read, five seconds after the third (about 7 s in), succeeds.
+    /// An unordered job the receiver holds for 10 s keeps the drain going past it, with room
+    /// for a slow machine; `afterThirdFailure`
     /// runs once the three faults are in. Returns the owner (stopped) and the drain, once
     /// the held job is delivered.
     private func drainPastThreeFailedReads(of name: String, afterThirdFailure: () throws -> Void = {}) throws -> (owner: OutboundProcess, drain: OutboundProcess) {
-        try makeSandbox(serverHandler: { $0.path == "/hooks/slow" ? .respondAfter(milliseconds: 8_500, status: 204) : .respond(status: 204) },
+        try makeSandbox(serverHandler: { $0.path == "/hooks/slow" ? .respondAfter(milliseconds: 10_000, status: 204) : .respond(status: 204) },
                         settings: ["timeoutMs": 20_000])
         let faults = sandbox.root.appendingPathComponent("faults.log")
         let (owner, drain, _) = try startBesideAStoppedLaneOwner(
@@ -478,14 +479,15 @@ final class OrderedLaneTests: IntegrationTestCase {
     }
 
     /// The same when the file read at last does not decode yet and is young (rewritten after
-    /// the third failure, its mtime 7 s on): the drain waits until it is a second old and
-    /// files it in corrupt/, instead of ending on it as unclaimable.
+    /// the third failure, its mtime 10 s on, so it is still young when the held job is
+    /// answered): the drain waits until it is a second old and files it in corrupt/, instead
+    /// of ending on it as unclaimable.
     func testAYoungFileReadAtLastAfterFailedReadsIsNoLongerUnclaimable() throws {
         let name = Self.name(0, lane: 0) + ".json"
         let (owner, drain) = try drainPastThreeFailedReads(of: name) {
             let file = sandbox.spool.appendingPathComponent("incoming/" + name)
             try Data("{\"clientId\":".utf8).write(to: file)
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(7)], ofItemAtPath: file.path)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(10)], ofItemAtPath: file.path)
         }
         usleep(300_000)
         XCTAssertTrue(drain.isRunning, "the drain waits for the young file: \(drain.standardError)")
