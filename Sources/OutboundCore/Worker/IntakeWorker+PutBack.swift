@@ -44,7 +44,7 @@ extension IntakeWorker {
     /// A file in incoming/ that does not decode yet but was written less than a second ago:
     /// looked at again when a second old.
     func leaveYoung(_ name: String, modified: Double) {
-        laterFiles[name] = modified + 1.0
+        laterFiles[name] = modified + JobFileReader.writingGraceSeconds
         unreadNames.insert(name)
     }
 

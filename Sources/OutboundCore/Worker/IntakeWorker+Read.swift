@@ -56,7 +56,7 @@ extension IntakeWorker {
         case .corrupt(let reason, let message, let modified):
             // Nothing of a file that is not a job stays in memory.
             if reserved > 0 { releaseBytes(reserved) }
-            if let modified, clock.now() - modified < 1.0 { return putBackYoung(name, modified: modified) }
+            if let modified, JobFileReader.mayStillBeWritten(modified: modified, now: clock.now()) { return putBackYoung(name, modified: modified) }
             return .corrupt(name: name, reason: reason, message: message)
         }
     }

@@ -15,6 +15,15 @@ enum JobFileReader {
         case unreadable(SystemError)
     }
 
+    /// A file that is not a valid job but was modified less than this long ago may still be
+    /// being written: it gets no verdict until it is this old.
+    static let writingGraceSeconds = 1.0
+
+    /// Whether a file modified at `modified` may still be being written (`writingGraceSeconds`).
+    static func mayStillBeWritten(modified: Double, now: Double) -> Bool {
+        now - modified < writingGraceSeconds
+    }
+
     /// `admit` reserves a file's size in the byte budget before its bytes are read.
     static func read(_ fileName: String, in folder: DirectoryHandle, decoder: JobDecoder, limit: Int,
                      admit: (Int) -> Bool = { _ in true }) -> Outcome {

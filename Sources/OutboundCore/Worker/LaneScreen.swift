@@ -72,7 +72,7 @@ final class LaneScreen {
                 if reserved > 0 { release(reserved) }
                 later(name, .unreadable(error))
                 return true
-            case .corrupt(_, _, let modified?) where now - modified < 1.0:
+            case .corrupt(_, _, let modified?) where JobFileReader.mayStillBeWritten(modified: modified, now: now):
                 if reserved > 0 { release(reserved) }
                 later(name, .young(modified: modified))
                 return true
