@@ -65,8 +65,7 @@ final class FilingFaultTests: IntegrationTestCase {
     /// meanwhile. The claim stays in the dead process's folder for the next one's recovery.
     func testAClaimThatCannotBeMovedBackIsTriedOnceASecondThenTheProcessStops() throws {
         try makeSandbox()
-        let written = try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(30)], ofItemAtPath: written.path)
+        try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8), age: -30)
         let faults = sandbox.root.appendingPathComponent("faults.log")
         // The first rename out of active/ makes the process's claim folder; the second is the put-back.
         let environment = try FaultLibrary.failing("rename", call: 2, errno: "EIO", persist: true,
@@ -88,8 +87,7 @@ final class FilingFaultTests: IntegrationTestCase {
     /// it is old enough) instead of leaving it in incoming/ at its stop.
     func testADrainWaitsForAClaimWhoseMoveBackFailedOnce() throws {
         try makeSandbox()
-        let written = try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(1)], ofItemAtPath: written.path)
+        try sandbox.drop("young.json", bytes: Data("{\"clientId\":".utf8), age: -1)
         // The first rename out of active/ makes the process's claim folder; the second is the put-back.
         XCTAssertEqual(try drainInjecting("rename", call: 2, errno: "EIO", under: "active").count, 1, "the fault was injected")
         XCTAssertEqual(sandbox.jobs(in: "corrupt"), ["young.json"])

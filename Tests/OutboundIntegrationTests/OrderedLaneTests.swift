@@ -502,8 +502,7 @@ final class OrderedLaneTests: IntegrationTestCase {
         try makeSandbox()
         let name = "young.json"
         let (owner, other, trace) = try startBesideAStoppedLaneOwner(environment: [:])
-        let written = try sandbox.drop(name, bytes: Data("{\"clientId\":".utf8))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(1)], ofItemAtPath: written.path)
+        try sandbox.drop(name, bytes: Data("{\"clientId\":".utf8), age: -1)
         // Young for two seconds; then it is not a job, and the other process files it.
         XCTAssertTrue(SpoolSandbox.waitUntil { self.sandbox.jobs(in: "corrupt") == [name] }, other.standardError)
         XCTAssertEqual(renames(of: name, in: trace).count, 2, "claimed once, when old enough, and filed: \(renames(of: name, in: trace))")

@@ -80,12 +80,14 @@ public final class SpoolSandbox {
         return try drop(name, bytes: data)
     }
 
-    /// Drops raw bytes as a job file (for corrupt input).
+    /// Drops raw bytes as a job file (for corrupt input). With `age` the file looks that old;
+    /// a negative `age` puts its mtime that far ahead, so it stays young (within the 1-second
+    /// grace for files still being written) that much longer.
     @discardableResult
     public func drop(_ name: String, bytes: Data, age: TimeInterval = 0) throws -> URL {
         let temporary = spool.appendingPathComponent("tmp").appendingPathComponent(name)
         try bytes.write(to: temporary)
-        if age > 0 {
+        if age != 0 {
             let date = Date().addingTimeInterval(-age)
             try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: temporary.path)
         }
