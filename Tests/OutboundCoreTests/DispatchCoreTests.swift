@@ -29,6 +29,10 @@ final class DispatchCoreTests: XCTestCase {
         actions.compactMap { if case .file(let filing) = $0 { return filing } else { return nil } }
     }
 
+    private enum ServerAnswer {
+        static let busy = AttemptResult.response(status: 503, retryAfter: nil)
+    }
+
     private func deferrals(_ actions: [DispatchAction]) -> [Deferral] {
         actions.compactMap { if case .deferJob(let deferral) = $0 { return deferral } else { return nil } }
     }
@@ -247,6 +251,22 @@ final class DispatchCoreTests: XCTestCase {
         unsettled.auditSettled = true
         unsettled.intakeIdle = false
         XCTAssertEqual(core.endDecision(now: 1000, facts: unsettled), .keepGoing, "the intake is busy")
+    }
+
+    func testADrainDoesNotEndWhileAJobIsBeingSetAside() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core), try intakeJob("b", line: 2, core: core)], now: 1000)
+        let tokens = started(core.tick(now: 1000, durableLines: 2))
+        let busy = ServerAnswer.busy
+        let first = try XCTUnwrap(deferrals(core.transferFinished(token: tokens[0].token, result: busy, milliseconds: 1, now: 1000)).first)
+        _ = core.transferFinished(token: tokens[1].token, result: busy, milliseconds: 1, now: 1000)
+        let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "two deferrals are under way")
+        core.deferralMade(as: "a.json", due: first.state.nextAttemptAt, lane: nil)
+        core.deferralAbandoned(recorded: false)
+        XCTAssertEqual(core.summary.deferred, 1, "the abandoned one is not counted")
+        XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "a.json waits in deferred/ for its retry")
+        XCTAssertEqual(core.retriesToClaim(now: first.state.nextAttemptAt, reservedByIntake: 0), ["a.json"])
     }
 
     func testADrainWithMaxWaitEndsWithRetriesStillDeferred() throws {

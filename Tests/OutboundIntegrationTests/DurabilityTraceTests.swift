@@ -5,8 +5,9 @@ import XCTest
 /// Contract section 8's two orders, checked at the syscalls: the real binary runs under the
 /// fault library's order tracing (`scripts/fault.d/fault.c`, loaded with `LD_PRELOAD`), which
 /// records every audit line written, every fsync of the audit log (begun and succeeded), every
-/// request sent and every rename, in the order they happened. Each fsync of the log is slowed
-/// down, so a send or a move that does not wait for it runs ahead of it every time.
+/// request sent and every rename, in the order they happened. Each fsync of the log (and of a
+/// retry's state file) is slowed down, so a step that does not wait for it runs ahead of it
+/// every time.
 ///
 /// Reading the log from the receiver or from a watcher (`DurabilityOrderTests`) sees lines in
 /// the page cache; these tests see the fsync.
@@ -43,7 +44,11 @@ final class DurabilityTraceTests: IntegrationTestCase {
             }
         }
         let traceFile = sandbox.root.appendingPathComponent("order.trace")
-        try drain(environment: FaultLibrary.tracing(into: traceFile, auditLog: sandbox.auditLog, fsyncDelayMs: 25))
+        // The state files of retries are slowed down too, so a deferred line that does not
+        // wait for its state shows up before it every time.
+        var environment = try FaultLibrary.tracing(into: traceFile, auditLog: sandbox.auditLog, fsyncDelayMs: 25)
+        environment.merge(try FaultLibrary.slowingFsyncs(under: sandbox.spool.appendingPathComponent(".state"), milliseconds: 20)) { $1 }
+        try drain(environment: environment)
         XCTAssertEqual(sandbox.jobs(in: "delivered").count, 84, "the spool came out as built")
         XCTAssertEqual(sandbox.jobs(in: "failed").count, 12)
         XCTAssertEqual(sandbox.jobs(in: "refused").count, 12)
@@ -82,5 +87,28 @@ final class DurabilityTraceTests: IntegrationTestCase {
         XCTAssertEqual(moves, ["delivered": 84, "failed": 12, "refused": 12, "corrupt": 12, "deferred": 12],
                        "the trace saw every move into an outcome folder")
         XCTAssertEqual(early, [], "jobs moved before the fsync of their outcome line had returned")
+    }
+
+    /// A job set aside has its state on disk before its `deferred` line is written (and so, by
+    /// the test above, before its move): a crash in between cannot leave a job in deferred/, or
+    /// a line saying it went there, without the attempts it made.
+    func testNoDeferredLineIsWrittenBeforeTheJobsStateIsSaved() throws {
+        let trace = try tracedDrain()
+        var saved: Set<String> = []
+        var early: [String] = []
+        var deferredLines = 0
+        trace.walk { event, _ in
+            switch event {
+            case .rename(let name, ".state"):
+                // The state file's rename into place comes after its fsync (`writeAtomically`).
+                saved.insert(OrderTrace.job(ofFileNamed: name))
+            case .written("deferred", let job):
+                deferredLines += 1
+                if !saved.contains(job) { early.append(job) }
+            default: break
+            }
+        }
+        XCTAssertEqual(deferredLines, 12, "the trace saw every deferred line")
+        XCTAssertEqual(early, [], "deferred lines written before their job's state file was in place")
     }
 }

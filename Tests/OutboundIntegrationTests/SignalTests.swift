@@ -37,6 +37,34 @@ final class SignalTests: IntegrationTestCase {
         XCTAssertEqual(stopped["count"] as? Int, 3, "the stopped line counts the claims put back")
     }
 
+    /// SIGTERM while jobs are being set aside (their states still being saved, on a disk made
+    /// slow): each still gets its state, its `deferred` line and its move into deferred/ before
+    /// the process ends; none is left in the claim folder.
+    func testSigtermWhileJobsAreBeingSetAsideLeavesEachInDeferredWithItsLineAndState() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        let names = (0..<6).map { "aside-\($0).json" }
+        for (index, name) in names.enumerated() {
+            try sandbox.drop(name, job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(index)"))
+        }
+        let stateFolder = sandbox.spool.appendingPathComponent(".state")
+        // Each state file takes 300 ms to reach the disk: at the signal most are still queued.
+        let running = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
+                                          environment: FaultLibrary.slowingFsyncs(under: stateFolder, milliseconds: 300))
+        XCTAssertTrue(server.waitForRequests(6, timeout: 10))
+        running.signal(SIGTERM)
+        XCTAssertEqual(running.wait(timeout: 30), 0, "stderr: \(running.standardError)")
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), names)
+        XCTAssertEqual(sandbox.jobs(in: "active"), [], "no job left claimed")
+        XCTAssertEqual(sandbox.audit("deferred").compactMap { $0["file"] as? String }.sorted(), names)
+        for name in names {
+            let state = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent(name))) as? [String: Any]
+            XCTAssertEqual(state?["attempts"] as? Int, 1, "the state of \(name)")
+        }
+        XCTAssertEqual(sandbox.audit("stopped").count, 1)
+    }
+
     func testSighupReloadDeactivatesAClientWhoseJobWaitsForARetry() throws {
         try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
             "retry": ["maxAttempts": 5, "baseDelayMs": 1500, "maxDelayMs": 1500, "maxAgeSeconds": 3600],

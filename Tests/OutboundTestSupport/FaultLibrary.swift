@@ -51,6 +51,13 @@ public enum FaultLibrary {
          "FAULT_FSYNC_DELAY_MS": String(fsyncDelayMs)]
     }
 
+    /// The environment that makes every fsync of a file or folder under `folder` take
+    /// `milliseconds` longer (a slow disk), so a step waiting for it is still under way when
+    /// the test acts.
+    public static func slowingFsyncs(under folder: URL, milliseconds: Int) throws -> [String: String] {
+        ["LD_PRELOAD": try path(), "FAULT_SLOW_FSYNC_UNDER": folder.path, "FAULT_SLOW_FSYNC_MS": String(milliseconds)]
+    }
+
     /// The faults the library injected into a run given `log`: one "fault CALL N ERRNO PATH"
     /// line each; none when it injected nothing (or wrote no log).
     public static func injected(log: URL) -> [String] {

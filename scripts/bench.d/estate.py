@@ -267,10 +267,10 @@ def storm(args):
     """A partner answering 503 (Retry-After: 60) to a third of the jobs: the other partners'
     rate beside it, against the same jobs without it.
 
-    No target. Each job set aside for a retry costs the loop thread its `.state/` file
-    (a file created and fsynced) and a synchronous commit (the state folder's fsync, the
-    audit log's, deferred/'s), so the healthy jobs wait behind the deferrals (HISTORY.md,
-    2026-12-06, fifth session)."""
+    No target. A third of the requests are the 503 partner's, so about 0.67x is what sharing
+    the connections and cores with them costs; each job set aside also costs the filing
+    thread a `.state/` file created and fsynced (HISTORY.md, 2026-12-06, fifth and sixth
+    sessions)."""
     healthy_count = args.jobs or 4000
     nginx = Nginx(args.nginx, os.path.join(args.work, "nginx"))
     ports = [free_port() for _ in range(3)]

@@ -26,6 +26,10 @@
  * FAULT_FSYNC_DELAY_MS=N sleeps before each fsync of the audit log, so a send or a rename
  * that does not wait for the fsync shows up before its "F" every time, not only by luck.
  *
+ * Slow disks, without tracing: FAULT_SLOW_FSYNC_UNDER=/abs/folder FAULT_SLOW_FSYNC_MS=N
+ * sleeps N ms before every fsync of a file (or folder) under that folder, so a step that
+ * waits for it is still under way when a test acts (a signal, say).
+ *
  * Built by scripts/fault-test and the tests: cc -shared -fPIC -O2 -o fault.so fault.c -ldl
  */
 #define _GNU_SOURCE
@@ -56,6 +60,9 @@ static char log_path[PATH_MAX];
 static char trace_path[PATH_MAX];
 static char audit_path[PATH_MAX];
 static long fsync_delay_ms;
+static char slow_root[PATH_MAX];
+static size_t slow_root_length;
+static long slow_fsync_ms;
 static long calls;
 static int ready;
 
@@ -88,6 +95,10 @@ __attribute__((constructor)) static void fault_init(void) {
     if (k && atol(k) > 0) times = atol(k);
     const char *delay = getenv("FAULT_FSYNC_DELAY_MS");
     fsync_delay_ms = delay ? atol(delay) : 0;
+    setting("FAULT_SLOW_FSYNC_UNDER", slow_root, sizeof slow_root);
+    slow_root_length = strlen(slow_root);
+    const char *slow = getenv("FAULT_SLOW_FSYNC_MS");
+    slow_fsync_ms = slow ? atol(slow) : 0;
     const char *e = getenv("FAULT_ERRNO");
     if (e) {
         fail_errno = atoi(e);
@@ -322,9 +333,20 @@ static void audit_sync_ended(long number, int result) {
     trace(text);
 }
 
+/* Sleeps FAULT_SLOW_FSYNC_MS before an fsync of a file under FAULT_SLOW_FSYNC_UNDER. */
+static void slow_sync(int fd) {
+    if (!slow_root_length || slow_fsync_ms <= 0) return;
+    char full[PATH_MAX];
+    if (fd_path(fd, full, sizeof full) != 0 || strncmp(full, slow_root, slow_root_length) != 0) return;
+    if (full[slow_root_length] != '/' && full[slow_root_length] != 0) return;
+    struct timespec pause = {slow_fsync_ms / 1000, (slow_fsync_ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
 int fsync(int fd) {
     REAL(fsync);
     if (fd_fails("fsync", fd)) return -1;
+    slow_sync(fd);
     long number = audit_sync_begins(fd);
     int result = real_fsync(fd);
     audit_sync_ended(number, result);
@@ -334,6 +356,7 @@ int fsync(int fd) {
 int fdatasync(int fd) {
     REAL(fdatasync);
     if (fd_fails("fsync", fd)) return -1;
+    slow_sync(fd);
     long number = audit_sync_begins(fd);
     int result = real_fdatasync(fd);
     audit_sync_ended(number, result);

@@ -12,7 +12,7 @@ import Glibc
 /// without a timer.
 ///
 /// `flush()` is the synchronous form, for lines that must be on disk before the caller's very
-/// next step (start and stop, recovery, reloads, deferrals).
+/// next step (start and stop, recovery, reloads).
 ///
 /// After a failed write or fsync nothing more is written: `failure` says why, and the work
 /// that was never handed on comes back from `takeUnhanded()`.

@@ -67,7 +67,7 @@ struct Filing {
 }
 
 /// A job on its way to `deferred/`: the state saved for its next attempt and its line.
-struct Deferral {
+struct Deferral: Sendable {
     /// The file name in the claim area.
     let name: String
     let state: JobState

@@ -118,6 +118,6 @@ extension DispatchCore {
     private mutating func deferForToken(_ claimed: ClaimedJob, until: Double, failure: TokenFailure, now: Double) -> [DispatchAction] {
         let deadline = policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt)
         let deferral = records.tokenUnavailable(claimed, until: min(until, deadline + 0.001), failure: failure, at: now)
-        return [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
+        return setAside(claimed, deferral)
     }
 }

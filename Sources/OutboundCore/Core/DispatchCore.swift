@@ -60,6 +60,8 @@ struct DispatchCore {
     var tokenFetches: [Int: (client: ClientRecord, fetchId: Int)] = [:]
     var nextWaiter = 1
     private(set) var schedule = DeferredSchedule()
+    /// Jobs set aside whose state, line and move the shell is still carrying out (+Deferrals).
+    var deferralsUnderway = 0
     private(set) var nextRecoveryAt: Double
     private(set) var nextRescanAt: Double
     /// The intake's answered-pass count when a drain asked for its last pass.
@@ -257,7 +259,7 @@ struct DispatchCore {
                     // Its deadline still runs: it comes back by then, to fail `expired`.
                     let deadline = policy.deadline(for: claimed.job, firstClaimedAt: claimed.firstClaimedAt)
                     let deferral = records.setAside(claimed, until: min(until, deadline + 0.001), at: now)
-                    actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
+                    actions += setAside(claimed, deferral)
                     continue
                 }
                 if let lane = claimed.lane { claimed.lateInLane = lanes.sending(claimed.name, in: lane) }
@@ -302,13 +304,13 @@ struct DispatchCore {
             actions += file(filing, claimed, now: now)
         case .defer(let deferral):
             summary.deferred += 1
-            actions += [.deferJob(deferral)] + laneAfterDeferral(claimed, deferral)
+            actions += setAside(claimed, deferral)
         }
         return actions
     }
 
-    /// The deferred job now waits in deferred/ as `target`, due at `due`; a lane's head holds
-    /// its lane under that name.
+    /// A job now waits in deferred/ as `target`, due at `due`; a lane's head holds its lane
+    /// under that name.
     mutating func deferralFiled(as target: String, due: Double, lane: LaneKey? = nil) {
         schedule.insert(target, due: due)
         if let lane, ownsLanes { _ = lanes.headDeferred(as: target, due: due, in: lane) }
@@ -361,7 +363,8 @@ struct DispatchCore {
             return inFlight.isEmpty || now >= deadline ? .end(.stopped) : .keepGoing
         }
         guard case .drain(let maxWait) = mode else { return .keepGoing }
-        guard inFlight.isEmpty, ready.isEmpty, awaitingToken.isEmpty, lanes.waitingCount == 0, facts.intakeIdle, facts.auditSettled else { return .keepGoing }
+        guard inFlight.isEmpty, ready.isEmpty, awaitingToken.isEmpty, lanes.waitingCount == 0, deferralsUnderway == 0,
+              facts.intakeIdle, facts.auditSettled else { return .keepGoing }
         if schedule.isEmpty {
             if !deferredFolderScanned { return .scanDeferredFolderFirst }
             // A drain has no inotify: before it ends, the intake takes one more full pass over

@@ -11,6 +11,14 @@ public struct FileMove: Sendable {
     public let sidecar: ReasonSidecar?
     /// Whether the job's `.state/` file goes when it leaves.
     public let clearsState: Bool
+    /// For a move into `deferred/`: when the job is due again, and the lane it holds.
+    var retry: RetryDue? = nil
+}
+
+/// When a job set aside in `deferred/` is due again, and the ordered lane it holds there.
+struct RetryDue: Sendable {
+    let due: Double
+    let lane: LaneKey?
 }
 
 /// What a batch of moves came to.
@@ -19,6 +27,9 @@ struct FilingResult {
     var failed: [FileMove] = []
     /// Why the first of them failed.
     var moveError: SystemError?
+    /// Moves into `deferred/`, made (`filed`) or failed (`unmoved`, not among `failed`: the
+    /// loop deals with them at once, see `Dispatcher.recordDeferralProgress`).
+    var deferrals = DeferralProgress()
     /// An outcome folder whose fsync failed after jobs were renamed into it: whether those
     /// renames are on disk is unknown, and a later fsync (the descriptor is dropped and a new
     /// one opened) may report success for metadata that is gone (Rebello et al., ATC'20).
@@ -35,27 +46,35 @@ struct SpoolFiler {
 
     /// Moves the jobs; the caller tries failed moves again and stops on a failed fsync.
     func perform(_ moves: [FileMove], directories: DirectorySyncer) -> FilingResult {
-        var failed: [FileMove] = []
-        var moveError: SystemError?
-        guard !moves.isEmpty else { return FilingResult() }
+        var result = FilingResult()
+        guard !moves.isEmpty else { return result }
         var touched: [SpoolFolder] = []
         folders.renameLock.withLock {
             for move in moves {
                 let folder = folders[move.to]
                 do {
+                    var target = move.target
                     do {
-                        try area.folder(for: move.name).move(move.name, to: folder, as: move.target)
+                        try area.folder(for: move.name).move(move.name, to: folder, as: target)
                     } catch let error as SystemError where error.isAlreadyExists {
-                        let target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                        target = try SpoolMover.freeName(for: move.name, in: folder.path)
                         try move.sidecar?.write(beside: target, in: folder.path)
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
+                        // A retry's state was saved under the name it was to have.
+                        if move.retry != nil { stateStore.rename(move.target, to: target) }
                     }
                     if move.clearsState { stateStore.remove(move.name) }
+                    if let retry = move.retry { result.deferrals.filed.append((target, retry)) }
                     if !touched.contains(move.to) { touched.append(move.to) }
                 } catch {
                     FileSystem.writeStandardError("outbound: spool error: \(error)\n")
-                    failed.append(move)
-                    moveError = moveError ?? (error as? SystemError ?? SystemError("rename", path: move.name, code: EIO))
+                    let failure = error as? SystemError ?? SystemError("rename", path: move.name, code: EIO)
+                    if move.retry != nil {
+                        result.deferrals.unmoved.append((move, failure))
+                    } else {
+                        result.failed.append(move)
+                        result.moveError = result.moveError ?? failure
+                    }
                 }
             }
         }
@@ -63,15 +82,65 @@ struct SpoolFiler {
         // whole rename, the claim folder's side included. Should the claim folder's side be
         // lost all the same, the job shows up there again and recovery sends it once more:
         // a duplicate, never a loss.
-        var syncFailure: SystemError?
         for folder in touched.map({ folders[$0].path }) {
             do {
                 try directories.sync(folder)
             } catch {
                 // Reported by the caller, which stops the process.
-                syncFailure = syncFailure ?? (error as? SystemError ?? SystemError("fsync folder", path: folder, code: EIO))
+                result.syncFailure = result.syncFailure ?? (error as? SystemError ?? SystemError("fsync folder", path: folder, code: EIO))
             }
         }
-        return FilingResult(failed: failed, moveError: moveError, syncFailure: syncFailure)
+        return result
+    }
+
+    /// The first step of setting jobs aside, before their `deferred` lines: each job's state
+    /// saved (and fsynced) under the name it will have in `deferred/`, then the state folder
+    /// fsynced once for all of them. A job whose state is not on disk gets no line.
+    func saveStates(_ deferrals: [Deferral], directories: DirectorySyncer) -> DeferralProgress {
+        var progress = DeferralProgress()
+        let deferredFolder = folders[.deferred].path
+        for deferral in deferrals {
+            do {
+                let target = try SpoolMover.freeName(for: deferral.name, in: deferredFolder)
+                try stateStore.save(deferral.state, for: target)
+                progress.saved.append((deferral, target))
+            } catch {
+                progress.unsaved.append((deferral, error as? SystemError ?? SystemError("write", path: deferral.name, code: EIO)))
+            }
+        }
+        guard !progress.saved.isEmpty else { return progress }
+        do {
+            try directories.sync(stateStore.directory)
+        } catch {
+            // Whether any of them is on disk is unknown: none of them is set aside.
+            let failure = error as? SystemError ?? SystemError("fsync folder", path: stateStore.directory, code: EIO)
+            progress.unsaved += progress.saved.map { ($0.deferral, failure) }
+            progress.saved.removeAll()
+        }
+        return progress
+    }
+}
+
+/// How far the jobs being set aside have got, for the loop to carry on from: a job is set
+/// aside in three steps, its state saved (the filing thread), its `deferred` line made durable
+/// (the audit committer), its move into `deferred/` (the filing thread); then the loop
+/// schedules it.
+struct DeferralProgress {
+    /// State on disk under `target`: the loop appends the line and queues the move.
+    var saved: [(deferral: Deferral, target: String)] = []
+    /// State not saved, no line written: the job goes back where it came from.
+    var unsaved: [(deferral: Deferral, error: SystemError)] = []
+    /// In `deferred/` as `target`: the loop schedules it.
+    var filed: [(target: String, retry: RetryDue)] = []
+    /// Line on disk, but the move into `deferred/` failed: the job is still claimed.
+    var unmoved: [(move: FileMove, error: SystemError)] = []
+
+    var isEmpty: Bool { saved.isEmpty && unsaved.isEmpty && filed.isEmpty && unmoved.isEmpty }
+
+    static func += (progress: inout DeferralProgress, more: DeferralProgress) {
+        progress.saved += more.saved
+        progress.unsaved += more.unsaved
+        progress.filed += more.filed
+        progress.unmoved += more.unmoved
     }
 }

@@ -10,6 +10,9 @@ extension Dispatcher {
         let aborted = engine.abortAll()
         for token in aborted where core.isTokenRequest(token) { perform(core.tokenRequestAbandoned(token: token, now: clock.now())) }
         perform(core.ending(abortedTokens: aborted))
+        // Jobs being set aside get their lines now, while lines can still be written.
+        filingWorker.waitForStates()
+        recordDeferralProgress()
         commit()
         if auditFailure == nil {
             do { try audit.flush() } catch { auditFailure = "\(error)" }
@@ -26,6 +29,9 @@ extension Dispatcher {
         if unfiled > 0 && spoolFailure == nil {
             spoolFailure = "\(unfiled) job(s) whose outcome line is on disk could not be moved into their folder and are still claimed"
         }
+        // Moves into deferred/ made (or failed) during the stop; a failed one is tried once
+        // more below, with the stranded claims.
+        recordDeferralProgress()
         if auditFailure == nil { checkOutcomeFolderSyncs() }
         for name in intake.stop() { putBack(name, to: .incoming) }
         if !returnStrandedClaims() && spoolFailure == nil {

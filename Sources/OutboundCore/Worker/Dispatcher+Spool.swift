@@ -20,18 +20,38 @@ extension Dispatcher {
         }
     }
 
-    /// Moves a job to deferred/ with its state saved under the name it will have there.
+    /// Sets a job aside for a retry, in the order that keeps a crash from losing its attempts:
+    /// its state saved (on the filing thread), then its `deferred` line made durable, then its
+    /// move into deferred/; the loop takes each step's end in `recordDeferralProgress`.
     func deferJob(_ deferral: Deferral) {
-        do {
-            let target = try SpoolMover.freeName(for: deferral.name, in: spool.path(.deferred))
-            try stateStore.save(deferral.state, for: target)
-            moves.stateChanged = true
+        filingWorker.saveState(for: deferral)
+    }
+
+    /// Carries deferrals on from where the filing thread got them: a saved state gets its line
+    /// and its move (made once the line is on disk); a job in deferred/ is scheduled. A state
+    /// that could not be saved, or a move that failed, stops the process, as any outcome that
+    /// cannot be written does (`spoolFault`).
+    func recordDeferralProgress() {
+        let progress = filingWorker.takeDeferralProgress()
+        guard !progress.isEmpty else { return }
+        for (deferral, target) in progress.saved {
             audit.append(deferral.record)
-            moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false))
-            core.deferralFiled(as: target, due: deferral.state.nextAttemptAt, lane: deferral.state.lane)
-        } catch {
-            core.outcomeNotRecorded(.deferred)
+            moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false,
+                               retry: RetryDue(due: deferral.state.nextAttemptAt, lane: deferral.state.lane)))
+        }
+        for (deferral, error) in progress.unsaved {
+            core.deferralAbandoned(recorded: false)
             spoolFault(error, claim: deferral.name, origin: deferral.origin)
+        }
+        for (target, retry) in progress.filed {
+            core.deferralMade(as: target, due: retry.due, lane: retry.lane)
+        }
+        for (move, error) in progress.unmoved {
+            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
+            // failing that, at the end), and the process stops rather than go on with a
+            // spool that fails under it.
+            core.deferralAbandoned(recorded: true)
+            spoolFault(error, claim: move.name, origin: .deferred)
         }
     }
 
@@ -85,43 +105,20 @@ extension Dispatcher {
         }
     }
 
-    /// Commits the pass's audit lines; the moves they describe are made only once the lines
-    /// are on disk. Usually in the background: the committer thread hands the moves to the
-    /// filing thread. A batch that needs it (`MoveBatch.needsSynchronousCommit`) is committed
-    /// here and now, and its moves into deferred/ made at once.
+    /// Commits the pass's audit lines in the background; the moves they describe are made only
+    /// once the lines are on disk: the committer thread hands them to the filing thread.
     func commit() {
         if let failure = audit.failure {
             auditFailure = failure
             return
         }
         guard !moves.isEmpty || audit.hasUncommitted else { return }
-        guard moves.needsSynchronousCommit else {
-            audit.commit(handing: moves.take())
-            return
-        }
-        do {
-            if moves.stateChanged { try directories.sync(stateStore.directory) }
-            try audit.flush()
-        } catch {
-            auditFailure = "\(error)"
-            return
-        }
-        let batch = moves.take()
-        filingWorker.file(batch.filter { $0.to != .deferred })
-        let deferrals = spoolFiler.perform(batch.filter { $0.to == .deferred }, directories: directories)
-        for move in deferrals.failed {
-            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
-            // failing that, at the end), and the process stops rather than go on with a
-            // spool that fails under it.
-            spoolFault(deferrals.moveError ?? SystemError("rename", path: move.name, code: EIO), claim: move.name, origin: .deferred)
-        }
-        if let failure = deferrals.syncFailure { outcomeFolderSyncFailed(failure) }
+        audit.commit(handing: moves.take())
     }
 
     /// An outcome folder's fsync failed after jobs were moved into it (reported by the filing
-    /// thread or the synchronous commit): whether those moves are on disk is unknown, and no
-    /// later fsync can tell (the data may be gone, Rebello et al., ATC'20). Their lines are on
-    /// disk; the process stops (exit 74) with its other claims put back. A move that is lost
+    /// thread): whether those moves are on disk is unknown, and no later fsync can tell (the
+    /// data may be gone, Rebello et al., ATC'20). Their lines are on disk; the process stops (exit 74) with its other claims put back. A move that is lost
     /// all the same shows up in the claim folder again and is recovered: sent once more,
     /// never lost.
     func outcomeFolderSyncFailed(_ failure: SystemError) {

@@ -6,11 +6,12 @@ import Glibc
 ///
 /// Threads (see the README's "Project layout"): this loop drives libcurl's multi handle;
 /// the intake thread claims and decodes jobs; the audit committer makes lines durable; the
-/// filing thread renames finished jobs once their lines are on disk. Every pass of the loop:
-/// read signals and inotify, take what the intake claimed, commit, start what may start, and
-/// sleep in `curl_multi_poll` until a socket, a signal, a new file, a finished commit or the
-/// next due time wakes it. The loop never waits for the disk, except for the rare lines that
-/// must be durable at once (start, stop, recovery, reloads, deferrals).
+/// filing thread renames finished jobs once their lines are on disk, and saves the state of
+/// jobs set aside. Every pass of the loop: read signals and inotify, take what the intake
+/// claimed and how far deferrals got, commit, start what may start, and sleep in
+/// `curl_multi_poll` until a socket, a signal, a new file, a finished commit or the next due
+/// time wakes it. The loop never waits for the disk, except for the rare lines that must be
+/// durable at once (start, stop, recovery, reloads).
 public final class Dispatcher {
     public typealias Mode = DispatchMode
 
@@ -33,9 +34,6 @@ public final class Dispatcher {
     private let watcher: IncomingWatcher?
     let intake: IntakeWorker
     let filingWorker: FilingWorker
-    /// Makes the moves into deferred/, on this thread.
-    let spoolFiler: SpoolFiler
-    let directories = DirectorySyncer()
     var moves = MoveBatch()
     /// Whether this process works the ordered lanes, and their blocked markers (contract 14).
     let laneOwnership: LaneOwnership
@@ -111,8 +109,7 @@ public final class Dispatcher {
         } else {
             watcher = nil
         }
-        spoolFiler = SpoolFiler(folders: folders, area: area, stateStore: stateStore)
-        let filing = FilingWorker(filer: spoolFiler, wake: engine.wakeUp)
+        let filing = FilingWorker(filer: SpoolFiler(folders: folders, area: area, stateStore: stateStore), wake: engine.wakeUp)
         filingWorker = filing
         audit = AuditCommitter(log: log, onDurable: { filing.file($0) }, wake: engine.wakeUp, observe: metrics.map { $0.observe })
         intake = IntakeWorker(spool: spool, area: area, stateStore: stateStore, decoder: decoder,
@@ -164,6 +161,8 @@ public final class Dispatcher {
                 if arrivals.overflowed { intake.requestPass() }
                 intake.noteArrivals(arrivals.names)
             }
+            // Before the timers: a deferred/ scan then finds the jobs just filed scheduled.
+            recordDeferralProgress()
             perform(core.timersFired(now: clock.now()))
             if core.lifecycle == .running && auditFailure == nil {
                 perform(core.intakeDelivered(intake.takeResults(), now: clock.now()))

@@ -5,6 +5,10 @@ import Glibc
 /// the loop goes on sending and the intake thread goes on claiming. Batches that arrive while
 /// one is being filed are filed together (one fsync per folder for all of them).
 ///
+/// It also saves the state of jobs being set aside for a retry, before their lines (see
+/// `DeferralProgress`): creating and fsyncing a state file takes the disk's time, which the
+/// loop does not wait for.
+///
 /// `@unchecked Sendable`: every stored `var` is touched only while holding `condition` (the
 /// thread's); `filer` and `directories` are used only by the filing thread.
 final class FilingWorker: @unchecked Sendable {
@@ -17,6 +21,11 @@ final class FilingWorker: @unchecked Sendable {
     // Guarded by `condition`.
     private var queued: [FileMove] = []
     private var filing = false
+    /// Jobs being set aside whose state is still to be saved.
+    private var statesToSave: [Deferral] = []
+    private var savingStates = false
+    /// What the deferrals came to since the loop last looked.
+    private var deferralProgress = DeferralProgress()
     /// Moves that failed, tried again with the next batch and at the stop.
     private var failed: [FileMove] = []
     /// The first failed fsync of an outcome folder, until the loop takes it.
@@ -38,7 +47,35 @@ final class FilingWorker: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// True when nothing is queued or being filed.
+    /// Saves the state of a job being set aside, on the filing thread; the loop carries on
+    /// from `takeDeferralProgress()`. From the loop.
+    func saveState(for deferral: Deferral) {
+        condition.lock()
+        defer { condition.unlock() }
+        thread.startIfNeeded { [self] in run() }
+        statesToSave.append(deferral)
+        condition.broadcast()
+    }
+
+    /// What the deferrals handed over came to since the last call. From the loop.
+    func takeDeferralProgress() -> DeferralProgress {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = deferralProgress
+        deferralProgress = DeferralProgress()
+        return taken
+    }
+
+    /// Waits until every state handed over has been saved or has failed (at the end of a run,
+    /// so that their lines can still be written).
+    func waitForStates() {
+        condition.lock()
+        defer { condition.unlock() }
+        while !statesToSave.isEmpty || savingStates { condition.wait() }
+    }
+
+    /// True when nothing is queued or being filed. (A drain also waits for the deferrals under
+    /// way: the core counts them.)
     var isIdle: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -75,6 +112,19 @@ final class FilingWorker: @unchecked Sendable {
     private func run() {
         condition.lock()
         while true {
+            if !statesToSave.isEmpty {
+                let deferrals = statesToSave
+                statesToSave.removeAll(keepingCapacity: true)
+                savingStates = true
+                condition.unlock()
+                let saving = filer.saveStates(deferrals, directories: directories)
+                condition.lock()
+                deferralProgress += saving
+                savingStates = false
+                condition.broadcast()
+                wake()
+                continue
+            }
             if !queued.isEmpty {
                 // Moves that failed before go again with this batch, once each: a failing
                 // disk is retried as work arrives, never in a loop of its own.
@@ -87,8 +137,9 @@ final class FilingWorker: @unchecked Sendable {
                 condition.lock()
                 failed = result.failed
                 syncFailure = syncFailure ?? result.syncFailure
+                deferralProgress += result.deferrals
                 filing = false
-                if queued.isEmpty || result.syncFailure != nil {
+                if queued.isEmpty || result.syncFailure != nil || !result.deferrals.isEmpty {
                     condition.broadcast()
                     wake()
                 }
