@@ -83,6 +83,22 @@ final class DispatchCoreTests: XCTestCase {
         XCTAssertEqual(core.intakeCredit(now: 1000), 11, "in flight counts like ready")
     }
 
+    func testJobsBeingSetAsideTakeRoomInTheClaimWindowOnlyPastEightWindowsOfThem() throws {
+        var core = try makeCore { $0.concurrency = 1 }
+        XCTAssertEqual(core.intakeCredit(now: 1000), 8)
+        var saved: [Deferral] = []
+        for index in 1...66 {
+            _ = core.intakeDelivered([try intakeJob("j\(index)", line: index, core: core)], now: 1000)
+            let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: index)).first?.token)
+            saved += deferrals(core.transferFinished(token: token, result: ServerAnswer.busy, milliseconds: 1, now: 1000))
+        }
+        XCTAssertEqual(saved.count, 66)
+        XCTAssertEqual(core.intakeCredit(now: 1000), 6, "66 under way, 64 of them outside the window")
+        core.deferralMade(as: "j1.json", due: saved[0].state.nextAttemptAt, lane: nil)
+        core.deferralAbandoned(recorded: false)
+        XCTAssertEqual(core.intakeCredit(now: 1000), 8)
+    }
+
     // MARK: a destination that stops answering
 
     func testAStalledDestinationIsOneThatEndedNoTransferForAQuarterOfTimeoutMsAtMostFiveSeconds() {

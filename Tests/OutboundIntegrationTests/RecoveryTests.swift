@@ -77,6 +77,63 @@ final class RecoveryTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.jobs(in: "active"), [])
     }
 
+    /// Temporary files a killed process left while writing a retry's state or a sidecar are
+    /// removed at the next start once a minute old; younger ones may be a live writer's.
+    func testTemporaryFilesAMinuteOldAreRemovedAtStart() throws {
+        try makeSandbox()
+        var stale: [URL] = []
+        var young: [URL] = []
+        for folder in [".state", ".state/lanes", "failed", "hold"] {
+            let url = sandbox.spool.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            let old = url.appendingPathComponent(".tmp-4242-1"), new = url.appendingPathComponent(".tmp-4242-2")
+            try Data("{\"attempts\": 1".utf8).write(to: old)
+            try Data("{\"attempts\": 1".utf8).write(to: new)
+            var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+            XCTAssertEqual(utimes(old.path, &times), 0)
+            stale.append(old)
+            young.append(new)
+        }
+        let other = sandbox.spool.appendingPathComponent(".state/.keep-me")
+        try Data().write(to: other)
+        var times = [timeval(tv_sec: time(nil) - 120, tv_usec: 0), timeval(tv_sec: time(nil) - 120, tv_usec: 0)]
+        XCTAssertEqual(utimes(other.path, &times), 0)
+        try sandbox.drop("one.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/1"))
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered"), ["one.json"])
+        XCTAssertEqual(stale.filter { FileManager.default.fileExists(atPath: $0.path) }.map(\.path), [], "stale temporary files removed")
+        XCTAssertEqual(young.filter { !FileManager.default.fileExists(atPath: $0.path) }.map(\.path), [], "young ones kept")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: other.path), "only temporary files are removed")
+    }
+
+    /// A job's state left behind by a kill between the job's move into its final folder and
+    /// the state's removal is removed at the next start; a state whose job waits in deferred/,
+    /// or that was saved for another file of the same name, stays.
+    func testTheStateOfAJobAlreadyFiledIsRemovedAtStart() throws {
+        try makeSandbox()
+        let stateFolder = sandbox.spool.appendingPathComponent(".state")
+        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
+        func place(_ name: String, in folder: String) throws -> UInt64 {
+            let url = sandbox.spool.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            let job = url.appendingPathComponent(name)
+            try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/x")).write(to: job)
+            return try XCTUnwrap((try FileManager.default.attributesOfItem(atPath: job.path))[.systemFileNumber] as? UInt64)
+        }
+        func saveState(_ name: String, inode: UInt64) throws {
+            let text = "{\"attempts\":1,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2099-12-06T10:00:01.000Z\",\"inode\":\(inode)}\n"
+            try Data(text.utf8).write(to: stateFolder.appendingPathComponent(name))
+        }
+        try saveState("done.json", inode: try place("done.json", in: "delivered"))
+        try saveState("gave-up.json", inode: try place("gave-up.json", in: "failed"))
+        try saveState("waiting.json", inode: try place("waiting.json", in: "deferred"))
+        try saveState("namesake.json", inode: try place("namesake.json", in: "delivered") + 1)
+        // waiting.json is due in 2099: the drain ends with it still deferred (exit 75).
+        try drain(["--max-wait", "0"], expect: 75)
+        let left = try FileManager.default.contentsOfDirectory(atPath: stateFolder.path).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertEqual(left, ["namesake.json", "waiting.json"])
+    }
+
     func testRunRecoversAClaimOrphanedWhileItRuns() throws {
         try makeSandbox()
         let running = try sandbox.startRun()

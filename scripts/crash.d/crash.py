@@ -8,9 +8,12 @@ Per trial:
   1. a fresh spool and Config in a temporary folder: environment non-production, one active
      client whose endpoint is the receiver's http://127.0.0.1:PORT/hooks/, concurrency 64,
      short retry settings;
-  2. N job files (ids job-000001 ...) written to tmp/ and renamed into incoming/;
+  2. N job files (ids job-000001 ...) written to tmp/ and renamed into incoming/; every
+     --retry-every'th (default 8th) goes to /hooks/retry/N instead of /hooks/N;
   3. a loopback receiver (this process, threaded, HTTP/1.1 keep-alive) answering 204 after
-     a random 0-5 ms, recording every Idempotency-Key it receives with a count;
+     a random 0-5 ms (503 to the first request of each job under /hooks/retry/, so those
+     are set aside for a retry and delivered by the second), recording every
+     Idempotency-Key it receives with a count;
   4. `outbound run`, killed with SIGKILL at a planned moment between 20 ms and the expected
      completion time (measured by an uninterrupted calibration run first). The moments are
      stratified over the trials, so early, middle and late kills all occur;
@@ -20,20 +23,26 @@ Per trial:
      (a) every job is in exactly one place (incoming, active/*, deferred, hold, delivered,
          failed, refused, corrupt), both right after the kill and after the drain; after the
          drain that place is delivered/;
-     (b) every job in delivered/ was received at least once (at both moments), and has a
-         `delivered` audit line (the line is on disk before the move);
-     (c) no job vanished (found nowhere), and nothing was never received;
-     (d) jobs received more than once <= jobs claimed in active/ at the kill;
+     (b) every job in delivered/ was received at least once (a retried job twice) at both
+         moments, and has a `delivered` audit line (the line is on disk before the move);
+     (c) no job vanished (found nowhere), and nothing was never received (a retried job: never
+         received a second time);
+     (d) jobs received more often than that <= jobs claimed in active/ at the kill;
      (e) active/ is empty after the drain; the audit log is valid JSON Lines (every line an
          object with `ts` and `event`) with exactly one `recovered` line for each claim found
          after the kill, and drain's summary says recovered=<that number>; no .state/ or tmp/
-         leftovers. Two kill artefacts are notes rather than failures (unless --strict):
+         leftovers. Three kill artefacts are notes rather than failures (unless --strict):
          an empty `.new-*` folder without `.lock`, left by a kill between the mkdir of the
          starting process's claim folder and the creation of its lock (recovery skips such
-         folders until they are 60 s old, and no job was ever in one); and a torn last audit
-         line (SIGKILL can cut a write(2) of several pages short at a page boundary), as
-         long as it stands on a line of its own after the drain. A fragment the next
-         process glued its own first line onto fails the trial.
+         folders until they are 60 s old, and no job was ever in one); a `.tmp-*` file in
+         .state/, a retry's state the kill cut off before its rename into place (a start
+         removes it once it is 60 s old); and a torn last audit line (SIGKILL can cut a
+         write(2) of several pages short at a page boundary), as long as it stands on a line
+         of its own after the drain. A fragment the next process glued its own first line
+         onto fails the trial;
+     (f) attempts never go back across the kill: a job's `delivered` line counts more attempts
+         than any `deferred` line before it (a deferred job's state is on disk before its
+         line, so a kill cannot make it start again from attempt 1).
 
 Only 127.0.0.1 is ever contacted. Prints a line per trial and then
 `lost=L duplicated=D trials=T` and `N passed, M failed`.
@@ -70,24 +79,37 @@ def log(line=""):
 
 # ---------------------------------------------------------------- the receiver
 
-def check_request(method, path, headers):
-    """What the receiver objects to in a request: no key, another client, another path."""
-    key = headers.get("Idempotency-Key")
-    if not key:
-        return "request to %s without an Idempotency-Key" % path
-    if headers.get("Epic-Client-ID") != CLIENT_ID:
-        return "%s arrived with Epic-Client-ID %r" % (key, headers.get("Epic-Client-ID"))
-    if not re.fullmatch(r"job-\d{6}", key) or path != "/hooks/%d" % int(key[4:]):
-        return "%s arrived at %s" % (key, path)
-    return None
+def is_retried(n, retry_every):
+    """Whether job n is answered 503 the first time (0: none is)."""
+    return retry_every > 0 and n % retry_every == 0
 
 
-def start_receiver(rng_seed, max_delay_ms):
+def job_path(n, retry_every):
+    return ("/hooks/retry/%d" if is_retried(n, retry_every) else "/hooks/%d") % n
+
+
+def expected_requests(jid, retry_every):
+    """Requests a job takes without a kill: 2 for a retried one (a 503, then a 204)."""
+    return 2 if is_retried(int(jid[4:]), retry_every) else 1
+
+
+def start_receiver(rng_seed, max_delay_ms, retry_every):
     """The loopback receiver (scripts/lib/receiver.py): 204 to every POST under /hooks/ after
-    a random 0..max_delay_ms, counting the Idempotency-Key of each request it received
-    (whole, body read) before it answers."""
-    return Receiver(rules=[Rule(method="GET", status=404), Rule(max_delay=max_delay_ms / 1000.0)],
-                        seed=rng_seed, check=check_request)
+    a random 0..max_delay_ms (503 to the first request of each key under /hooks/retry/),
+    counting the Idempotency-Key of each request it received (whole, body read) before it
+    answers. It objects to a request without a key, of another client or on another path."""
+    def check_request(method, path, headers):
+        key = headers.get("Idempotency-Key")
+        if not key:
+            return "request to %s without an Idempotency-Key" % path
+        if headers.get("Epic-Client-ID") != CLIENT_ID:
+            return "%s arrived with Epic-Client-ID %r" % (key, headers.get("Epic-Client-ID"))
+        if not re.fullmatch(r"job-\d{6}", key) or path != job_path(int(key[4:]), retry_every):
+            return "%s arrived at %s" % (key, path)
+        return None
+    delay = max_delay_ms / 1000.0
+    return Receiver(rules=[Rule(method="GET", status=404), Rule(path="/hooks/retry/", fail_first=1, max_delay=delay),
+                           Rule(max_delay=delay)], seed=rng_seed, check=check_request)
 
 
 # ---------------------------------------------------------------- spool and config
@@ -102,11 +124,11 @@ def write_config(folder, port):
     }, client_id=CLIENT_ID, application="Crash Test Receiver")
 
 
-def make_spool(spool, port, jobs):
+def make_spool(spool, port, jobs, retry_every):
     """Creates the spool's tmp/ and incoming/ and drops the jobs: each written in tmp/ and
     renamed into incoming/."""
     spools.make_spool(spool, ((job_id(n) + ".json", spools.job(
-        "http://127.0.0.1:%d/hooks/%d" % (port, n),
+        "http://127.0.0.1:%d%s" % (port, job_path(n, retry_every)),
         json.dumps({"event": "A08", "sequence": n, "patient": "MRN%08d" % n}),
         client_id=CLIENT_ID, id=job_id(n))) for n in range(1, jobs + 1)), staged=False)
 
@@ -200,10 +222,10 @@ def calibrate_once(args, work, number):
     """One uninterrupted `outbound run` over the trials' workload: seconds from the start
     until every job is in delivered/, and the number of repeated requests."""
     root = os.path.join(work, "calibration-%d" % number)
-    receiver = start_receiver(number, args.max_delay_ms)
+    receiver = start_receiver(number, args.max_delay_ms, args.retry_every)
     try:
         write_config(os.path.join(root, "Config"), receiver.port)
-        make_spool(os.path.join(root, "Outbox"), receiver.port, args.jobs)
+        make_spool(os.path.join(root, "Outbox"), receiver.port, args.jobs, args.retry_every)
         delivered = os.path.join(root, "Outbox", "delivered")
         with open(os.path.join(root, "run.out"), "wb") as out, open(os.path.join(root, "run.err"), "wb") as err:
             started = time.monotonic()
@@ -236,7 +258,8 @@ def calibrate_once(args, work, number):
             raise SetupError("calibration: the receiver saw bad requests: %s" % "; ".join(problems[:5]))
         if len(counts) != args.jobs:
             raise SetupError("calibration: the receiver saw %d distinct jobs, not %d" % (len(counts), args.jobs))
-        return done, total - len(counts)
+        expected = sum(expected_requests(jid, args.retry_every) for jid in counts)
+        return done, total - expected
     finally:
         receiver.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -281,10 +304,11 @@ def run_trial(args, work, index, seed, kill_ms):
     spool = os.path.join(root, "Outbox")
     audit_path = os.path.join(spool, "audit.jsonl")
     ids = [job_id(n) for n in range(1, args.jobs + 1)]
-    receiver = start_receiver(rng.getrandbits(64), args.max_delay_ms)
+    receiver = start_receiver(rng.getrandbits(64), args.max_delay_ms, args.retry_every)
+    expected = {jid: expected_requests(jid, args.retry_every) for jid in ids}
     try:
         write_config(os.path.join(root, "Config"), receiver.port)
-        make_spool(spool, receiver.port, args.jobs)
+        make_spool(spool, receiver.port, args.jobs, args.retry_every)
 
         # ---- run, then SIGKILL at the planned moment
         with open(os.path.join(root, "run.out"), "wb") as out, open(os.path.join(root, "run.err"), "wb") as err:
@@ -329,8 +353,8 @@ def run_trial(args, work, index, seed, kill_ms):
             if len(places) != 1:
                 fail("at the kill %s is in %s" % (jid, describe(places)))
             elif places[0].startswith("delivered/"):
-                if received_at_kill.get(jid, 0) < 1:
-                    fail("at the kill %s is in delivered/ but the receiver never got it" % jid)
+                if received_at_kill.get(jid, 0) < expected[jid]:
+                    fail("at the kill %s is in delivered/ but the receiver never got it (or only its first, answered 503)" % jid)
                 if jid not in delivered_lines_at_kill:
                     fail("at the kill %s is in delivered/ without a delivered audit line" % jid)
         for stray in at_kill.strays:
@@ -386,8 +410,9 @@ def run_trial(args, work, index, seed, kill_ms):
         for stray in after.strays:
             fail("after the drain an unexpected file: %s" % stray)
 
-        # (b) every job in delivered/ reached the receiver; lost = never received or vanished
-        never_received = [jid for jid in ids if received.get(jid, 0) < 1]
+        # (b) every job in delivered/ reached the receiver; lost = never received (a retried
+        # job: not a second time) or vanished
+        never_received = [jid for jid in ids if received.get(jid, 0) < expected[jid]]
         for jid in never_received:
             if any(p.startswith("delivered/") for p in after.where.get(jid, [])):
                 fail("%s is in delivered/ but the receiver never got it (at the kill it was in %s)"
@@ -400,7 +425,7 @@ def run_trial(args, work, index, seed, kill_ms):
             fail("receiver: %s" % problem)
 
         # (d) duplicates within the number claimed at the kill
-        duplicates = sorted(jid for jid, count in received.items() if count > 1)
+        duplicates = sorted(jid for jid, count in received.items() if count > expected.get(jid, 1))
         result.duplicated = len(duplicates)
         if result.duplicated > result.in_flight:
             fail("%d jobs received more than once, but only %d were claimed in active/ at the kill"
@@ -434,6 +459,13 @@ def run_trial(args, work, index, seed, kill_ms):
         # audit.head is the audit chain's head, not job state: it stays.
         state_left = sorted(n for n in os.listdir(os.path.join(spool, ".state")) if n != "audit.head") \
             if os.path.isdir(os.path.join(spool, ".state")) else []
+        # A retry's state being written when the kill came: its temporary file stays until a
+        # process starts when it is a minute old (StaleTemporaryFiles). A note, like `.new-*`.
+        torn_state = [n for n in state_left if n.startswith(".tmp-")]
+        for name in torn_state:
+            note = ".state/%s: a state file the kill interrupted before its rename into place; removed at a start a minute later" % name
+            (fail if args.strict else result.notes.append)("after the drain " + note if args.strict else note)
+        state_left = [n for n in state_left if n not in torn_state]
         if state_left:
             fail("after the drain .state/ holds %s" % ", ".join(state_left[:5]))
         for problem in final_log.problems:
@@ -457,6 +489,17 @@ def run_trial(args, work, index, seed, kill_ms):
         no_line = [jid for jid in ids if jid not in delivered_lines]
         if no_line:
             fail("no delivered audit line for %d jobs, e.g. %s" % (len(no_line), ", ".join(no_line[:5])))
+        # (f) attempts never go back across the kill
+        deferred_attempts = {}
+        for record in audit:
+            jid, attempt = record.get("job"), record.get("attempt")
+            if not isinstance(attempt, int):
+                continue
+            if record.get("event") == "deferred":
+                deferred_attempts[jid] = max(attempt, deferred_attempts.get(jid, 0))
+            elif record.get("event") == "delivered" and attempt <= deferred_attempts.get(jid, 0):
+                fail("%s was delivered at attempt %d after a deferred line of attempt %d: its attempts went back"
+                     % (jid, attempt, deferred_attempts[jid]))
         match = re.search(r"\brecovered=(\d+)", drain_out)
         if drain_rc == 0 and (not match or int(match.group(1)) != result.in_flight):
             fail("drain's summary %r does not report recovered=%d" % (drain_out, result.in_flight))
@@ -514,14 +557,17 @@ def main():
                         help="expected completion time of the run; measured by a calibration run when absent")
     parser.add_argument("--kill-ms", type=float, default=None, help="kill every trial this many ms after the start")
     parser.add_argument("--max-delay-ms", type=float, default=5.0, help="receiver's random delay before answering")
+    parser.add_argument("--retry-every", type=int, default=8,
+                        help="every Nth job is answered 503 the first time, so it is set aside and retried (0: none)")
     parser.add_argument("--calibration-runs", type=int, default=3)
     parser.add_argument("--drain-timeout", type=int, default=60)
     parser.add_argument("--keep", action="store_true", help="keep every trial's folder (failed ones are always kept)")
     parser.add_argument("--strict", action="store_true",
                         help="fail a trial for an empty, lock-less .new-* claim folder left in active/ (see --help)")
     args = parser.parse_args()
-    if args.trials < 1 or not 1 <= args.jobs <= 999999 or args.calibration_runs < 1:
-        parser.error("--trials and --calibration-runs must be at least 1 and --jobs between 1 and 999999")
+    if args.trials < 1 or not 1 <= args.jobs <= 999999 or args.calibration_runs < 1 or args.retry_every < 0:
+        parser.error("--trials and --calibration-runs must be at least 1, --jobs between 1 and 999999 "
+                     "and --retry-every 0 or more")
     if not (os.path.isfile(args.bin) and os.access(args.bin, os.X_OK)):
         log("crash-test: %s is not an executable file" % args.bin)
         return 3
@@ -582,9 +628,11 @@ def main():
            sum(1 for r in results if r.after_completion)))
     unbuilt = sum(1 for r in results if any(".new-" in n for n in r.notes))
     torn = sum(1 for r in results if any("tore" in n for n in r.notes))
-    if unbuilt or torn:
+    cut_states = sum(1 for r in results if any(n.startswith(".state/.tmp-") for n in r.notes))
+    if unbuilt or torn or cut_states:
         log("notes: %d trials left an empty, lock-less .new-* claim folder in active/ (kill during start-up); "
-            "in %d the kill tore the run's last audit write" % (unbuilt, torn))
+            "in %d the kill tore the run's last audit write; in %d it cut a retry's state file short"
+            % (unbuilt, torn, cut_states))
     log("max duplicated in a trial=%d max in_flight at a kill=%d"
         % (max(r.duplicated for r in results), max(r.in_flight for r in results)))
     log("lost=%d duplicated=%d trials=%d" % (lost, duplicated, len(results)))

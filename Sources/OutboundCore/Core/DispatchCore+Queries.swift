@@ -14,6 +14,12 @@ extension DispatchCore {
         return (window.intakeCredit(heldByLoop: heldInWindow(stalled: stalled), retriesDue: retriesAreDue(at: now)), stalled)
     }
 
+    /// Jobs the loop holds: ready, in flight, waiting (behind their lane's head, for a token),
+    /// and being set aside past `ClaimWindow.deferralsOutside` of those.
+    var heldByLoop: Int {
+        ready.count + inFlight.count + lanes.waitingCount + awaitingToken.count + window.deferralsHeld(underway: deferralsUnderway)
+    }
+
     /// The jobs the loop holds that take room in the claim window: all of them but those
     /// waiting for a `stalled` destination, up to one window of those. They can only wait,
     /// and counted they would keep every other partner's jobs out; past one window they count

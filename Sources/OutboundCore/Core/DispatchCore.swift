@@ -83,9 +83,6 @@ struct DispatchCore {
 
     var isRunning: Bool { lifecycle == .running }
 
-    /// Jobs the loop holds: ready, in flight, and waiting behind their lane's head.
-    var heldByLoop: Int { ready.count + inFlight.count + lanes.waitingCount + awaitingToken.count }
-
     // MARK: events: timers, intake, retries
 
     /// The start of the run: recover orphans, learn deferred/, ask for a first pass.

@@ -214,11 +214,15 @@ public enum FileSystem {
         }
     }
 
+    /// How `writeAtomically` names its temporary files (`.tmp-PID-N`), beside the target.
+    public static let temporaryPrefix = ".tmp-"
+
     /// Writes `bytes` to `path` durably and atomically: a new temporary file beside it
     /// (O_EXCL), write, fsync, rename over `path`. The folder itself is not synced here, so
-    /// callers can sync it once for a batch.
+    /// callers can sync it once for a batch. A process killed in between leaves the temporary
+    /// file (`StaleTemporaryFiles`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = "\(parentDirectory(of: path))/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = "\(parentDirectory(of: path))/\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = try systemCall("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }

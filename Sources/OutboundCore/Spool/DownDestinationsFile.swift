@@ -25,7 +25,7 @@ public struct DownDestinationsFile: Sendable {
         path = "\(folder)/\(process)"
     }
 
-    private static func folder(_ spool: Spool) -> String { "\(spool.stateDirectory)/destinations" }
+    static func folder(_ spool: Spool) -> String { "\(spool.stateDirectory)/destinations" }
 
     /// Rewrites the list (an empty list removes the file). A failure is reported, never fatal:
     /// only `status` reads it.

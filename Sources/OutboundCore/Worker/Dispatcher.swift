@@ -144,6 +144,9 @@ public final class Dispatcher {
         perform(core.started())
         intake.setCredit(core.intakeCredit(now: clock.now()))
         intake.start()
+        // What a process killed between two steps of a write left behind; while libcurl loads.
+        StaleTemporaryFiles(spool: spool).remove(now: clock.now())
+        FiledJobStates(spool: spool, stateStore: stateStore).remove()
         // libcurl has been loading since the command began (`TransferEngine.startLoadingLibcurl`)
         // and the intake is now listing incoming/ beside it; the first transfer needs it.
         do {

@@ -109,12 +109,17 @@ final class FilingWorker: @unchecked Sendable {
         return result.failed.count
     }
 
+    /// At most this many states are saved before the moves waiting meanwhile are made.
+    static let statesPerTurn = 8
+
     private func run() {
         condition.lock()
         while true {
             if !statesToSave.isEmpty {
-                let deferrals = statesToSave
-                statesToSave.removeAll(keepingCapacity: true)
+                // A turn of states, then a turn of moves: a stream of deferrals does not keep
+                // finished jobs claimed (sent again after a crash) for long.
+                let deferrals = Array(statesToSave.prefix(Self.statesPerTurn))
+                statesToSave.removeFirst(deferrals.count)
                 savingStates = true
                 condition.unlock()
                 let saving = filer.saveStates(deferrals, directories: directories)
@@ -123,7 +128,6 @@ final class FilingWorker: @unchecked Sendable {
                 savingStates = false
                 condition.broadcast()
                 wake()
-                continue
             }
             if !queued.isEmpty {
                 // Moves that failed before go again with this batch, once each: a failing
@@ -145,6 +149,7 @@ final class FilingWorker: @unchecked Sendable {
                 }
                 continue
             }
+            if !statesToSave.isEmpty { continue }
             if thread.isStopRequested { break }
             condition.wait()
         }
