@@ -94,8 +94,8 @@ final class DispatchCoreTests: XCTestCase {
         }
         XCTAssertEqual(saved.count, 66)
         XCTAssertEqual(core.intakeCredit(now: 1000), 6, "66 under way, 64 of them outside the window")
-        core.deferralMade(as: "j1.json", due: saved[0].state.nextAttemptAt, lane: nil)
-        core.deferralAbandoned(recorded: false)
+        core.deferralMade(as: "j1.json", recordedAs: "j1.json", due: saved[0].state.nextAttemptAt, lane: nil)
+        core.deferralNotSaved(saved[1])
         XCTAssertEqual(core.intakeCredit(now: 1000), 8)
     }
 
@@ -275,14 +275,43 @@ final class DispatchCoreTests: XCTestCase {
         let tokens = started(core.tick(now: 1000, durableLines: 2))
         let busy = ServerAnswer.busy
         let first = try XCTUnwrap(deferrals(core.transferFinished(token: tokens[0].token, result: busy, milliseconds: 1, now: 1000)).first)
-        _ = core.transferFinished(token: tokens[1].token, result: busy, milliseconds: 1, now: 1000)
+        let second = try XCTUnwrap(deferrals(core.transferFinished(token: tokens[1].token, result: busy, milliseconds: 1, now: 1000)).first)
         let idle = DispatchCore.ShellFacts(intakeIdle: true, auditSettled: true, answeredPasses: 0)
         XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "two deferrals are under way")
-        core.deferralMade(as: "a.json", due: first.state.nextAttemptAt, lane: nil)
-        core.deferralAbandoned(recorded: false)
-        XCTAssertEqual(core.summary.deferred, 1, "the abandoned one is not counted")
+        core.deferralMade(as: "a.json", recordedAs: "a.json", due: first.state.nextAttemptAt, lane: nil)
+        core.deferralNotSaved(second)
+        XCTAssertEqual(core.summary.deferred, 1, "the one whose state was not saved is not counted")
         XCTAssertEqual(core.endDecision(now: 1000, facts: idle), .keepGoing, "a.json waits in deferred/ for its retry")
         XCTAssertEqual(core.retriesToClaim(now: first.state.nextAttemptAt, reservedByIntake: 0), ["a.json"])
+    }
+
+    func testAJobOnItsWayIntoDeferredIsLeftToItsDeferralByTheDeferredScan() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first?.token)
+        let deferral = try XCTUnwrap(deferrals(core.transferFinished(token: token, result: ServerAnswer.busy, milliseconds: 1, now: 1000)).first)
+        core.deferralRecorded(as: "a.json")
+        XCTAssertTrue(core.isScheduled("a.json"), "moved into deferred/ but not reported yet: the scan passes over it")
+        core.deferralMade(as: "a~1.json", recordedAs: "a.json", due: deferral.state.nextAttemptAt, lane: nil)
+        XCTAssertFalse(core.isScheduled("a.json"), "it got another name after a clash")
+        XCTAssertTrue(core.isScheduled("a~1.json"))
+    }
+
+    func testOnlyAFailedAttemptCountsAsARetryInTheSummary() throws {
+        var core = try makeCore()
+        _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
+        let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 1)).first?.token)
+        let failed = try XCTUnwrap(deferrals(core.transferFinished(token: token, result: ServerAnswer.busy, milliseconds: 1, now: 1000)).first)
+        XCTAssertTrue(failed.countsAsRetry)
+        XCTAssertEqual(core.summary.deferred, 1)
+        let claimed = ClaimedJob(name: "b.json", job: try Fixture.job(url: "https://acme.example/b", id: "b"), inode: 8, bytes: 1,
+                                 origin: .incoming, attempts: 0, firstClaimedAt: 1000, hasSavedState: false)
+        let down = try XCTUnwrap(deferrals(core.setAside(claimed, failed)).first, "set aside while its destination is down")
+        XCTAssertFalse(down.countsAsRetry)
+        core.deferralNotSaved(down)
+        XCTAssertEqual(core.summary.deferred, 1, "a job set aside without an attempt was never counted")
+        core.deferralNotSaved(failed)
+        XCTAssertEqual(core.summary.deferred, 0)
     }
 
     func testADrainWithMaxWaitEndsWithRetriesStillDeferred() throws {

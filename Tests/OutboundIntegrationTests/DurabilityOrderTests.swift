@@ -93,4 +93,29 @@ final class DurabilityOrderTests: IntegrationTestCase {
         XCTAssertEqual(sandbox.jobs(in: "deferred"), [])
         assertAudit("delivered", job: "twin", count: 2)
     }
+
+    /// A job set aside under a name whose `.state/` file is a namesake's (one held in hold/
+    /// with three attempts made) gets a clash name, so the namesake keeps its attempts.
+    func testAJobSetAsideNeverTakesTheStateOfANamesakeInHold() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        let hold = sandbox.spool.appendingPathComponent("hold"), stateFolder = sandbox.spool.appendingPathComponent(".state")
+        try FileManager.default.createDirectory(at: hold, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
+        let held = hold.appendingPathComponent("twin.json")
+        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/held")).write(to: held)
+        let inode = try XCTUnwrap((try FileManager.default.attributesOfItem(atPath: held.path))[.systemFileNumber] as? UInt64)
+        let heldState = "{\"attempts\":3,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2026-12-06T10:00:01.000Z\",\"inode\":\(inode)}\n"
+        try Data(heldState.utf8).write(to: stateFolder.appendingPathComponent("twin.json"))
+        try sandbox.drop("twin.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+
+        try drain(["--max-wait", "0"], expect: 75)
+
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), ["twin~1.json"], "the new job got a name of its own")
+        XCTAssertEqual(String(decoding: try Data(contentsOf: stateFolder.appendingPathComponent("twin.json")), as: UTF8.self), heldState,
+                       "the held job's state is untouched")
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent("twin~1.json"))) as? [String: Any]
+        XCTAssertEqual(state?["attempts"] as? Int, 1)
+    }
 }

@@ -100,4 +100,21 @@ final class StateFileFaultTests: IntegrationTestCase {
         assertJob("later.json", isIn: "failed")
         XCTAssertEqual(sandbox.reason(of: "later.json", in: "failed")?["attempts"] as? Int, 3)
     }
+
+    /// A job set aside whose state file is written but whose folder's fsync fails: whether the
+    /// state is on disk is unknown, so no `deferred` line is written; the job goes back to
+    /// incoming/ and the process stops (exit 74).
+    func testAStateThatCannotBeMadeDurableGetsNoDeferredLineAndTheJobGoesBack() throws {
+        try makeRetryingSandbox()
+        try sandbox.drop("once.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/once"))
+        // The state file is fsynced first, then its folder.
+        let injected = try drainInjecting("fsync", call: 2, errno: "EIO", under: ".state", expect: 74)
+        XCTAssertEqual(injected.count, 1, "the fault was injected")
+        XCTAssertTrue(injected.first?.hasSuffix("/.state") ?? false, "on the folder's fsync: \(injected)")
+        XCTAssertEqual(sandbox.jobs(in: "incoming"), ["once.json"])
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), [])
+        XCTAssertEqual(sandbox.jobs(in: "active"), [])
+        XCTAssertEqual(sandbox.audit("deferred").count, 0, "no line for a state that may not be on disk")
+        XCTAssertEqual(sandbox.audit("spool_error").count, 1)
+    }
 }

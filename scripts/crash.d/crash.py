@@ -41,8 +41,12 @@ Per trial:
          of its own after the drain. A fragment the next process glued its own first line
          onto fails the trial;
      (f) attempts never go back across the kill: a job's `delivered` line counts more attempts
-         than any `deferred` line before it (a deferred job's state is on disk before its
-         line, so a kill cannot make it start again from attempt 1).
+         than any `deferred` line before it (a deferred job's state is in place before its
+         line is written, so the next process finds it). SIGKILL leaves the page cache
+         intact, so this checks the order of those steps, not their fsyncs; those are checked
+         by DurabilityTraceTests and StateFileFaultTests. A job counts as received more
+         often than needed when it got more requests than a 503 and a 2xx (retried jobs) or
+         one 2xx (the others).
 
 Only 127.0.0.1 is ever contacted. Prints a line per trial and then
 `lost=L duplicated=D trials=T` and `N passed, M failed`.

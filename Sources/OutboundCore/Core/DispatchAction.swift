@@ -76,4 +76,7 @@ struct Deferral: Sendable {
     var bytes = 0
     /// Where the job came from: where it goes back if the deferral cannot be made.
     var origin = SpoolFolder.incoming
+    /// Whether the run's summary counts it as a retry (an attempt that failed; not a job set
+    /// aside while its destination is down or its token is missing).
+    var countsAsRetry = false
 }

@@ -60,8 +60,10 @@ struct DispatchCore {
     var tokenFetches: [Int: (client: ClientRecord, fetchId: Int)] = [:]
     var nextWaiter = 1
     private(set) var schedule = DeferredSchedule()
-    /// Jobs set aside whose state, line and move the shell is still carrying out (+Deferrals).
+    /// Jobs set aside whose state, line and move the shell is still carrying out, and the names
+    /// of those whose line is written, on their way into deferred/ (+Deferrals).
     var deferralsUnderway = 0
+    var movingToDeferred: Set<String> = []
     private(set) var nextRecoveryAt: Double
     private(set) var nextRescanAt: Double
     /// The intake's answered-pass count when a drain asked for its last pass.
@@ -159,7 +161,7 @@ struct DispatchCore {
     }
 
     /// Whether the schedule knows `name` already (the deferred/ scan skips those).
-    func isScheduled(_ name: String) -> Bool { schedule.contains(name) }
+    func isScheduled(_ name: String) -> Bool { schedule.contains(name) || movingToDeferred.contains(name) }
 
     /// Gate-checks a decoded job; an allowed one waits in `ready` for a transfer slot. A job
     /// from `incoming/` normally comes with its `accepted` line queued by the intake thread;
@@ -300,8 +302,7 @@ struct DispatchCore {
             if filing.folder == .delivered { summary.delivered += 1 } else { summary.failed += 1 }
             actions += file(filing, claimed, now: now)
         case .defer(let deferral):
-            summary.deferred += 1
-            actions += setAside(claimed, deferral)
+            actions += setAside(claimed, deferral, countsAsRetry: true)
         }
         return actions
     }

@@ -72,6 +72,14 @@ public struct JobStateStore: Sendable {
         return JobState(attempts: attempts, firstClaimedAt: firstClaimedAt, nextAttemptAt: nextAttemptAt, inode: savedInode, lane: lane)
     }
 
+    /// Whether `name`'s state file is another file's (another inode): a job set aside must not
+    /// take that name, or it would overwrite a namesake's attempts (one in hold/, say, or one
+    /// another process is setting aside). Throws when it cannot be read now.
+    public func isTakenByAnotherFile(_ name: String, inode: UInt64) throws(SystemError) -> Bool {
+        guard let state = try load(name, inode: nil) else { return false }
+        return state.inode != inode
+    }
+
     /// Saves durably (the file is fsynced; the caller syncs the folder once per batch).
     public func save(_ state: JobState, for name: String) throws {
         var writer = JSONObjectWriter()

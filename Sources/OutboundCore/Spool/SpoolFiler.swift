@@ -49,6 +49,7 @@ struct SpoolFiler {
         var result = FilingResult()
         guard !moves.isEmpty else { return result }
         var touched: [SpoolFolder] = []
+        var statesRenamed = false
         folders.renameLock.withLock {
             for move in moves {
                 let folder = folders[move.to]
@@ -61,10 +62,13 @@ struct SpoolFiler {
                         try move.sidecar?.write(beside: target, in: folder.path)
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                         // A retry's state was saved under the name it was to have.
-                        if move.retry != nil { stateStore.rename(move.target, to: target) }
+                        if move.retry != nil {
+                            stateStore.rename(move.target, to: target)
+                            statesRenamed = true
+                        }
                     }
                     if move.clearsState { stateStore.remove(move.name) }
-                    if let retry = move.retry { result.deferrals.filed.append((target, retry)) }
+                    if let retry = move.retry { result.deferrals.filed.append((move.target, target, retry)) }
                     if !touched.contains(move.to) { touched.append(move.to) }
                 } catch {
                     FileSystem.writeStandardError("outbound: spool error: \(error)\n")
@@ -82,7 +86,8 @@ struct SpoolFiler {
         // whole rename, the claim folder's side included. Should the claim folder's side be
         // lost all the same, the job shows up there again and recovery sends it once more:
         // a duplicate, never a loss.
-        for folder in touched.map({ folders[$0].path }) {
+        let synced = touched.map { folders[$0].path } + (statesRenamed ? [stateStore.directory] : [])
+        for folder in synced {
             do {
                 try directories.sync(folder)
             } catch {
@@ -101,7 +106,9 @@ struct SpoolFiler {
         let deferredFolder = folders[.deferred].path
         for deferral in deferrals {
             do {
-                let target = try SpoolMover.freeName(for: deferral.name, in: deferredFolder)
+                let target = try SpoolMover.freeName(for: deferral.name, in: deferredFolder) {
+                    try !stateStore.isTakenByAnotherFile($0, inode: deferral.state.inode)
+                }
                 try stateStore.save(deferral.state, for: target)
                 progress.saved.append((deferral, target))
             } catch {
@@ -130,8 +137,9 @@ struct DeferralProgress {
     var saved: [(deferral: Deferral, target: String)] = []
     /// State not saved, no line written: the job goes back where it came from.
     var unsaved: [(deferral: Deferral, error: SystemError)] = []
-    /// In `deferred/` as `target`: the loop schedules it.
-    var filed: [(target: String, retry: RetryDue)] = []
+    /// In `deferred/` as `target` (its line named `recordedAs`; they differ after a clash):
+    /// the loop schedules it.
+    var filed: [(recordedAs: String, target: String, retry: RetryDue)] = []
     /// Line on disk, but the move into `deferred/` failed: the job is still claimed.
     var unmoved: [(move: FileMove, error: SystemError)] = []
 

@@ -10,16 +10,19 @@ public enum SpoolMover {
     public static let clashMarker: Character = "~"
 
     /// `name` if nothing in `folder` has it (nor its `.reason` sidecar), else
-    /// `stem~<n>.json` for the first free n.
-    public static func freeName(for name: String, in folder: String) throws -> String {
-        if fits(name), isFree(name, in: folder) { return name }
+    /// `stem~<n>.json` for the first free n. `alsoFree` may rule out more names (a retry's
+    /// name must not be another job's in `.state/`); an error it throws ends the search.
+    public static func freeName(for name: String, in folder: String,
+                                alsoFree: (String) throws -> Bool = { _ in true }) throws -> String {
+        func isFree(_ candidate: String) throws -> Bool { try Self.isFree(candidate, in: folder) && alsoFree(candidate) }
+        if fits(name), try isFree(name) { return name }
         let stem = originalStem(of: name)
         for suffix in 1...10_000 {
             // Shorten the stem when the name and its `.reason` would not fit in 255 bytes.
             let tail = "\(clashMarker)\(suffix).json"
             let room = maxNameBytes - ".reason".utf8.count - tail.utf8.count
             let candidate = "\(stem.truncatedToUTF8Bytes(room))\(tail)"
-            if isFree(candidate, in: folder) { return candidate }
+            if try isFree(candidate) { return candidate }
         }
         throw SystemError("find a free name for", path: "\(folder)/\(name)", code: EEXIST)
     }

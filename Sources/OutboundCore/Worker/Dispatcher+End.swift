@@ -10,7 +10,13 @@ extension Dispatcher {
         let aborted = engine.abortAll()
         for token in aborted where core.isTokenRequest(token) { perform(core.tokenRequestAbandoned(token: token, now: clock.now())) }
         perform(core.ending(abortedTokens: aborted))
-        // Jobs being set aside get their lines now, while lines can still be written.
+        // Jobs being set aside: those whose state is being saved get their lines now, while
+        // lines can still be written; those not begun go back unrecorded, so a long queue of
+        // them (a partner answering 503 to a backlog) does not hold the stop up.
+        for deferral in filingWorker.takeStatesNotStarted() {
+            core.deferralNotSaved(deferral)
+            putBack(deferral.name, to: deferral.origin)
+        }
         filingWorker.waitForStates()
         recordDeferralProgress()
         commit()

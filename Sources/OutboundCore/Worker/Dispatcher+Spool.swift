@@ -36,21 +36,22 @@ extension Dispatcher {
         guard !progress.isEmpty else { return }
         for (deferral, target) in progress.saved {
             audit.append(deferral.record)
+            core.deferralRecorded(as: target)
             moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false,
                                retry: RetryDue(due: deferral.state.nextAttemptAt, lane: deferral.state.lane)))
         }
         for (deferral, error) in progress.unsaved {
-            core.deferralAbandoned(recorded: false)
+            core.deferralNotSaved(deferral)
             spoolFault(error, claim: deferral.name, origin: deferral.origin)
         }
-        for (target, retry) in progress.filed {
-            core.deferralMade(as: target, due: retry.due, lane: retry.lane)
+        for (recordedAs, target, retry) in progress.filed {
+            core.deferralMade(as: target, recordedAs: recordedAs, due: retry.due, lane: retry.lane)
         }
         for (move, error) in progress.unmoved {
             // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
             // failing that, at the end), and the process stops rather than go on with a
             // spool that fails under it.
-            core.deferralAbandoned(recorded: true)
+            core.deferralNotMoved(as: move.target)
             spoolFault(error, claim: move.name, origin: .deferred)
         }
     }

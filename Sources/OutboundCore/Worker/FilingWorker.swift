@@ -66,6 +66,16 @@ final class FilingWorker: @unchecked Sendable {
         return taken
     }
 
+    /// The states handed over that no turn has begun to save, taken back (at a stop, which
+    /// then waits for one turn at most instead of the whole queue).
+    func takeStatesNotStarted() -> [Deferral] {
+        condition.lock()
+        defer { condition.unlock() }
+        let taken = statesToSave
+        statesToSave.removeAll()
+        return taken
+    }
+
     /// Waits until every state handed over has been saved or has failed (at the end of a run,
     /// so that their lines can still be written).
     func waitForStates() {
