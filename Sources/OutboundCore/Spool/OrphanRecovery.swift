@@ -39,7 +39,7 @@ public struct OrphanRecovery {
                 // A claim folder still being built (`.new-…`): its owner creates the lock
                 // file a moment before locking it, so an unheld lock proves nothing yet.
                 // Only one left this long by a process killed while building is cleared.
-                if entry.hasPrefix("."), !isAbandoned(entryPath) { continue }
+                if entry.hasPrefix("."), !Self.isAbandoned(entryPath) { continue }
                 recovered += try recoverFolder(entryPath, willMove: willMove)
             default:
                 continue
@@ -66,7 +66,7 @@ public struct OrphanRecovery {
         switch try FileLock.probe(lockPath) {
         case .missing:
             // A folder being built (skip unless it is old) or a broken one.
-            guard isAbandoned(folder) else { return [] }
+            guard Self.isAbandoned(folder) else { return [] }
         case .held:
             return []   // its owner is alive
         case .taken(let taken):
@@ -88,11 +88,12 @@ public struct OrphanRecovery {
         return found
     }
 
-    /// A folder untouched for a minute: no live builder takes that long between its mkdir
-    /// and its rename into place.
-    private func isAbandoned(_ folder: String) -> Bool {
-        guard let modified = FileSystem.modificationTime(of: folder) else { return false }
-        return SystemClock().now() - modified > Self.abandonedAfterSeconds
+    /// A claim folder being built, or a temporary file being written (`StaleTemporaryFiles`),
+    /// untouched for a minute: no live process takes that long between the first step and
+    /// the rename into place.
+    static func isAbandoned(_ path: String, now: Double = SystemClock().now()) -> Bool {
+        guard let modified = FileSystem.modificationTime(of: path) else { return false }
+        return now - modified > abandonedAfterSeconds
     }
 
     static let abandonedAfterSeconds: Double = 60

@@ -15,12 +15,6 @@ public struct FileMove: Sendable {
     var retry: RetryDue? = nil
 }
 
-/// When a job set aside in `deferred/` is due again, and the ordered lane it holds there.
-struct RetryDue: Sendable {
-    let due: Double
-    let lane: LaneKey?
-}
-
 /// What a batch of moves came to.
 struct FilingResult {
     /// Moves that failed: the job is still in the claim area, its line on disk.
@@ -125,30 +119,5 @@ struct SpoolFiler {
             progress.saved.removeAll()
         }
         return progress
-    }
-}
-
-/// How far the jobs being set aside have got, for the loop to carry on from: a job is set
-/// aside in three steps, its state saved (the filing thread), its `deferred` line made durable
-/// (the audit committer), its move into `deferred/` (the filing thread); then the loop
-/// schedules it.
-struct DeferralProgress {
-    /// State on disk under `target`: the loop appends the line and queues the move.
-    var saved: [(deferral: Deferral, target: String)] = []
-    /// State not saved, no line written: the job goes back where it came from.
-    var unsaved: [(deferral: Deferral, error: SystemError)] = []
-    /// In `deferred/` as `target` (its line named `recordedAs`; they differ after a clash):
-    /// the loop schedules it.
-    var filed: [(recordedAs: String, target: String, retry: RetryDue)] = []
-    /// Line on disk, but the move into `deferred/` failed: the job is still claimed.
-    var unmoved: [(move: FileMove, error: SystemError)] = []
-
-    var isEmpty: Bool { saved.isEmpty && unsaved.isEmpty && filed.isEmpty && unmoved.isEmpty }
-
-    static func += (progress: inout DeferralProgress, more: DeferralProgress) {
-        progress.saved += more.saved
-        progress.unsaved += more.unsaved
-        progress.filed += more.filed
-        progress.unmoved += more.unmoved
     }
 }

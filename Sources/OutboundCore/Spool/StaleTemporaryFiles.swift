@@ -13,7 +13,8 @@ struct StaleTemporaryFiles {
             + [SpoolFolder.failed, .refused, .corrupt, .hold].map { spool.path($0) }
     }
 
-    /// Removes the temporary files untouched for `abandonedAfterSeconds`; returns how many.
+    /// Removes the temporary files untouched for a minute (`OrphanRecovery.isAbandoned`);
+    /// returns how many.
     @discardableResult
     func remove(now: Double) -> Int {
         var removed = 0
@@ -21,13 +22,10 @@ struct StaleTemporaryFiles {
             guard let names = try? DirectoryStream.names(in: folder) else { continue }
             for name in names where name.hasPrefix(FileSystem.temporaryPrefix) {
                 let path = "\(folder)/\(name)"
-                guard FileSystem.kind(of: path) == .regular, let modified = FileSystem.modificationTime(of: path),
-                      now - modified > Self.abandonedAfterSeconds else { continue }
+                guard FileSystem.kind(of: path) == .regular, OrphanRecovery.isAbandoned(path, now: now) else { continue }
                 if (try? FileSystem.remove(path)) != nil { removed += 1 }
             }
         }
         return removed
     }
-
-    static let abandonedAfterSeconds = OrphanRecovery.abandonedAfterSeconds
 }

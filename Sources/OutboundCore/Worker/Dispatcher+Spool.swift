@@ -119,9 +119,9 @@ extension Dispatcher {
 
     /// An outcome folder's fsync failed after jobs were moved into it (reported by the filing
     /// thread): whether those moves are on disk is unknown, and no later fsync can tell (the
-    /// data may be gone, Rebello et al., ATC'20). Their lines are on disk; the process stops (exit 74) with its other claims put back. A move that is lost
-    /// all the same shows up in the claim folder again and is recovered: sent once more,
-    /// never lost.
+    /// data may be gone, Rebello et al., ATC'20). Their lines are on disk; the process stops
+    /// (exit 74) with its other claims put back. A move that is lost all the same shows up in
+    /// the claim folder again and is recovered: sent once more, never lost.
     func outcomeFolderSyncFailed(_ failure: SystemError) {
         reportSpoolError(failure)
         audit.append(.spoolError(at: clock.now(), file: nil, error: failure,
