@@ -27,6 +27,13 @@
       alternating, maxAttempts 3: the healthy jobs' rate beside the 503s, per round and as
       medians. No target: it shows what a partner's 503s cost the others (HISTORY.md,
       2026-12-06, fifth session).
+  estate.py steady --bin B --work W --nginx N [--pairs P] [--jobs N]
+      The drain against curl --parallel split in two, over plain HTTP and over TLS 1.3: each
+      sender's start (until nginx answers its first request) and its rate from the first
+      answer to the last, from nginx's own clock ($msec). Alternating, --pairs rounds,
+      medians. No target: it shows how much of a whole-run ratio is curl's start (reading a
+      config of N entries) rather than the rate of sending (HISTORY.md, 2026-12-06, seventh
+      session).
 
 Exit status 0 when every run verified (a missed target prints NOT MET), 1 when a run did
 not deliver what it should have.
@@ -389,6 +396,73 @@ def tls(args):
         nginx.stop()
 
 
+# ---------------------------------------------------------------- --steady
+
+def steady(args):
+    """Each sender's start and steady rate, from nginx's stamps, over plain HTTP and TLS."""
+    count = args.jobs or 10000
+    ca, cert, key = make_test_ca(os.path.join(args.work, "ca"))
+    transports = []
+    try:
+        for name in ("plain", "tls"):
+            nginx = Nginx(args.nginx, os.path.join(args.work, "nginx-" + name))
+            port = free_port()
+            stamp_log = os.path.join(args.work, "stamps-%s.log" % name)
+            nginx.start([port], tls=(cert, key) if name == "tls" else None, stamp_log=stamp_log)
+            transports.append((name, nginx, port, stamp_log))
+        log("nginx on 127.0.0.1 over plain HTTP and TLS 1.3 (test CA), each request stamped ($msec); "
+            "%d jobs; concurrency %d" % (count, PARALLEL))
+        results = {}
+        for round_number in range(1, args.pairs + 1):
+            for name, _, port, stamp_log in transports:
+                base = "%s://127.0.0.1:%d/ingest/" % ("https" if name == "tls" else "http", port)
+                jobs = [(base + str(n), small_body(n)) for n in range(1, count + 1)]
+                folder = os.path.join(args.work, name)
+                config, curl_file, spool = (os.path.join(folder, part) for part in ("config", "curl", "spool"))
+                if round_number == 1:
+                    os.makedirs(folder, exist_ok=True)
+                    settings = {"concurrency": PARALLEL, "perHostConcurrency": PARALLEL}
+                    if name == "tls":
+                        settings["tls"] = {"caFile": ca}
+                    write_config(config, [base], settings)
+                    curl_config(curl_file, jobs, 'cacert = "%s"\n' % ca if name == "tls" else "")
+                order = ("drain", "curl") if round_number % 2 else ("curl", "drain")
+                parts = []
+                for sender in order:
+                    if sender == "drain":
+                        make_spool(spool, jobs)
+                        open(stamp_log, "w").close()
+                        m = drain(args, spool, config)
+                        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+                        if delivered != count:
+                            raise VerificationError("%s drain delivered %d of %d" % (name, delivered, count))
+                    else:
+                        spools.settle()
+                        open(stamp_log, "w").close()
+                        m = run_measured(["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file],
+                                         args.work)
+                    times = answer_times(stamp_log, m.started)
+                    if len(times) != count:
+                        raise VerificationError("%s %s: nginx answered %d of %d" % (name, sender, len(times), count))
+                    run = (m.wall, times[0], (count - 1) / max(times[-1] - times[0], 1e-6))
+                    results.setdefault((name, sender), []).append(run)
+                    parts.append("%s %.2f s (first answer after %.0f ms, then %.0f/s)"
+                                 % (sender, run[0], run[1] * 1000, run[2]))
+                log("round %d, %s: %s" % (round_number, name, "; ".join(parts)))
+        log()
+        for name, _, _, _ in transports:
+            drains, curls = results[(name, "drain")], results[(name, "curl")]
+            wall = [median([r[0] for r in runs]) for runs in (drains, curls)]
+            first = [median([r[1] for r in runs]) * 1000 for runs in (drains, curls)]
+            rate = [median([r[2] for r in runs]) for runs in (drains, curls)]
+            log("medians, %s: whole run %.2fx curl (%.3f against %.3f s); first answer after %.0f ms (curl %.0f ms); "
+                "from the first answer to the last %.2fx curl (%.0f against %.0f per second)"
+                % (name, wall[1] / wall[0], wall[0], wall[1], first[0], first[1], rate[0] / rate[1], rate[0], rate[1]))
+    finally:
+        for _, nginx, _, _ in transports:
+            nginx.stop()
+
+
 # ---------------------------------------------------------------- --big
 
 def big(args):
@@ -472,7 +546,7 @@ def interrupted(signum, frame):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="estate.py")
-    parser.add_argument("mode", choices=["estate", "tls", "big", "backlog", "storm"])
+    parser.add_argument("mode", choices=["estate", "tls", "big", "backlog", "storm", "steady"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--nginx", required=True)
@@ -482,7 +556,8 @@ def main(argv):
     # SIGTERM from scripts/bench unwinds like Ctrl-C, so the receivers started here stop.
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        {"estate": estate, "tls": tls, "big": big, "backlog": backlog, "storm": storm}[args.mode](args)
+        {"estate": estate, "tls": tls, "big": big, "backlog": backlog, "storm": storm,
+         "steady": steady}[args.mode](args)
     except (VerificationError, ProcessError, spools.AuditError) as error:
         log("bench: %s" % error)
         return 1
