@@ -15,6 +15,18 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
         self.code = code
     }
 
+    /// `error` itself when a system call raised it; otherwise `fallback`. The spool code catches
+    /// any `Error`, but only its system calls throw: the fallback names the call, with `EIO`.
+    public init(_ error: Error, otherwise fallback: @autoclosure () -> SystemError) {
+        self = error as? SystemError ?? fallback()
+    }
+
+    /// `error` itself when a system call raised it; otherwise an `EIO` error of `operation` on
+    /// `path`.
+    public init(_ error: Error, otherwise operation: String, path: String) {
+        self.init(error, otherwise: SystemError(operation, path: path, code: EIO))
+    }
+
     public var errno: Errno { Errno(rawValue: code) }
 
     public var description: String {

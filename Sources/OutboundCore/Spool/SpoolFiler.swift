@@ -66,7 +66,7 @@ struct SpoolFiler {
                     if !touched.contains(move.to) { touched.append(move.to) }
                 } catch {
                     FileSystem.writeStandardError("outbound: spool error: \(error)\n")
-                    let failure = error as? SystemError ?? SystemError("rename", path: move.name, code: EIO)
+                    let failure = SystemError(error, otherwise: "rename", path: move.name)
                     if move.retry != nil {
                         result.deferrals.unmoved.append((move, failure))
                     } else {
@@ -86,7 +86,7 @@ struct SpoolFiler {
                 try directories.sync(folder)
             } catch {
                 // Reported by the caller, which stops the process.
-                result.syncFailure = result.syncFailure ?? (error as? SystemError ?? SystemError("fsync folder", path: folder, code: EIO))
+                result.syncFailure = result.syncFailure ?? SystemError(error, otherwise: "fsync folder", path: folder)
             }
         }
         return result
@@ -106,7 +106,7 @@ struct SpoolFiler {
                 try stateStore.save(deferral.state, for: target)
                 progress.saved.append((deferral, target))
             } catch {
-                progress.unsaved.append((deferral, error as? SystemError ?? SystemError("write", path: deferral.name, code: EIO)))
+                progress.unsaved.append((deferral, SystemError(error, otherwise: "write", path: deferral.name)))
             }
         }
         guard !progress.saved.isEmpty else { return progress }
@@ -114,7 +114,7 @@ struct SpoolFiler {
             try directories.sync(stateStore.directory)
         } catch {
             // Whether any of them is on disk is unknown: none of them is set aside.
-            let failure = error as? SystemError ?? SystemError("fsync folder", path: stateStore.directory, code: EIO)
+            let failure = SystemError(error, otherwise: "fsync folder", path: stateStore.directory)
             progress.unsaved += progress.saved.map { ($0.deferral, failure) }
             progress.saved.removeAll()
         }

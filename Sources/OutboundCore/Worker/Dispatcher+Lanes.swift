@@ -101,7 +101,7 @@ extension Dispatcher {
             return
         }
         reportSpoolError(error)
-        let failure = error as? SystemError ?? fallback
+        let failure = SystemError(error, otherwise: fallback)
         if !laneTakeoverFailing {
             laneTakeoverFailing = true
             audit.append(.spoolError(at: clock.now(), file: nil, error: failure,

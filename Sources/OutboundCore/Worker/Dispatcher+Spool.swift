@@ -71,7 +71,7 @@ extension Dispatcher {
     /// (exit 74). `fallback` names the call when `error` is not a `SystemError`.
     func stopForSpoolError(_ error: Error, fallback: SystemError, file: String?, whereTo: String?, during activity: String) {
         reportSpoolError(error)
-        let failure = error as? SystemError ?? fallback
+        let failure = SystemError(error, otherwise: fallback)
         if let whereTo { audit.append(.spoolError(at: clock.now(), file: file, error: failure, whereTo: whereTo)) }
         stopForSpoolFailure("\(failure.brief) while \(activity)")
     }

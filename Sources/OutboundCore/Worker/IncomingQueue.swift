@@ -45,7 +45,7 @@ final class IncomingQueue {
         do {
             stream = try DirectoryStream(folder)
         } catch {
-            listingFailure = error as? SystemError ?? SystemError("open folder", path: folder, code: EIO)
+            listingFailure = SystemError(error, otherwise: "open folder", path: folder)
             lastListingFailed = true
         }
         var allASCII = true
