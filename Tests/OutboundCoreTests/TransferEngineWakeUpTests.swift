@@ -50,4 +50,19 @@ final class TransferEngineWakeUpTests: XCTestCase {
         let readable = try engine.wait(watching: [ends[0]], timeoutMs: 10_000)
         XCTAssertEqual(readable, [ends[0]])
     }
+
+    /// The descriptors handed to libcurl are kept from wait to wait, and libcurl leaves their
+    /// `revents` alone when its poll times out: a descriptor read empty since must not be
+    /// reported again by a wait that saw nothing.
+    func testADescriptorReadSinceIsNotReportedByTheNextWait() throws {
+        let engine = try openEngine()
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { close(ends[0]); close(ends[1]) }
+        XCTAssertEqual(write(ends[1], "x", 1), 1)
+        XCTAssertEqual(try engine.wait(watching: [ends[0]], timeoutMs: 10_000), [ends[0]])
+        var byte: UInt8 = 0
+        XCTAssertEqual(read(ends[0], &byte, 1), 1)
+        XCTAssertEqual(try engine.wait(watching: [ends[0]], timeoutMs: 50), [])
+    }
 }

@@ -28,6 +28,8 @@ public final class TransferEngine {
     private var multiHandle: CurlMulti?
     private let maxConnections: Int
     private let wakeup: LoopWakeup
+    /// `wait`'s descriptors and the wake-up's, kept from pass to pass.
+    private var watched: [Int32] = []
     private var slots: [CurlTransfer?] = []
     private var freeSlots: [Int] = []
     private var tokens: [Int] = []
@@ -102,9 +104,15 @@ public final class TransferEngine {
     /// one at 0), then lets libcurl do the work that is ready. Returns the readable descriptors
     /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
     /// *before* polling could finish one and then sleep the whole timeout on top of it.
-    public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
-        var ready = try multi.poll(extraDescriptors: descriptors + [wakeup.descriptor], timeoutMs: timeoutMs)
-        if ready.remove(wakeup.descriptor) != nil { wakeup.reset() }
+    public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> [Int32] {
+        if watched.count != descriptors.count + 1 || !watched.starts(with: descriptors) {
+            watched = descriptors + [wakeup.descriptor]
+        }
+        var ready = try multi.poll(extraDescriptors: watched, timeoutMs: timeoutMs)
+        if let woken = ready.firstIndex(of: wakeup.descriptor) {
+            ready.remove(at: woken)
+            wakeup.reset()
+        }
         try multi.perform()
         return ready
     }

@@ -7,6 +7,9 @@ import Glibc
 /// https://curl.se/libcurl/c/libcurl-multi.html, https://curl.se/libcurl/c/curl_multi_poll.html
 final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
+    /// The descriptors handed to `curl_multi_poll`, kept from call to call: the loop polls
+    /// two or three times per job, and the list rarely changes.
+    private var waits: [curl_waitfd] = []
 
     /// Throws `LibcurlUnavailable` when libcurl cannot be loaded, `CurlSetupError` when it
     /// cannot be set up.
@@ -60,18 +63,22 @@ final class CurlMulti {
     }
 
     /// Waits until a transfer's socket, one of `extraDescriptors` (for reading) or the timeout
-    /// is ready. Returns the descriptors among `extraDescriptors` that became readable.
-    func poll(extraDescriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> Set<Int32> {
-        var waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
+    /// is ready. Returns the descriptors among `extraDescriptors` that became readable, in
+    /// their order (an empty array, which allocates nothing, when none did).
+    func poll(extraDescriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> [Int32] {
+        if waits.count != extraDescriptors.count || !zip(waits, extraDescriptors).allSatisfy({ $0.fd == $1 }) {
+            waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
+        }
         var ready: Int32 = 0
         let timeout = Int32(clamping: max(0, timeoutMs))
         let count = UInt32(waits.count)
         let code = waits.withUnsafeMutableBufferPointer { buffer in
-            curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
+            for index in buffer.indices { buffer[index].revents = 0 }
+            return curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
         }
         guard code == CURLM_OK else { throw CurlMultiError(call: "curl_multi_poll", code: code) }
-        var readable = Set<Int32>()
-        for wait in waits where wait.revents != 0 { readable.insert(wait.fd) }
+        var readable: [Int32] = []
+        for wait in waits where wait.revents != 0 { readable.append(wait.fd) }
         return readable
     }
 

@@ -156,7 +156,10 @@ public final class Dispatcher {
             return finishRun()
         }
 
-        var readable = Set<Int32>()
+        var readable: [Int32] = []
+        var descriptors: [Int32] = []
+        if let signals { descriptors.append(signals.descriptor) }
+        if let watcher { descriptors.append(watcher.descriptor) }
         while true {
             if let signals, readable.contains(signals.descriptor) { handleSignals(signals.drain()) }
             if let watcher, readable.contains(watcher.descriptor) {
@@ -180,9 +183,6 @@ public final class Dispatcher {
             metrics?.setTransfersInFlight(engine.inFlight)
             if shouldEnd() { break }
             reportProgress()
-            var descriptors: [Int32] = []
-            if let signals { descriptors.append(signals.descriptor) }
-            if let watcher { descriptors.append(watcher.descriptor) }
             do {
                 readable = try engine.wait(watching: descriptors, timeoutMs: core.sleepMilliseconds(now: clock.now()))
             } catch {
