@@ -12,6 +12,15 @@ final class TransferEngineWakeUpTests: XCTestCase {
         return engine
     }
 
+    /// A pipe with one byte waiting in it, so its read end is readable; closed after `body`.
+    private func withReadablePipe(_ body: (_ readEnd: Int32) throws -> Void) throws {
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { close(ends[0]); close(ends[1]) }
+        XCTAssertEqual(write(ends[1], "x", 1), 1)
+        try body(ends[0])
+    }
+
     private func timed(_ body: () throws -> Void) rethrows -> TimeInterval {
         let start = Date()
         try body()
@@ -42,13 +51,11 @@ final class TransferEngineWakeUpTests: XCTestCase {
 
     func testTheWaitReportsTheCallersDescriptorsAndNotItsOwn() throws {
         let engine = try openEngine()
-        var ends: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&ends), 0)
-        defer { close(ends[0]); close(ends[1]) }
-        XCTAssertEqual(write(ends[1], "x", 1), 1)
-        engine.wakeUp()
-        let readable = try engine.wait(watching: [ends[0]], timeoutMs: 10_000)
-        XCTAssertEqual(readable, [ends[0]])
+        try withReadablePipe { readEnd in
+            engine.wakeUp()
+            let readable = try engine.wait(watching: [readEnd], timeoutMs: 10_000)
+            XCTAssertEqual(readable, [readEnd])
+        }
     }
 
     /// The descriptors handed to libcurl are kept from wait to wait, and libcurl leaves their
@@ -56,13 +63,11 @@ final class TransferEngineWakeUpTests: XCTestCase {
     /// reported again by a wait that saw nothing.
     func testADescriptorReadSinceIsNotReportedByTheNextWait() throws {
         let engine = try openEngine()
-        var ends: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&ends), 0)
-        defer { close(ends[0]); close(ends[1]) }
-        XCTAssertEqual(write(ends[1], "x", 1), 1)
-        XCTAssertEqual(try engine.wait(watching: [ends[0]], timeoutMs: 10_000), [ends[0]])
-        var byte: UInt8 = 0
-        XCTAssertEqual(read(ends[0], &byte, 1), 1)
-        XCTAssertEqual(try engine.wait(watching: [ends[0]], timeoutMs: 50), [])
+        try withReadablePipe { readEnd in
+            XCTAssertEqual(try engine.wait(watching: [readEnd], timeoutMs: 10_000), [readEnd])
+            var byte: UInt8 = 0
+            XCTAssertEqual(read(readEnd, &byte, 1), 1)
+            XCTAssertEqual(try engine.wait(watching: [readEnd], timeoutMs: 50), [])
+        }
     }
 }
