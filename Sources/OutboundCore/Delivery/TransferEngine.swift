@@ -28,8 +28,9 @@ public final class TransferEngine {
     private var multiHandle: CurlMulti?
     private let maxConnections: Int
     private let wakeup: LoopWakeup
-    /// `wait`'s descriptors and the wake-up's, kept from pass to pass.
-    private var watched: [Int32] = []
+    /// The descriptors `wait` last watched for its caller (the multi handle watches them and
+    /// the wake-up's); nil before the first wait.
+    private var watched: [Int32]?
     private var slots: [CurlTransfer?] = []
     private var freeSlots: [Int] = []
     private var tokens: [Int] = []
@@ -105,10 +106,11 @@ public final class TransferEngine {
     /// of `watching`. Finished transfers are then waiting for `takeFinished`: calling perform
     /// *before* polling could finish one and then sleep the whole timeout on top of it.
     public func wait(watching descriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> [Int32] {
-        if watched.count != descriptors.count + 1 || !watched.starts(with: descriptors) {
-            watched = descriptors + [wakeup.descriptor]
+        if watched != descriptors {
+            watched = descriptors
+            multi.watch(descriptors + [wakeup.descriptor])
         }
-        var ready = try multi.poll(extraDescriptors: watched, timeoutMs: timeoutMs)
+        var ready = try multi.poll(timeoutMs: timeoutMs)
         if let woken = ready.firstIndex(of: wakeup.descriptor) {
             ready.remove(at: woken)
             wakeup.reset()

@@ -7,8 +7,8 @@ import Glibc
 /// https://curl.se/libcurl/c/libcurl-multi.html, https://curl.se/libcurl/c/curl_multi_poll.html
 final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
-    /// The descriptors handed to `curl_multi_poll`, kept from call to call: the loop polls
-    /// two or three times per job, and the list rarely changes.
+    /// The descriptors `poll` watches besides the transfers' sockets (`watch`), in the form
+    /// `curl_multi_poll` takes, kept from call to call.
     private var waits: [curl_waitfd] = []
 
     /// Throws `LibcurlUnavailable` when libcurl cannot be loaded, `CurlSetupError` when it
@@ -62,17 +62,20 @@ final class CurlMulti {
         return Int(running)
     }
 
-    /// Waits until a transfer's socket, one of `extraDescriptors` (for reading) or the timeout
-    /// is ready. Returns the descriptors among `extraDescriptors` that became readable, in
-    /// their order (an empty array, which allocates nothing, when none did).
-    func poll(extraDescriptors: [Int32], timeoutMs: Int) throws(CurlMultiError) -> [Int32] {
-        if waits.count != extraDescriptors.count || !zip(waits, extraDescriptors).allSatisfy({ $0.fd == $1 }) {
-            waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
-        }
+    /// Sets the descriptors `poll` watches for reading besides the transfers' sockets.
+    func watch(_ descriptors: [Int32]) {
+        waits = descriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
+    }
+
+    /// Waits until a transfer's socket, one of the watched descriptors (for reading) or the
+    /// timeout is ready. Returns the watched descriptors that became readable, in their order
+    /// (an empty array, which allocates nothing, when none did).
+    func poll(timeoutMs: Int) throws(CurlMultiError) -> [Int32] {
         var ready: Int32 = 0
         let timeout = Int32(clamping: max(0, timeoutMs))
         let count = UInt32(waits.count)
         let code = waits.withUnsafeMutableBufferPointer { buffer in
+            // libcurl writes them only when something was ready, not when its poll times out.
             for index in buffer.indices { buffer[index].revents = 0 }
             return curl_multi_poll(multi, buffer.baseAddress, count, timeout, &ready)
         }
