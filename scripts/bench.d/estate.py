@@ -109,6 +109,16 @@ def drain(args, spool, config):
     return m
 
 
+def delivered_count(spool):
+    """The `delivered` lines in the spool's audit log."""
+    return sum(1 for r in audit(spool) if r.get("event") == "delivered")
+
+
+def curl_parallel(curl_file):
+    """curl --parallel over a config of `curl_config`'s entries, as many at once as outbound."""
+    return ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file]
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -156,7 +166,7 @@ def estate(args):
                 raise VerificationError("%s: drain exited %d: %s" % (name, m.rc, m.stderr.decode(errors="replace")[-2000:]))
             count, last = answered(stamp_log, m.started)
             if name.startswith("outbound"):
-                delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+                delivered = delivered_count(spool)
                 if delivered != healthy_count or count != healthy_count:
                     raise VerificationError("%s: %d delivered, nginx answered %d, expected %d"
                                             % (name, delivered, count, healthy_count))
@@ -178,7 +188,6 @@ def estate(args):
         # With the hung host down (contract 13) its jobs wait in deferred/ for the next probe
         # instead of failing: the mixed drain stops waiting for them after 10 s (exit 75).
         mixed_drain_cmd = drain_cmd + ["--max-wait", "10"]
-        curl_cmd = ["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K"]
         for pair in range(1, args.pairs + 1):
             # The two outbound runs swap places every round, so neither always follows the
             # same thing (curl's long wait on the hung host, or the other drain).
@@ -187,7 +196,7 @@ def estate(args):
             if pair % 2 == 0:
                 outbound_runs.reverse()
             parts = [run() for run in outbound_runs]
-            parts += [measure("curl mixed", curl_cmd + [curl_mixed]), measure("curl healthy", curl_cmd + [curl_healthy])]
+            parts += [measure("curl mixed", curl_parallel(curl_mixed)), measure("curl healthy", curl_parallel(curl_healthy))]
             log("round %d: %s" % (pair, "; ".join(parts)))
         med = {name: median(values) for name, values in rates.items()}
         log()
@@ -254,7 +263,7 @@ def backlog(args):
             if m.rc not in (0, 75):
                 raise VerificationError("backlog: drain exited %d: %s" % (m.rc, m.stderr.decode(errors="replace")[-2000:]))
             times = answer_times(stamp_log, m.started)
-            delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+            delivered = delivered_count(spool)
             if len(times) != each or delivered != each:
                 raise VerificationError("backlog: %d delivered, nginx answered %d, expected %d" % (delivered, len(times), each))
             halves.append(times[len(times) // 2])
@@ -377,10 +386,10 @@ def tls(args):
         for pair in range(1, args.pairs + 1):
             make_spool(spool, jobs)
             m = drain(args, spool, config)
-            delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+            delivered = delivered_count(spool)
             if delivered != count:
                 raise VerificationError("drain delivered %d of %d" % (delivered, count))
-            c = run_measured(["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file], args.work)
+            c = run_measured(curl_parallel(curl_file), args.work)
             ok = sum(1 for line in c.stdout.decode(errors="replace").split("\n") if line.startswith("204 "))
             if ok != count:
                 raise VerificationError("curl got %d 204s of %d" % (ok, count))
@@ -433,14 +442,13 @@ def steady(args):
                         make_spool(spool, jobs)
                         open(stamp_log, "w").close()
                         m = drain(args, spool, config)
-                        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+                        delivered = delivered_count(spool)
                         if delivered != count:
                             raise VerificationError("%s drain delivered %d of %d" % (name, delivered, count))
                     else:
                         spools.settle()
                         open(stamp_log, "w").close()
-                        m = run_measured(["curl", "--parallel", "--parallel-max", str(PARALLEL), "-s", "-K", curl_file],
-                                         args.work)
+                        m = run_measured(curl_parallel(curl_file), args.work)
                     times = answer_times(stamp_log, m.started)
                     if len(times) != count:
                         raise VerificationError("%s %s: nginx answered %d of %d" % (name, sender, len(times), count))
@@ -481,7 +489,7 @@ def big(args):
         log("100 jobs of 9 MiB to a receiver answering 2 s after each request; default settings (concurrency 64)")
         make_spool(spool, big_jobs)
         m = drain(args, spool, config)
-        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        delivered = delivered_count(spool)
         if delivered != 100:
             raise VerificationError("drain delivered %d of 100 big jobs" % delivered)
         peak_big = m.maxrss_kib / 1024
@@ -494,7 +502,7 @@ def big(args):
         small = [(fast_base + str(n), small_body(n)) for n in range(1, 100001)]
         make_spool(spool, small)
         m = drain(args, spool, config)
-        delivered = sum(1 for r in audit(spool) if r.get("event") == "delivered")
+        delivered = delivered_count(spool)
         if delivered != 100000:
             raise VerificationError("drain delivered %d of 100,000 small jobs" % delivered)
         peak_small = m.maxrss_kib / 1024
