@@ -85,4 +85,38 @@ final class JobStateStoreTests: XCTestCase {
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(root.path)/\(folder.rawValue)"), [], folder.rawValue)
         }
     }
+
+    /// Two jobs with one name (one in hold/, one set aside, or two processes setting aside at
+    /// once): a save never takes another file's state, so that job keeps its attempts.
+    func testSavingNeverReplacesAnotherFilesState() throws {
+        try store.save(JobState(attempts: 4, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
+        XCTAssertThrowsError(try store.save(JobState(attempts: 1, firstClaimedAt: 0, nextAttemptAt: 5, inode: 222), for: "j.json")) { error in
+            XCTAssertEqual((error as? SystemError)?.code, EEXIST, "\(error)")
+        }
+        XCTAssertEqual(try store.load("j.json", inode: 111)?.attempts, 4)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.directory), ["j.json"], "no temporary file left")
+    }
+
+    func testSavingReplacesAFileThatIsNoState() throws {
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: "\(store.directory)/j.json"))
+        try store.save(JobState(attempts: 2, firstClaimedAt: 0, nextAttemptAt: 5, inode: 222), for: "j.json")
+        XCTAssertEqual(try store.load("j.json", inode: 222)?.attempts, 2)
+    }
+
+    func testRenamedStateFollowsItsJob() throws {
+        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
+        XCTAssertTrue(store.rename("j.json", to: "j~1.json"))
+        XCTAssertNil(try store.load("j.json", inode: nil))
+        XCTAssertEqual(try store.load("j~1.json", inode: 111)?.attempts, 3)
+    }
+
+    /// A clash name whose state file is another job's: that state stays as it is, and the
+    /// moved job's state stays under its old name.
+    func testRenameNeverReplacesAnotherFilesState() throws {
+        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
+        try store.save(JobState(attempts: 4, firstClaimedAt: 0, nextAttemptAt: 10, inode: 222), for: "j~1.json")
+        XCTAssertFalse(store.rename("j.json", to: "j~1.json"))
+        XCTAssertEqual(try store.load("j~1.json", inode: 222)?.attempts, 4)
+        XCTAssertEqual(try store.load("j.json", inode: 111)?.attempts, 3)
+    }
 }

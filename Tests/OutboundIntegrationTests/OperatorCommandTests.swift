@@ -90,6 +90,39 @@ final class OperatorCommandTests: IntegrationTestCase {
         XCTAssertEqual(assertAudit("delivered", job: "h1").first?["attempt"] as? Int, 2, "the attempt count went on")
     }
 
+    /// A job held under a clash name takes its retry state along, but never onto the state
+    /// file of another job that has that name: it goes under the next free name.
+    func testHoldUnderAClashNameKeepsAnotherJobsState() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        try sandbox.drop("h1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/h1"))
+        try drain(["--max-wait", "0.5"], expect: 75)
+        assertJob("h1.json", isIn: "deferred")
+        // A namesake already held, and another job whose name is h1's first clash name, set
+        // aside with four attempts made.
+        let fileManager = FileManager.default
+        let hold = sandbox.spool.appendingPathComponent("hold")
+        try fileManager.createDirectory(at: hold, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/held")).write(to: hold.appendingPathComponent("h1.json"))
+        let other = sandbox.spool.appendingPathComponent("deferred/h1~1.json")
+        var otherJob = SpoolSandbox.job(url: "\(server.baseURL)/hooks/other")
+        otherJob["id"] = "other"
+        try JSONSerialization.data(withJSONObject: otherJob).write(to: other)
+        let otherInode = try XCTUnwrap(fileManager.attributesOfItem(atPath: other.path)[.systemFileNumber] as? NSNumber).uint64Value
+        let otherState = #"{"attempts":4,"firstClaimedAt":"2026-12-06T00:00:00.000Z","nextAttemptAt":"2099-01-01T00:00:00.000Z","inode":\#(otherInode)}"#
+        try Data((otherState + "\n").utf8).write(to: stateFolder.appendingPathComponent("h1~1.json"))
+
+        let held = try run(["hold", "h1"], expect: 0)
+        XCTAssertTrue(held.standardOutput.contains("held deferred/h1.json -> hold/h1~2.json"), held.standardOutput)
+        assertJob("h1~2.json", isIn: "hold")
+        XCTAssertEqual(try String(contentsOf: stateFolder.appendingPathComponent("h1~1.json"), encoding: .utf8), otherState + "\n",
+                       "the other job's state is untouched")
+        let moved = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent("h1~2.json"))) as? [String: Any]
+        XCTAssertEqual(moved?["attempts"] as? Int, 1, "h1's state followed it")
+        XCTAssertFalse(fileManager.fileExists(atPath: stateFolder.appendingPathComponent("h1.json").path))
+    }
+
     func testRequeueFromDeferredForgetsTheRetryState() throws {
         let receiver = ReceiverStatus(503)
         try makeSandbox(serverHandler: { _ in .respond(status: receiver.status) }, settings: [

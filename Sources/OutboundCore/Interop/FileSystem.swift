@@ -222,6 +222,36 @@ public enum FileSystem {
     /// callers can sync it once for a batch. A process killed in between leaves the temporary
     /// file (`StaleTemporaryFiles`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = try writeTemporary(bytes, beside: path)
+        do {
+            try rename(temporary, to: path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The same, but a file already at `path` is replaced only when `mayReplace` says so (asked
+    /// only then): otherwise nothing changes and the error is EEXIST. The new file takes the
+    /// name with a no-replace rename, so of two writers that both found the name free, one
+    /// gets EEXIST instead of overwriting the other's file.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, replacingOnlyIf mayReplace: () throws -> Bool) throws {
+        let temporary = try writeTemporary(bytes, beside: path)
+        do {
+            do {
+                try rename(temporary, to: path, replacing: false)
+            } catch let error as SystemError where error.isAlreadyExists {
+                guard try mayReplace() else { throw error }
+                try rename(temporary, to: path)
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// A new temporary file beside `path` holding `bytes`, fsynced; its path.
+    private static func writeTemporary(_ bytes: [UInt8], beside path: String) throws -> String {
         let temporary = "\(parentDirectory(of: path))/\(temporaryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = try systemCall("create", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -237,12 +267,7 @@ public enum FileSystem {
             unlink(temporary)
             throw error
         }
-        do {
-            try rename(temporary, to: path)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        return temporary
     }
 
     /// write(2) until every byte is out.

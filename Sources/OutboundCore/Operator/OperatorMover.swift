@@ -70,7 +70,7 @@ public final class OperatorMover {
         var stateRenamed = false
         for job in jobs {
             do {
-                let target = try Self.move(job, into: spool.path(.hold))
+                let target = try Self.move(job, into: spool.path(.hold), statesIn: stateStore)
                 if target != job.name {
                     stateStore.rename(job.name, to: target)
                     stateRenamed = true
@@ -99,7 +99,7 @@ public final class OperatorMover {
             var current = job
             if job.folder == .deferred {
                 do {
-                    let target = try Self.move(job, into: spool.path(.hold))
+                    let target = try Self.move(job, into: spool.path(.hold), statesIn: stateStore)
                     if target != job.name { stateStore.rename(job.name, to: target) }
                     current = SpoolJob(folder: .hold, name: target, directory: spool.path(.hold))
                     staged = true
@@ -134,7 +134,7 @@ public final class OperatorMover {
                 stateChanged = true
             }
             do {
-                let target = try Self.move(current, into: spool.path(.incoming))
+                let target = try Self.move(current, into: spool.path(.incoming), statesIn: action.keepsState ? stateStore : nil)
                 if action.keepsState && target != current.name {
                     stateStore.rename(current.name, to: target)
                     stateChanged = true
@@ -168,8 +168,9 @@ public final class OperatorMover {
     }
 
     /// Renames `job` into `folder` under its name, or a free clash name, never replacing; the
-    /// name it got. Throws ENOENT when the job is gone.
-    static func move(_ job: SpoolJob, into folder: String) throws -> String {
+    /// name it got. Throws ENOENT when the job is gone. With `states`, where the job's state
+    /// follows it, a clash name is also one no other job's state file has.
+    static func move(_ job: SpoolJob, into folder: String, statesIn states: JobStateStore? = nil) throws -> String {
         // The usual case first: the name is free (the no-replace rename says so). Only a clash
         // costs the look for a free name. The folders operators move into, incoming/ and
         // hold/, hold no sidecars, so a free job name is a free name.
@@ -179,9 +180,15 @@ public final class OperatorMover {
                 return job.name
             } catch let error as SystemError where error.isAlreadyExists {}
         }
+        var stateOwner: UInt64?
+        if let states { stateOwner = FileSystem.inode(of: job.path) }
+        func stateIsFree(_ name: String) throws -> Bool {
+            guard let states, let stateOwner else { return true }
+            return try !states.isTakenByAnotherFile(name, inode: stateOwner)
+        }
         var attempt = 0
         while true {
-            let target = try SpoolMover.freeName(for: job.name, in: folder)
+            let target = try SpoolMover.freeName(for: job.name, in: folder, alsoFree: stateIsFree)
             do {
                 try FileSystem.rename(job.path, to: "\(folder)/\(target)", replacing: false)
                 return target

@@ -80,7 +80,10 @@ public struct JobStateStore: Sendable {
         return state.inode != inode
     }
 
-    /// Saves durably (the file is fsynced; the caller syncs the folder once per batch).
+    /// Saves durably (the file is fsynced; the caller syncs the folder once per batch). Never
+    /// over another file's state: a name whose state file is another job's, also one that
+    /// another process saved a moment ago, fails with EEXIST and the caller picks another
+    /// name. The job's own earlier state, or a file that is no state, is replaced.
     public func save(_ state: JobState, for name: String) throws {
         var writer = JSONObjectWriter()
         writer.add("attempts", state.attempts)
@@ -91,14 +94,28 @@ public struct JobStateStore: Sendable {
             writer.add("laneClientId", lane.clientId)
             writer.add("laneOrderingKey", lane.orderingKey)
         }
-        try FileSystem.writeAtomically(writer.finish() + [0x0A], to: path(name))
+        try FileSystem.writeAtomically(writer.finish() + [0x0A], to: path(name)) {
+            try !isTakenByAnotherFile(name, inode: state.inode)
+        }
     }
 
     /// Keys the state saved for `name` by `newName`, after its job was renamed to that name
-    /// (a clash in the folder it moved to); nothing happens when there is no state.
-    public func rename(_ name: String, to newName: String) {
-        guard name != newName else { return }
-        try? FileSystem.rename(path(name), to: path(newName))
+    /// (a clash in the folder it moved to); nothing happens when there is no state. A state
+    /// file of another job under `newName` is never replaced: the state then stays under
+    /// `name` (the caller chose `newName` with `isTakenByAnotherFile`, so only a race with
+    /// another process gets here). False when the state did not move.
+    @discardableResult
+    public func rename(_ name: String, to newName: String) -> Bool {
+        guard name != newName else { return true }
+        do {
+            try FileSystem.rename(path(name), to: path(newName), replacing: false)
+            return true
+        } catch let error as SystemError where error.isAlreadyExists {
+            guard let state = try? load(name, inode: nil), (try? isTakenByAnotherFile(newName, inode: state.inode)) == false else { return false }
+            return (try? FileSystem.rename(path(name), to: path(newName))) != nil
+        } catch {
+            return false
+        }
     }
 
     /// Removes the state saved for `name` only if it was saved for the file at `jobPath` (a

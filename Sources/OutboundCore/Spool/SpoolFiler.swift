@@ -52,7 +52,7 @@ struct SpoolFiler {
                     do {
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                     } catch let error as SystemError where error.isAlreadyExists {
-                        target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                        target = try clashName(for: move, in: folder.path)
                         try move.sidecar?.write(beside: target, in: folder.path)
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                         // A retry's state was saved under the name it was to have.
@@ -92,18 +92,42 @@ struct SpoolFiler {
         return result
     }
 
+    /// A free name in `folder` for a move whose own name was taken there meanwhile. A retry's
+    /// state follows it to that name, so for a retry the name must be free in `.state/` too.
+    private func clashName(for move: FileMove, in folder: String) throws -> String {
+        guard move.retry != nil, let inode = try? stateStore.load(move.target, inode: nil)?.inode else {
+            return try SpoolMover.freeName(for: move.name, in: folder)
+        }
+        return try SpoolMover.freeName(for: move.name, in: folder) { try !stateStore.isTakenByAnotherFile($0, inode: inode) }
+    }
+
+    /// Saves a deferral's state under the first name free for it both in `deferred/` and in
+    /// `.state/`; the name. Another process may save a state under the same name between the
+    /// look and the save: the save then fails with EEXIST (it never replaces another job's
+    /// state) and the next free name is taken.
+    private func nameWithItsState(_ deferral: Deferral) throws -> String {
+        var clashes = 0
+        while true {
+            let target = try SpoolMover.freeName(for: deferral.name, in: folders[.deferred].path) {
+                try !stateStore.isTakenByAnotherFile($0, inode: deferral.state.inode)
+            }
+            do {
+                try stateStore.save(deferral.state, for: target)
+                return target
+            } catch let error as SystemError where error.isAlreadyExists && clashes < 5 {
+                clashes += 1
+            }
+        }
+    }
+
     /// The first step of setting jobs aside, before their `deferred` lines: each job's state
     /// saved (and fsynced) under the name it will have in `deferred/`, then the state folder
     /// fsynced once for all of them. A job whose state is not on disk gets no line.
     func saveStates(_ deferrals: [Deferral], directories: DirectorySyncer) -> DeferralProgress {
         var progress = DeferralProgress()
-        let deferredFolder = folders[.deferred].path
         for deferral in deferrals {
             do {
-                let target = try SpoolMover.freeName(for: deferral.name, in: deferredFolder) {
-                    try !stateStore.isTakenByAnotherFile($0, inode: deferral.state.inode)
-                }
-                try stateStore.save(deferral.state, for: target)
+                let target = try nameWithItsState(deferral)
                 progress.saved.append((deferral, target))
             } catch {
                 progress.unsaved.append((deferral, SystemError(error, otherwise: "write", path: deferral.name)))
