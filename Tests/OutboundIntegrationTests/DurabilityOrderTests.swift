@@ -118,4 +118,32 @@ final class DurabilityOrderTests: IntegrationTestCase {
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent("twin~1.json"))) as? [String: Any]
         XCTAssertEqual(state?["attempts"] as? Int, 1)
     }
+
+    /// Another process saves a state under the very name a job set aside has just chosen,
+    /// between the look and the save (here while the job's own state waits on a slow disk):
+    /// the save does not replace that state, and the job takes the next name.
+    func testAStateSavedUnderTheSameNameMeanwhileIsNeverReplaced() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        let stateFolder = sandbox.spool.appendingPathComponent(".state")
+        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
+        try sandbox.drop("race.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/race"))
+        let draining = try OutboundProcess(["drain", "--max-wait", "0", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
+                                           environment: FaultLibrary.slowingFsyncs(under: stateFolder, milliseconds: 1500))
+        // The job's state is written to a temporary file, which then waits 1.5 s for its fsync.
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: stateFolder.path)) ?? []).contains { $0.hasPrefix(".tmp-") }
+        }, "the state of the job set aside is being written")
+        let otherState = "{\"attempts\":4,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2099-01-01T00:00:00.000Z\",\"inode\":1}\n"
+        try Data(otherState.utf8).write(to: stateFolder.appendingPathComponent("race.json"))
+
+        XCTAssertEqual(draining.wait(timeout: 30), 75, "stderr: \(draining.standardError)")
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), ["race~1.json"], "the job took the next name")
+        XCTAssertEqual(String(decoding: try Data(contentsOf: stateFolder.appendingPathComponent("race.json")), as: UTF8.self), otherState,
+                       "the other process's state is untouched")
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent("race~1.json"))) as? [String: Any]
+        XCTAssertEqual(state?["attempts"] as? Int, 1)
+        XCTAssertEqual(sandbox.audit("deferred").first?["file"] as? String, "race~1.json")
+    }
 }

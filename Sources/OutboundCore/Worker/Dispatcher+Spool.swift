@@ -35,7 +35,10 @@ extension Dispatcher {
         let progress = filingWorker.takeDeferralProgress()
         guard !progress.isEmpty else { return }
         for (deferral, target) in progress.saved {
-            audit.append(deferral.record)
+            // Its name in deferred/ is settled with its state: the line names it.
+            var record = deferral.record
+            record.file = target
+            audit.append(record)
             core.deferralRecorded(as: target)
             moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false,
                                retry: RetryDue(due: deferral.state.nextAttemptAt, lane: deferral.state.lane)))
