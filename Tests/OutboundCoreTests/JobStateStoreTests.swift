@@ -103,20 +103,39 @@ final class JobStateStoreTests: XCTestCase {
         XCTAssertEqual(try store.load("j.json", inode: 222)?.attempts, 2)
     }
 
+    /// A job file at `name` in the spool's hold/ folder; its inode.
+    private func jobFile(_ name: String) throws -> (path: String, inode: UInt64) {
+        let path = "\(root.path)/hold/\(name)"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: path))
+        return (path, try XCTUnwrap(FileSystem.inode(of: path)))
+    }
+
     func testRenamedStateFollowsItsJob() throws {
-        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
-        XCTAssertTrue(store.rename("j.json", to: "j~1.json"))
+        let job = try jobFile("j~1.json")
+        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: job.inode), for: "j.json")
+        XCTAssertTrue(store.rename("j.json", to: "j~1.json", forFileAt: job.path))
         XCTAssertNil(try store.load("j.json", inode: nil))
-        XCTAssertEqual(try store.load("j~1.json", inode: 111)?.attempts, 3)
+        XCTAssertEqual(try store.load("j~1.json", inode: job.inode)?.attempts, 3)
     }
 
     /// A clash name whose state file is another job's: that state stays as it is, and the
     /// moved job's state stays under its old name.
     func testRenameNeverReplacesAnotherFilesState() throws {
-        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: 111), for: "j.json")
-        try store.save(JobState(attempts: 4, firstClaimedAt: 0, nextAttemptAt: 10, inode: 222), for: "j~1.json")
-        XCTAssertFalse(store.rename("j.json", to: "j~1.json"))
-        XCTAssertEqual(try store.load("j~1.json", inode: 222)?.attempts, 4)
-        XCTAssertEqual(try store.load("j.json", inode: 111)?.attempts, 3)
+        let job = try jobFile("j~1.json")
+        try store.save(JobState(attempts: 3, firstClaimedAt: 0, nextAttemptAt: 10, inode: job.inode), for: "j.json")
+        try store.save(JobState(attempts: 4, firstClaimedAt: 0, nextAttemptAt: 10, inode: job.inode + 1), for: "j~1.json")
+        XCTAssertFalse(store.rename("j.json", to: "j~1.json", forFileAt: job.path))
+        XCTAssertEqual(try store.load("j~1.json", inode: job.inode + 1)?.attempts, 4)
+        XCTAssertEqual(try store.load("j.json", inode: job.inode)?.attempts, 3)
+    }
+
+    /// A job without state of its own moved under a clash name leaves the state under its
+    /// old name alone: that is a namesake's (one held, say).
+    func testRenameLeavesANamesakesState() throws {
+        let job = try jobFile("j~1.json")
+        try store.save(JobState(attempts: 2, firstClaimedAt: 0, nextAttemptAt: 10, inode: job.inode + 1), for: "j.json")
+        XCTAssertFalse(store.rename("j.json", to: "j~1.json", forFileAt: job.path))
+        XCTAssertEqual(try store.load("j.json", inode: job.inode + 1)?.attempts, 2)
+        XCTAssertNil(try store.load("j~1.json", inode: nil))
     }
 }

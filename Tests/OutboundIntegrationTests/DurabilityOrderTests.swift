@@ -119,6 +119,42 @@ final class DurabilityOrderTests: IntegrationTestCase {
         XCTAssertEqual(state?["attempts"] as? Int, 1)
     }
 
+    /// A job set aside whose state took a clash name (a namesake in hold/ has the plain one),
+    /// and whose move into deferred/ then fails: it goes back to deferred/ under the name its
+    /// state and its line have, so the next process finds its attempts.
+    func testAFailedMoveIntoDeferredPutsTheJobBackUnderItsStatesName() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        let hold = sandbox.spool.appendingPathComponent("hold"), stateFolder = sandbox.spool.appendingPathComponent(".state")
+        try FileManager.default.createDirectory(at: hold, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
+        let held = hold.appendingPathComponent("twin.json")
+        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/held")).write(to: held)
+        let heldInode = try XCTUnwrap((try FileManager.default.attributesOfItem(atPath: held.path))[.systemFileNumber] as? UInt64)
+        let heldState = "{\"attempts\":3,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2026-12-06T10:00:01.000Z\",\"inode\":\(heldInode)}\n"
+        try Data(heldState.utf8).write(to: stateFolder.appendingPathComponent("twin.json"))
+        try sandbox.drop("twin.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+        // The renames under active/: the claim (1st), then the move out into deferred/ (2nd).
+        let log = sandbox.root.appendingPathComponent("faults.log")
+        let draining = try OutboundProcess(["drain", "--max-wait", "0", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
+                                           environment: FaultLibrary.failing("rename", call: 2, errno: "EIO",
+                                                                            under: sandbox.spool.appendingPathComponent("active"), log: log))
+        XCTAssertEqual(draining.wait(timeout: 30), 74, "stderr: \(draining.standardError)")
+        let injected = FaultLibrary.injected(log: log)
+        XCTAssertEqual(injected.count, 1, "\(injected)")
+        XCTAssertTrue(injected.first?.hasSuffix("/twin.json") == true, "the move out of the claim folder failed: \(injected)")
+
+        XCTAssertEqual(sandbox.jobs(in: "deferred"), ["twin~1.json"], "back under the name of its state")
+        let jobInode = try XCTUnwrap((try FileManager.default.attributesOfItem(
+            atPath: sandbox.spool.appendingPathComponent("deferred/twin~1.json").path))[.systemFileNumber] as? UInt64)
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: stateFolder.appendingPathComponent("twin~1.json"))) as? [String: Any]
+        XCTAssertEqual((state?["inode"] as? NSNumber)?.uint64Value, jobInode)
+        XCTAssertEqual(state?["attempts"] as? Int, 1)
+        XCTAssertEqual(String(decoding: try Data(contentsOf: stateFolder.appendingPathComponent("twin.json")), as: UTF8.self), heldState)
+        XCTAssertEqual(sandbox.audit("deferred").compactMap { $0["file"] as? String }, ["twin~1.json"])
+    }
+
     /// Another process saves a state under the very name a job set aside has just chosen,
     /// between the look and the save (here while the job's own state waits on a slow disk):
     /// the save does not replace that state, and the job takes the next name.

@@ -123,6 +123,26 @@ final class OperatorCommandTests: IntegrationTestCase {
         XCTAssertFalse(fileManager.fileExists(atPath: stateFolder.appendingPathComponent("h1.json").path))
     }
 
+    /// Holding a new job whose name is a held job's: it goes to hold/ under a clash name and,
+    /// having no state, takes none: the held job keeps its state under its own name.
+    func testHoldOfAStatelessNamesakeLeavesTheHeldJobsState() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
+            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
+        ])
+        try sandbox.drop("h1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/h1"))
+        try drain(["--max-wait", "0.5"], expect: 75)
+        _ = try run(["hold", "h1"], expect: 0)
+        assertJob("h1.json", isIn: "hold")
+        let stateBefore = try Data(contentsOf: stateFolder.appendingPathComponent("h1.json"))
+        try sandbox.drop("h1.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+
+        let held = try run(["hold", "h1"], expect: 0)
+        XCTAssertTrue(held.standardOutput.contains("held incoming/h1.json -> hold/h1~1.json"), held.standardOutput)
+        XCTAssertEqual(try Data(contentsOf: stateFolder.appendingPathComponent("h1.json")), stateBefore, "the held job keeps its state")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stateFolder.appendingPathComponent("h1~1.json").path),
+                       "the new job has no state to take along")
+    }
+
     func testRequeueFromDeferredForgetsTheRetryState() throws {
         let receiver = ReceiverStatus(503)
         try makeSandbox(serverHandler: { _ in .respond(status: receiver.status) }, settings: [

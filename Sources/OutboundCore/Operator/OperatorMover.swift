@@ -71,8 +71,7 @@ public final class OperatorMover {
         for job in jobs {
             do {
                 let target = try Self.move(job, into: spool.path(.hold), statesIn: stateStore)
-                if target != job.name {
-                    stateStore.rename(job.name, to: target)
+                if target != job.name, stateStore.rename(job.name, to: target, forFileAt: "\(spool.path(.hold))/\(target)") {
                     stateRenamed = true
                 }
                 let held = SpoolJob(folder: .hold, name: target, directory: spool.path(.hold))
@@ -100,7 +99,7 @@ public final class OperatorMover {
             if job.folder == .deferred {
                 do {
                     let target = try Self.move(job, into: spool.path(.hold), statesIn: stateStore)
-                    if target != job.name { stateStore.rename(job.name, to: target) }
+                    if target != job.name { stateStore.rename(job.name, to: target, forFileAt: "\(spool.path(.hold))/\(target)") }
                     current = SpoolJob(folder: .hold, name: target, directory: spool.path(.hold))
                     staged = true
                 } catch let error as SystemError where error.isNotFound {
@@ -135,8 +134,8 @@ public final class OperatorMover {
             }
             do {
                 let target = try Self.move(current, into: spool.path(.incoming), statesIn: action.keepsState ? stateStore : nil)
-                if action.keepsState && target != current.name {
-                    stateStore.rename(current.name, to: target)
+                if action.keepsState && target != current.name,
+                   stateStore.rename(current.name, to: target, forFileAt: "\(spool.path(.incoming))/\(target)") {
                     stateChanged = true
                 }
                 if let sidecar { sidecars.append(sidecar) }

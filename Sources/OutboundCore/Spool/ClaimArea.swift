@@ -72,10 +72,10 @@ public final class ClaimArea {
         return folders
     }
 
-    /// Moves the claim `name` out to `folder` (`SpoolMover.move`: never replacing, a clash
-    /// gets a `~N` name); returns the name it has there.
-    public func moveOut(_ name: String, to folder: SpoolFolder) throws -> String {
-        try SpoolMover.move(path(of: name), named: name, into: spool.path(folder))
+    /// Moves the claim `name` out to `folder` as `preferred` (default: its own name), never
+    /// replacing: a clash gets a `~N` name. Returns the name it has there.
+    public func moveOut(_ name: String, to folder: SpoolFolder, as preferred: String? = nil) throws -> String {
+        try SpoolMover.move(path(of: name), named: preferred ?? name, into: spool.path(folder))
     }
 
     /// What became of a claim.

@@ -100,18 +100,19 @@ public struct JobStateStore: Sendable {
     }
 
     /// Keys the state saved for `name` by `newName`, after its job was renamed to that name
-    /// (a clash in the folder it moved to); nothing happens when there is no state. A state
-    /// file of another job under `newName` is never replaced: the state then stays under
-    /// `name` (the caller chose `newName` with `isTakenByAnotherFile`, so only a race with
-    /// another process gets here). False when the state did not move.
+    /// (a clash in the folder it moved to) and is now at `jobPath`. Only that job's own state
+    /// moves: a state under `name` saved for another file (a namesake's) stays, and so does
+    /// nothing when there is none. A state file of another job under `newName` is never
+    /// replaced: the state then stays under `name` (callers choose `newName` free in
+    /// `.state/`, so only a race with another process gets here). True when the state moved.
     @discardableResult
-    public func rename(_ name: String, to newName: String) -> Bool {
-        guard name != newName else { return true }
+    public func rename(_ name: String, to newName: String, forFileAt jobPath: String) -> Bool {
+        guard name != newName, let inode = FileSystem.inode(of: jobPath), (try? load(name, inode: inode)) != nil else { return false }
         do {
             try FileSystem.rename(path(name), to: path(newName), replacing: false)
             return true
         } catch let error as SystemError where error.isAlreadyExists {
-            guard let state = try? load(name, inode: nil), (try? isTakenByAnotherFile(newName, inode: state.inode)) == false else { return false }
+            guard (try? isTakenByAnotherFile(newName, inode: inode)) == false else { return false }
             return (try? FileSystem.rename(path(name), to: path(newName))) != nil
         } catch {
             return false

@@ -57,7 +57,7 @@ struct SpoolFiler {
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                         // A retry's state was saved under the name it was to have.
                         if move.retry != nil {
-                            stateStore.rename(move.target, to: target)
+                            stateStore.rename(move.target, to: target, forFileAt: "\(folder.path)/\(target)")
                             statesRenamed = true
                         }
                     }
@@ -95,7 +95,7 @@ struct SpoolFiler {
     /// A free name in `folder` for a move whose own name was taken there meanwhile. A retry's
     /// state follows it to that name, so for a retry the name must be free in `.state/` too.
     private func clashName(for move: FileMove, in folder: String) throws -> String {
-        guard move.retry != nil, let inode = try? stateStore.load(move.target, inode: nil)?.inode else {
+        guard move.retry != nil, let inode = try stateStore.load(move.target, inode: nil)?.inode else {
             return try SpoolMover.freeName(for: move.name, in: folder)
         }
         return try SpoolMover.freeName(for: move.name, in: folder) { try !stateStore.isTakenByAnotherFile($0, inode: inode) }

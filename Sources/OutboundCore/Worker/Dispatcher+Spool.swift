@@ -51,11 +51,11 @@ extension Dispatcher {
             core.deferralMade(as: target, recordedAs: recordedAs, due: retry.due, lane: retry.lane)
         }
         for (move, error) in progress.unmoved {
-            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ (or,
-            // failing that, at the end), and the process stops rather than go on with a
-            // spool that fails under it.
+            // Its `deferred` line is on disk, its state saved: it goes back to deferred/ under
+            // the name its state and line have (or, failing that, at the end), and the process
+            // stops rather than go on with a spool that fails under it.
             core.deferralNotMoved(as: move.target)
-            spoolFault(error, claim: move.name, origin: .deferred)
+            spoolFault(error, claim: move.name, origin: .deferred, as: move.target)
         }
     }
 
@@ -63,8 +63,8 @@ extension Dispatcher {
     /// EIO, EMFILE...). The outcome is dropped: the job goes back where it came from, a
     /// `spool_error` line says so, and the process stops (exit 74) with its claims put back,
     /// rather than go on with a spool that fails under it.
-    func spoolFault(_ error: Error, claim name: String, origin: SpoolFolder) {
-        let returned = returnClaim(name, to: origin)
+    func spoolFault(_ error: Error, claim name: String, origin: SpoolFolder, as preferred: String? = nil) {
+        let returned = returnClaim(name, to: origin, as: preferred)
         stopForSpoolError(error, fallback: SystemError("write", path: name, code: EIO), file: name,
                           whereTo: returned ? "put back in \(origin.rawValue)/; this process stops" : nil, during: "filing a job")
     }
@@ -94,17 +94,18 @@ extension Dispatcher {
         intake.setCredit(0)
     }
 
-    /// Moves a claim back to `folder`; one that cannot be moved is kept in `strandedClaims`
-    /// and tried again at the end.
+    /// Moves a claim back to `folder`, as `preferred` when given (a retry goes back under the
+    /// name its state was saved as); one that cannot be moved is kept in `strandedClaims` and
+    /// tried again at the end.
     @discardableResult
-    func returnClaim(_ name: String, to folder: SpoolFolder) -> Bool {
+    func returnClaim(_ name: String, to folder: SpoolFolder, as preferred: String? = nil) -> Bool {
         do {
-            let target = try area.moveOut(name, to: folder)
+            let target = try area.moveOut(name, to: folder, as: preferred)
             if folder == .deferred { core.deferralFiled(as: target, due: clock.now()) }
             return true
         } catch {
             reportSpoolError(error)
-            strandedClaims.append((name, folder))
+            strandedClaims.append((name, folder, preferred))
             return false
         }
     }
@@ -138,8 +139,8 @@ extension Dispatcher {
     }
 
     /// Returns a claim to its folder (at a stop, or after the audit log failed).
-    func putBack(_ name: String, to folder: SpoolFolder) {
-        if returnClaim(name, to: folder) { core.claimPutBack() }
+    func putBack(_ name: String, to folder: SpoolFolder, as preferred: String? = nil) {
+        if returnClaim(name, to: folder, as: preferred) { core.claimPutBack() }
     }
 
     /// Claims that could not be returned during the run, tried once more at its end; true
@@ -147,7 +148,7 @@ extension Dispatcher {
     func returnStrandedClaims() -> Bool {
         let stranded = strandedClaims
         strandedClaims.removeAll()
-        for (name, folder) in stranded { putBack(name, to: folder) }
+        for (name, folder, preferred) in stranded { putBack(name, to: folder, as: preferred) }
         return strandedClaims.isEmpty
     }
 

@@ -46,7 +46,7 @@ public final class Dispatcher {
     /// Why the spool made this process stop (a job's outcome could not be filed), if it did.
     var spoolFailure: String?
     /// Claims that could not be moved back out of the claim folder yet.
-    var strandedClaims: [(name: String, folder: SpoolFolder)] = []
+    var strandedClaims: [(name: String, folder: SpoolFolder, preferred: String?)] = []
     /// Due retries that could not be read (or their state), by name: failures in a row.
     var retryReadFailures: [String: Int] = [:]
     /// Retries a drain gave up reading (left in deferred/, counted as unclaimable).
