@@ -94,9 +94,9 @@ final class DurabilityOrderTests: IntegrationTestCase {
         assertAudit("delivered", job: "twin", count: 2)
     }
 
-    /// A job set aside under a name whose `.state/` file is a namesake's (one held in hold/
-    /// with three attempts made) gets a clash name, so the namesake keeps its attempts.
-    func testAJobSetAsideNeverTakesTheStateOfANamesakeInHold() throws {
+    /// A partner answering 503, a job `twin.json` held in hold/ with its state (three attempts),
+    /// and a new job of the same name in incoming/; the state folder and the held state's text.
+    private func namesakeHeldWithItsState() throws -> (stateFolder: URL, heldState: String) {
         try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
             "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
         ])
@@ -109,6 +109,13 @@ final class DurabilityOrderTests: IntegrationTestCase {
         let heldState = "{\"attempts\":3,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2026-12-06T10:00:01.000Z\",\"inode\":\(inode)}\n"
         try Data(heldState.utf8).write(to: stateFolder.appendingPathComponent("twin.json"))
         try sandbox.drop("twin.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+        return (stateFolder, heldState)
+    }
+
+    /// A job set aside under a name whose `.state/` file is a namesake's (one held in hold/
+    /// with three attempts made) gets a clash name, so the namesake keeps its attempts.
+    func testAJobSetAsideNeverTakesTheStateOfANamesakeInHold() throws {
+        let (stateFolder, heldState) = try namesakeHeldWithItsState()
 
         try drain(["--max-wait", "0"], expect: 75)
 
@@ -123,18 +130,7 @@ final class DurabilityOrderTests: IntegrationTestCase {
     /// and whose move into deferred/ then fails: it goes back to deferred/ under the name its
     /// state and its line have, so the next process finds its attempts.
     func testAFailedMoveIntoDeferredPutsTheJobBackUnderItsStatesName() throws {
-        try makeSandbox(serverHandler: { _ in .respond(status: 503) }, settings: [
-            "retry": ["maxAttempts": 5, "baseDelayMs": 60000, "maxDelayMs": 60000, "maxAgeSeconds": 3600],
-        ])
-        let hold = sandbox.spool.appendingPathComponent("hold"), stateFolder = sandbox.spool.appendingPathComponent(".state")
-        try FileManager.default.createDirectory(at: hold, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: stateFolder, withIntermediateDirectories: true)
-        let held = hold.appendingPathComponent("twin.json")
-        try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/held")).write(to: held)
-        let heldInode = try XCTUnwrap((try FileManager.default.attributesOfItem(atPath: held.path))[.systemFileNumber] as? UInt64)
-        let heldState = "{\"attempts\":3,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2026-12-06T10:00:01.000Z\",\"inode\":\(heldInode)}\n"
-        try Data(heldState.utf8).write(to: stateFolder.appendingPathComponent("twin.json"))
-        try sandbox.drop("twin.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/new"))
+        let (stateFolder, heldState) = try namesakeHeldWithItsState()
         // The renames under active/: the claim (1st), then the move out into deferred/ (2nd).
         let log = sandbox.root.appendingPathComponent("faults.log")
         let draining = try OutboundProcess(["drain", "--max-wait", "0", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
