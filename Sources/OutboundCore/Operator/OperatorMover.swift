@@ -179,15 +179,15 @@ public final class OperatorMover {
                 return job.name
             } catch let error as SystemError where error.isAlreadyExists {}
         }
-        var stateOwner: UInt64?
-        if let states { stateOwner = FileSystem.inode(of: job.path) }
-        func stateIsFree(_ name: String) throws -> Bool {
-            guard let states, let stateOwner else { return true }
-            return try !states.isTakenByAnotherFile(name, inode: stateOwner)
-        }
+        let stateOwner = states == nil ? nil : FileSystem.inode(of: job.path)
         var attempt = 0
         while true {
-            let target = try SpoolMover.freeName(for: job.name, in: folder, alsoFree: stateIsFree)
+            let target: String
+            if let states, let stateOwner {
+                target = try states.freeName(for: job.name, in: folder, forFileWithInode: stateOwner)
+            } else {
+                target = try SpoolMover.freeName(for: job.name, in: folder)
+            }
             do {
                 try FileSystem.rename(job.path, to: "\(folder)/\(target)", replacing: false)
                 return target

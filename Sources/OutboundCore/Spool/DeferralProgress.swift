@@ -23,8 +23,10 @@ struct DeferralProgress {
     }
 }
 
-/// When a job set aside in `deferred/` is due again, and the ordered lane it holds there.
+/// When a job set aside in `deferred/` is due again, the ordered lane it holds there, and the
+/// inode its state was saved for (a clash name at its move must be free for it in `.state/`).
 struct RetryDue: Sendable {
     let due: Double
     let lane: LaneKey?
+    let stateInode: UInt64
 }

@@ -80,6 +80,13 @@ public struct JobStateStore: Sendable {
         return state.inode != inode
     }
 
+    /// A name for the file with `inode` (the job's own name, else `stem~N.json`) that is free
+    /// in `folder` (`SpoolMover.freeName`) and has no other file's state in `.state/`: a job
+    /// whose state goes with it never takes a namesake's.
+    public func freeName(for name: String, in folder: String, forFileWithInode inode: UInt64) throws -> String {
+        try SpoolMover.freeName(for: name, in: folder) { try !isTakenByAnotherFile($0, inode: inode) }
+    }
+
     /// Saves durably (the file is fsynced; the caller syncs the folder once per batch). Never
     /// over another file's state: a name whose state file is another job's, also one that
     /// another process saved a moment ago, fails with EEXIST and the caller picks another

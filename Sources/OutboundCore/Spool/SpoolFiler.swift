@@ -52,7 +52,13 @@ struct SpoolFiler {
                     do {
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                     } catch let error as SystemError where error.isAlreadyExists {
-                        target = try clashName(for: move, in: folder.path)
+                        // A retry's state follows it to the new name, which must be free in
+                        // `.state/` too.
+                        if let retry = move.retry {
+                            target = try stateStore.freeName(for: move.name, in: folder.path, forFileWithInode: retry.stateInode)
+                        } else {
+                            target = try SpoolMover.freeName(for: move.name, in: folder.path)
+                        }
                         try move.sidecar?.write(beside: target, in: folder.path)
                         try area.folder(for: move.name).move(move.name, to: folder, as: target)
                         // A retry's state was saved under the name it was to have.
@@ -92,15 +98,6 @@ struct SpoolFiler {
         return result
     }
 
-    /// A free name in `folder` for a move whose own name was taken there meanwhile. A retry's
-    /// state follows it to that name, so for a retry the name must be free in `.state/` too.
-    private func clashName(for move: FileMove, in folder: String) throws -> String {
-        guard move.retry != nil, let inode = try stateStore.load(move.target, inode: nil)?.inode else {
-            return try SpoolMover.freeName(for: move.name, in: folder)
-        }
-        return try SpoolMover.freeName(for: move.name, in: folder) { try !stateStore.isTakenByAnotherFile($0, inode: inode) }
-    }
-
     /// Saves a deferral's state under the first name free for it both in `deferred/` and in
     /// `.state/`; the name. Another process may save a state under the same name between the
     /// look and the save: the save then fails with EEXIST (it never replaces another job's
@@ -108,9 +105,7 @@ struct SpoolFiler {
     private func nameWithItsState(_ deferral: Deferral) throws -> String {
         var clashes = 0
         while true {
-            let target = try SpoolMover.freeName(for: deferral.name, in: folders[.deferred].path) {
-                try !stateStore.isTakenByAnotherFile($0, inode: deferral.state.inode)
-            }
+            let target = try stateStore.freeName(for: deferral.name, in: folders[.deferred].path, forFileWithInode: deferral.state.inode)
             do {
                 try stateStore.save(deferral.state, for: target)
                 return target

@@ -41,7 +41,8 @@ extension Dispatcher {
             audit.append(record)
             core.deferralRecorded(as: target)
             moves.add(FileMove(name: deferral.name, to: .deferred, target: target, sidecar: nil, clearsState: false,
-                               retry: RetryDue(due: deferral.state.nextAttemptAt, lane: deferral.state.lane)))
+                               retry: RetryDue(due: deferral.state.nextAttemptAt, lane: deferral.state.lane,
+                                              stateInode: deferral.state.inode)))
         }
         for (deferral, error) in progress.unsaved {
             core.deferralNotSaved(deferral)
