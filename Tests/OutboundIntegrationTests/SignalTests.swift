@@ -1,4 +1,5 @@
 import Foundation
+import OutboundCore
 import OutboundTestSupport
 import XCTest
 
@@ -54,6 +55,13 @@ final class SignalTests: IntegrationTestCase {
         let running = try OutboundProcess(["run", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
                                           environment: FaultLibrary.slowingFsyncs(under: stateFolder, milliseconds: 300))
         XCTAssertTrue(server.waitForRequests(12, timeout: 10))
+        // The signal comes once a state is being written (its temporary file is there, its
+        // fsync slowed): the server's count alone says the answers went out, not that the
+        // loop has begun setting any job aside.
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: stateFolder.path)) ?? [])
+                .contains { $0.hasPrefix(FileSystem.temporaryPrefix) }
+        }, "a state save began")
         running.signal(SIGTERM)
         XCTAssertEqual(running.wait(timeout: 30), 0, "stderr: \(running.standardError)")
         XCTAssertEqual(sandbox.jobs(in: "active"), [], "no job left claimed")
