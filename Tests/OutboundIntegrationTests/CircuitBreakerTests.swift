@@ -30,6 +30,15 @@ final class CircuitBreakerTests: IntegrationTestCase {
         let down = try XCTUnwrap(try status()["destinationsDown"] as? [[String: Any]])
         XCTAssertEqual(down.first?["destination"] as? String, "http://127.0.0.1:\(silent.port)", "status lists it")
 
+        // Only once a job has been set aside for it does the partner come back: a retry comes
+        // due while the destination is down only after its first attempt's deferral is filed
+        // and it is claimed again, which a slow disk can stretch past the cooldown; the healthy
+        // deliveries and the status above say nothing about that, and a probe that succeeds
+        // first leaves no set-aside line for the checks below.
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 20) {
+            self.sandbox.audit("deferred").contains { $0["reason"] as? String == "destination_down" }
+        }, "a job due while the destination is down is set aside: \(sandbox.auditText)")
+
         // The partner comes back on the same port: the next probe succeeds.
         let port = silent.port
         silent.close()
