@@ -72,12 +72,28 @@ class IntegrationTestCase: XCTestCase {
 
     /// Due retries for the next drain: drops `names` (to the server's `/hooks/PATH`), lets a
     /// drain make each one's first attempt and defer it (the server answers 503, the sandbox
-    /// has `quickRetrySettings`), and waits until they are due again.
+    /// has `quickRetrySettings`), and makes them due again.
+    ///
+    /// That drain sets them aside for a minute, and their states are then made due by hand:
+    /// with the 100 ms of `quickRetrySettings` a retry came due before the drain could end
+    /// whenever filing its deferral (state, line, move, each fsynced) took longer than that,
+    /// as on a slow disk, and the drain went on retrying until the jobs failed.
     func leaveDueInDeferred(_ names: [String], path: String, file: StaticString = #filePath, line: UInt = #line) throws {
         for name in names { try sandbox.drop(name, job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/\(path)")) }
+        try sandbox.writeSettings(["retry": ["maxAttempts": 5, "baseDelayMs": 60_000, "maxDelayMs": 60_000, "maxAgeSeconds": 3600]])
         try drain(["--max-wait", "0.05"], expect: 75, file: file, line: line)
-        for name in names { assertJob(name, isIn: "deferred", file: file, line: line) }
-        Thread.sleep(forTimeInterval: 0.3)
+        try sandbox.writeSettings(Self.quickRetrySettings)
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let due = format.string(from: Date().addingTimeInterval(-1))
+        for name in names {
+            assertJob(name, isIn: "deferred", file: file, line: line)
+            let state = sandbox.spool.appendingPathComponent(".state").appendingPathComponent(name)
+            let text = try String(contentsOf: state, encoding: .utf8)
+            let made = text.replacingOccurrences(of: #""nextAttemptAt":"[^"]*""#, with: "\"nextAttemptAt\":\"\(due)\"", options: .regularExpression)
+            XCTAssertNotEqual(made, text, "\(name)'s state names its next attempt: \(text)", file: file, line: line)
+            try Data(made.utf8).write(to: state)
+        }
     }
 
     /// No job was given a verdict: no `delivered`, `failed`, `refused` or `corrupt` line.
