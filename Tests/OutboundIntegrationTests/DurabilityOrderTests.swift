@@ -164,9 +164,7 @@ final class DurabilityOrderTests: IntegrationTestCase {
         let draining = try OutboundProcess(["drain", "--max-wait", "0", "--spool", sandbox.spool.path, "--config", sandbox.config.path],
                                            environment: FaultLibrary.slowingFsyncs(under: stateFolder, milliseconds: 1500))
         // The job's state is written to a temporary file, which then waits 1.5 s for its fsync.
-        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: stateFolder.path)) ?? []).contains { $0.hasPrefix(".tmp-") }
-        }, "the state of the job set aside is being written")
+        waitUntilAStateSaveIsUnderWay()
         let otherState = "{\"attempts\":4,\"firstClaimedAt\":\"2026-12-06T10:00:00.000Z\",\"nextAttemptAt\":\"2099-01-01T00:00:00.000Z\",\"inode\":1}\n"
         try Data(otherState.utf8).write(to: stateFolder.appendingPathComponent("race.json"))
 

@@ -1,4 +1,5 @@
 import Foundation
+import OutboundCore
 import OutboundTestSupport
 import XCTest
 
@@ -83,17 +84,22 @@ class IntegrationTestCase: XCTestCase {
         try sandbox.writeSettings(["retry": ["maxAttempts": 5, "baseDelayMs": 60_000, "maxDelayMs": 60_000, "maxAgeSeconds": 3600]])
         try drain(["--max-wait", "0.05"], expect: 75, file: file, line: line)
         try sandbox.writeSettings(Self.quickRetrySettings)
-        let format = ISO8601DateFormatter()
-        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let due = format.string(from: Date().addingTimeInterval(-1))
+        let states = JobStateStore(spool: Spool(root: sandbox.spool.path))
         for name in names {
             assertJob(name, isIn: "deferred", file: file, line: line)
-            let state = sandbox.spool.appendingPathComponent(".state").appendingPathComponent(name)
-            let text = try String(contentsOf: state, encoding: .utf8)
-            let made = text.replacingOccurrences(of: #""nextAttemptAt":"[^"]*""#, with: "\"nextAttemptAt\":\"\(due)\"", options: .regularExpression)
-            XCTAssertNotEqual(made, text, "\(name)'s state names its next attempt: \(text)", file: file, line: line)
-            try Data(made.utf8).write(to: state)
+            var state = try XCTUnwrap(try states.load(name, inode: nil), "\(name) has its state", file: file, line: line)
+            state.nextAttemptAt = Date().timeIntervalSince1970 - 1
+            try states.save(state, for: name)
         }
+    }
+
+    /// Waits until a job state is being saved in the spool's `.state/`: its temporary file is
+    /// there (a slow disk, `FaultLibrary.slowingFsyncs`, keeps it there while its fsync lasts).
+    func waitUntilAStateSaveIsUnderWay(file: StaticString = #filePath, line: UInt = #line) {
+        let stateFolder = sandbox.spool.appendingPathComponent(".state").path
+        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: stateFolder)) ?? []).contains { $0.hasPrefix(FileSystem.temporaryPrefix) }
+        }, "a state save began", file: file, line: line)
     }
 
     /// No job was given a verdict: no `delivered`, `failed`, `refused` or `corrupt` line.

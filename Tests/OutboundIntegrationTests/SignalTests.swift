@@ -1,5 +1,4 @@
 import Foundation
-import OutboundCore
 import OutboundTestSupport
 import XCTest
 
@@ -58,10 +57,7 @@ final class SignalTests: IntegrationTestCase {
         // The signal comes once a state is being written (its temporary file is there, its
         // fsync slowed): the server's count alone says the answers went out, not that the
         // loop has begun setting any job aside.
-        XCTAssertTrue(SpoolSandbox.waitUntil(timeout: 10) {
-            ((try? FileManager.default.contentsOfDirectory(atPath: stateFolder.path)) ?? [])
-                .contains { $0.hasPrefix(FileSystem.temporaryPrefix) }
-        }, "a state save began")
+        waitUntilAStateSaveIsUnderWay()
         running.signal(SIGTERM)
         XCTAssertEqual(running.wait(timeout: 30), 0, "stderr: \(running.standardError)")
         XCTAssertEqual(sandbox.jobs(in: "active"), [], "no job left claimed")
