@@ -43,9 +43,10 @@ final class TLSTests: IntegrationTestCase {
                       subjectAltNames: subjectAltNames, usage: .server, expired: expired)
     }
 
-    private func startServer(_ issued: TestPKI.Issued, clientCA: URL? = nil) throws -> TLSTestServer {
+    /// `name` tells apart the logs of two servers in one test.
+    private func startServer(_ issued: TestPKI.Issued, clientCA: URL? = nil, name: String = "server") throws -> TLSTestServer {
         let server = try TLSTestServer(folder: sandbox.root.appendingPathComponent("tls-server"), certificate: issued.certificate,
-                                       key: issued.key, clientCA: clientCA)
+                                       key: issued.key, clientCA: clientCA, name: name)
         servers.append(server)
         return server
     }
@@ -152,6 +153,38 @@ final class TLSTests: IntegrationTestCase {
         XCTAssertTrue(result.standardOutput.contains("delivered=0 failed=1"), result.standardOutput)
         XCTAssertTrue(result.standardOutput.contains("retries=1"), result.standardOutput)
         try assertRejectedAtHandshake("no-ca.json", job: "no-ca", server: server, serverSees: .failedHandshake(alert: "UNKNOWN_CA"),
+                                      why: "unable to get local issuer certificate")
+    }
+
+    /// `tls.caFile` replaces the machine's trusted certificates, not adds to them. The machine's
+    /// are played by a folder trusting the server's CA, which the binary finds where
+    /// libcurl's built-in ones are (Debian's libcurl: the bundle and the hashed folder both in
+    /// /etc/ssl/certs; fault.c sends its opens there). Without a CA file the server is trusted
+    /// through that folder, which shows the stand-in works; with a CA file of another CA it is
+    /// not: before the CA file cleared libcurl's folder (CURLOPT_CAPATH), OpenSSL still found
+    /// the server's CA there and the job was delivered.
+    func testTheCAFileReplacesTheSystemsTrustedCertificates() throws {
+        let certificate = try serverCertificate()
+        let system = try FaultLibrary.trusting(try pki.systemStyleFolder("system-certs", trusting: serverCA),
+                                               asSystemFolder: "/etc/ssl/certs")
+
+        let control = try startServer(certificate, name: "control")
+        try writeSettings(caFile: nil)
+        try sandbox.writeClients(endpoint: endpoint(control))
+        try sandbox.drop("system.json", job: SpoolSandbox.job(url: "\(control.baseURL)/hooks/adt/admit", extra: ["id": "system"]))
+        let trusted = try drain(environment: system)
+        XCTAssertTrue(trusted.standardOutput.contains("delivered=1 failed=0"), "the stand-in store trusts the server: \(trusted.standardOutput)")
+        assertJob("system.json", isIn: "delivered")
+        XCTAssertEqual(control.requests.count, 1, "\(control.events)")
+
+        let server = try startServer(certificate)
+        let otherCA = try pki.makeAuthority("other-ca", commonName: "Outbound Test Other CA")
+        try writeSettings(caFile: otherCA.certificate.path)
+        try sandbox.writeClients(endpoint: endpoint(server))
+        try sandbox.drop("other-ca.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/adt/admit", extra: ["id": "other-ca"]))
+        let result = try drain(environment: system)
+        XCTAssertTrue(result.standardOutput.contains("delivered=0 failed=1"), result.standardOutput)
+        try assertRejectedAtHandshake("other-ca.json", job: "other-ca", server: server, serverSees: .failedHandshake(alert: "UNKNOWN_CA"),
                                       why: "unable to get local issuer certificate")
     }
 

@@ -58,6 +58,13 @@ public enum FaultLibrary {
         ["LD_PRELOAD": try path(), "FAULT_SLOW_FSYNC_UNDER": folder.path, "FAULT_SLOW_FSYNC_MS": String(milliseconds)]
     }
 
+    /// The environment that makes the binary find `folder` wherever it looks in
+    /// `systemFolder` (libcurl's built-in CA bundle and hashed-certificate folder live there):
+    /// a stand-in for the machine's trusted certificates.
+    public static func trusting(_ folder: URL, asSystemFolder systemFolder: String) throws -> [String: String] {
+        ["LD_PRELOAD": try path(), "FAULT_CERTS_FROM": systemFolder, "FAULT_CERTS_TO": folder.path]
+    }
+
     /// The faults the library injected into a run given `log`: one "fault CALL N ERRNO PATH"
     /// line each; none when it injected nothing (or wrote no log).
     public static func injected(log: URL) -> [String] {

@@ -30,6 +30,11 @@
  * sleeps N ms before every fsync of a file (or folder) under that folder, so a step that
  * waits for it is still under way when a test acts (a signal, say).
  *
+ * Another machine's trust store, for the TLS tests: FAULT_CERTS_FROM=/etc/ssl/certs
+ * FAULT_CERTS_TO=/abs/folder makes every open, fopen and stat of a path under the first
+ * folder look in the second instead, so a test can stand its own CA in for the system's
+ * (libcurl's built-in CA bundle and folder) without touching /etc.
+ *
  * Built by scripts/fault-test and the tests: cc -shared -fPIC -O2 -o fault.so fault.c -ldl
  */
 #define _GNU_SOURCE
@@ -65,6 +70,9 @@ static size_t slow_root_length;
 static long slow_fsync_ms;
 static long calls;
 static int ready;
+static char certs_from[PATH_MAX];
+static size_t certs_from_length;
+static char certs_to[PATH_MAX];
 
 static void append_line(const char *file, const char *line);
 
@@ -105,6 +113,9 @@ __attribute__((constructor)) static void fault_init(void) {
         for (int i = 0; errno_names[i].name; i++)
             if (strcmp(errno_names[i].name, e) == 0) fail_errno = errno_names[i].value;
     }
+    setting("FAULT_CERTS_FROM", certs_from, sizeof certs_from);
+    certs_from_length = strlen(certs_from);
+    setting("FAULT_CERTS_TO", certs_to, sizeof certs_to);
     ready = 1;
 }
 
@@ -264,12 +275,22 @@ static void trace_rename(int to_dir, const char *to) {
     trace(text);
 }
 
+/* `path`, or where FAULT_CERTS_FROM/FAULT_CERTS_TO send it (written into `buffer`). */
+static const char *redirected(const char *path, char *buffer, size_t size) {
+    if (!path || !certs_from_length || !certs_to[0] || strncmp(path, certs_from, certs_from_length) != 0) return path;
+    if (path[certs_from_length] != '/' && path[certs_from_length] != 0) return path;
+    snprintf(buffer, size, "%s%s", certs_to, path + certs_from_length);
+    return buffer;
+}
+
 /* ------------------------------------------------------------------ the wrappers */
 
 int open(const char *path, int flags, ...) {
     REAL(open);
     mode_t mode = 0;
     if (flags & (O_CREAT | __O_TMPFILE)) { va_list a; va_start(a, flags); mode = va_arg(a, mode_t); va_end(a); }
+    char moved[PATH_MAX];
+    path = redirected(path, moved, sizeof moved);
     if (path_fails("open", AT_FDCWD, path)) return -1;
     return real_open(path, flags, mode);
 }
@@ -278,6 +299,8 @@ int open64(const char *path, int flags, ...) {
     REAL(open64);
     mode_t mode = 0;
     if (flags & (O_CREAT | __O_TMPFILE)) { va_list a; va_start(a, flags); mode = va_arg(a, mode_t); va_end(a); }
+    char moved[PATH_MAX];
+    path = redirected(path, moved, sizeof moved);
     if (path_fails("open", AT_FDCWD, path)) return -1;
     return real_open64(path, flags, mode);
 }
@@ -286,6 +309,8 @@ int openat(int dirfd, const char *path, int flags, ...) {
     REAL(openat);
     mode_t mode = 0;
     if (flags & (O_CREAT | __O_TMPFILE)) { va_list a; va_start(a, flags); mode = va_arg(a, mode_t); va_end(a); }
+    char moved[PATH_MAX];
+    path = redirected(path, moved, sizeof moved);
     if (path_fails("open", dirfd, path)) return -1;
     return real_openat(dirfd, path, flags, mode);
 }
@@ -451,6 +476,24 @@ int lstat(const char *path, struct stat *info) {
     REAL(lstat);
     if (path_fails("stat", AT_FDCWD, path)) return -1;
     return real_lstat(path, info);
+}
+
+int stat(const char *path, struct stat *info) {
+    REAL(stat);
+    char moved[PATH_MAX];
+    return real_stat(redirected(path, moved, sizeof moved), info);
+}
+
+FILE *fopen(const char *path, const char *mode) {
+    REAL(fopen);
+    char moved[PATH_MAX];
+    return real_fopen(redirected(path, moved, sizeof moved), mode);
+}
+
+FILE *fopen64(const char *path, const char *mode) {
+    REAL(fopen64);
+    char moved[PATH_MAX];
+    return real_fopen64(redirected(path, moved, sizeof moved), mode);
 }
 
 int fstat(int fd, struct stat *info) {

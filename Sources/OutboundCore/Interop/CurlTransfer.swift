@@ -122,7 +122,16 @@ final class CurlTransfer {
         try set(CURLOPT_NOSIGNAL, long: 1)
         try set(CURLOPT_SSL_VERIFYPEER, long: 1)
         try set(CURLOPT_SSL_VERIFYHOST, long: 2)
-        if let caFile = shape.tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
+        if let caFile = shape.tls.caFile {
+            // The CA file replaces the system's trust, both of its parts: libcurl's built-in
+            // bundle (CURLOPT_CAINFO) and its built-in folder of hashed certificates
+            // (CURLOPT_CAPATH, /etc/ssl/certs on Debian), which OpenSSL would otherwise still
+            // search for an issuer the file lacks. With no folder, libcurl also keeps the
+            // parsed file for the multi handle's connections (its CA cache) instead of
+            // reading it again for each one.
+            try set(CURLOPT_CAINFO, string: caFile)
+            try check(outbound_easy_setopt_string(easy, CURLOPT_CAPATH, nil), CURLOPT_CAPATH)
+        }
         if let certFile = shape.tls.certFile { try set(CURLOPT_SSLCERT, string: certFile) }
         if let keyFile = shape.tls.keyFile { try set(CURLOPT_SSLKEY, string: keyFile) }
         try check(outbound_easy_install_meter(easy, meter), "CURLOPT_PREREQFUNCTION, CURLOPT_HEADERFUNCTION, CURLOPT_WRITEFUNCTION")

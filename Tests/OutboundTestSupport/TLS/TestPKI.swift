@@ -128,6 +128,19 @@ public final class TestPKI {
         return (status == 0, output)
     }
 
+    /// A folder laid out as OpenSSL's trusted-certificate folders are (`/etc/ssl/certs`):
+    /// `authority`'s certificate under its subject hash (`HASH.0`) and alone in the bundle
+    /// `ca-certificates.crt`.
+    public func systemStyleFolder(_ name: String, trusting authority: Authority) throws -> URL {
+        let trusted = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: trusted, withIntermediateDirectories: true)
+        let hash = try run(["x509", "-hash", "-noout", "-in", authority.certificate.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pem = try Data(contentsOf: authority.certificate)
+        try pem.write(to: trusted.appendingPathComponent("\(hash).0"))
+        try pem.write(to: trusted.appendingPathComponent("ca-certificates.crt"))
+        return trusted
+    }
+
     @discardableResult
     private func run(_ arguments: [String]) throws -> String {
         let (status, output) = try execute(arguments)
