@@ -122,6 +122,9 @@ FORWARD(CURLUcode, curl_url_get, (CURLU *url, CURLUPart part, char **text, unsig
 FORWARD(CURLUcode, curl_url_set, (CURLU *url, CURLUPart part, const char *text, unsigned int flags), (url, part, text, flags))
 FORWARD(const char *, curl_url_strerror, (CURLUcode code), (code))
 FORWARD(void, curl_free, (void *pointer), (pointer))
+FORWARD(CURLSH *, curl_share_init, (void), ())
+FORWARD(CURLSHcode, curl_share_cleanup, (CURLSH *share), (share))
+FORWARD(const char *, curl_share_strerror, (CURLSHcode code), (code))
 
 /*
  * The three variadic calls take exactly one argument after the option, whose type the
@@ -165,6 +168,23 @@ CURLMcode (curl_multi_setopt)(CURLM *multi, CURLMoption option, ...) {
         code = real(multi, option, va_arg(arguments, generic_function));
     } else {
         code = real(multi, option, va_arg(arguments, curl_off_t));
+    }
+    va_end(arguments);
+    return code;
+}
+
+/* CURLSHOPT_SHARE and CURLSHOPT_UNSHARE take an int (a CURL_LOCK_DATA_*), the others a
+ * pointer (lock functions, user data). */
+CURLSHcode (curl_share_setopt)(CURLSH *share, CURLSHoption option, ...) {
+    static CURLSHcode (*slot)(CURLSH *, CURLSHoption, ...);
+    CURLSHcode (*real)(CURLSH *, CURLSHoption, ...) = RESOLVED(slot, "curl_share_setopt");
+    va_list arguments;
+    va_start(arguments, option);
+    CURLSHcode code;
+    if (option == CURLSHOPT_SHARE || option == CURLSHOPT_UNSHARE) {
+        code = real(share, option, va_arg(arguments, int));
+    } else {
+        code = real(share, option, va_arg(arguments, void *));
     }
     va_end(arguments);
     return code;

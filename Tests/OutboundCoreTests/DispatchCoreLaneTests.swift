@@ -6,14 +6,14 @@ final class DispatchCoreLaneTests: XCTestCase {
     private func makeCore(onFailure: LaneFailurePolicy = .block) throws -> DispatchCore {
         var settings = Settings(environment: .nonProduction, auditLogPath: "/nonexistent/audit.jsonl")
         settings.laneOnFailure = onFailure
-        let registry = ClientRegistry([try Fixture.record(endpoints: ["https://acme.example/"])])
+        let registry = ClientRegistry([try Fixture.record(endpoints: ["http://acme.example/"])])
         return DispatchCore(mode: .drain(maxWaitSeconds: nil), settings: settings, gate: Gate(registry: registry, environment: .nonProduction),
                             policy: RetryPolicy(settings: settings.retry, jitter: FixedJitter(value: 1)), now: 1000)
     }
 
     private func laneJob(_ name: String, key: String? = "p1", line: Int = 1, core: DispatchCore) throws -> IntakeResult {
-        let job = try Fixture.job(url: "https://acme.example/a", id: name, orderingKey: key)
-        let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["https://acme.example/"]))
+        let job = try Fixture.job(url: "http://acme.example/a", id: name, orderingKey: key)
+        let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["http://acme.example/"]))
         return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: nil, pass: pass, acceptedLine: line)
     }
 
@@ -62,7 +62,7 @@ final class DispatchCoreLaneTests: XCTestCase {
         XCTAssertTrue(started(core.tick(now: 1001, durableLines: 10)).isEmpty)
         let back = core.intakeDelivered([try laneJob("2", core: core)], now: 1001.5)
         guard case .parkBehindRetry? = back.first else { return XCTFail("back before its head: parked again: \(back)") }
-        _ = core.retryClaimed("1.json", job: try Fixture.job(url: "https://acme.example/a", id: "1", orderingKey: "p1"), inode: 7,
+        _ = core.retryClaimed("1.json", job: try Fixture.job(url: "http://acme.example/a", id: "1", orderingKey: "p1"), inode: 7,
                               state: saved.state, now: 1002)
         _ = core.intakeDelivered([try laneJob("2", core: core)], now: 1002)
         let retry = started(core.tick(now: 1002, durableLines: 10))

@@ -8,16 +8,16 @@ final class DispatchCoreTests: XCTestCase {
     private func makeCore(_ mode: DispatchMode = .drain(maxWaitSeconds: nil), now: Double = 1000,
                           configure: (inout Settings) -> Void = { _ in }) throws -> DispatchCore {
         configure(&settings)
-        let registry = ClientRegistry([try Fixture.record(endpoints: ["https://acme.example/", "https://other.example/"])])
+        let registry = ClientRegistry([try Fixture.record(endpoints: ["http://acme.example/", "http://other.example/"])])
         return DispatchCore(mode: mode, settings: settings, gate: Gate(registry: registry, environment: .nonProduction),
                             policy: RetryPolicy(settings: settings.retry, jitter: FixedJitter(value: 1)), now: now)
     }
 
     /// An intake result for a job that passed the intake's gate, with its accepted line `line`.
-    private func intakeJob(_ name: String, url: String = "https://acme.example/a", line: Int, state: JobState? = nil,
+    private func intakeJob(_ name: String, url: String = "http://acme.example/a", line: Int, state: JobState? = nil,
                            core: DispatchCore, clientId: String = Fixture.clientId) throws -> IntakeResult {
         let job = try Fixture.job(url: url, clientId: clientId, id: name)
-        let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["https://acme.example/", "https://other.example/"]))
+        let pass = try GatePass(generation: core.generation, client: Fixture.record(endpoints: ["http://acme.example/", "http://other.example/"]))
         return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: state, pass: pass, acceptedLine: line)
     }
 
@@ -50,7 +50,7 @@ final class DispatchCoreTests: XCTestCase {
 
     func testAJobAdmittedWithoutALineWaitsForTheLineItAsksFor() throws {
         var core = try makeCore()
-        let job = try Fixture.job(url: "https://acme.example/a", id: "late")
+        let job = try Fixture.job(url: "http://acme.example/a", id: "late")
         let actions = core.intakeDelivered([.job(name: "late.json", job: job, inode: 1, bytes: 100, state: nil, pass: nil, acceptedLine: 0)], now: 1000)
         guard case .queueAcceptedLine(let name, _)? = actions.first else { return XCTFail("expected an accepted line to be asked for: \(actions)") }
         XCTAssertEqual(name, "late.json")
@@ -65,7 +65,7 @@ final class DispatchCoreTests: XCTestCase {
     func testConcurrencyAndPerHostLimitsHold() throws {
         var core = try makeCore { $0.concurrency = 3; $0.perHostConcurrency = 2 }
         let results = try (1...5).map { try intakeJob("a\($0)", line: $0, core: core) }
-            + [try intakeJob("b1", url: "https://other.example/b", line: 6, core: core)]
+            + [try intakeJob("b1", url: "http://other.example/b", line: 6, core: core)]
         _ = core.intakeDelivered(results, now: 1000)
         let first = started(core.tick(now: 1000, durableLines: 100))
         XCTAssertEqual(first.map(\.name), ["a1.json", "a2.json", "b1.json"], "two to acme (its limit), then the other host")
@@ -109,9 +109,9 @@ final class DispatchCoreTests: XCTestCase {
 
     func testADestinationAtItsShareWhoseTransfersStopEndingIsStalledAfterASecond() throws {
         var core = try makeCore { $0.concurrency = 4; $0.perHostConcurrency = 2; $0.timeoutMs = 4000 }
-        let acme = try Fixture.job(url: "https://acme.example/a").url.hostKey
+        let acme = try Fixture.job(url: "http://acme.example/a").url.hostKey
         let results = try (1...3).map { try intakeJob("a\($0)", line: $0, core: core) }
-            + [try intakeJob("b1", url: "https://other.example/b", line: 4, core: core)]
+            + [try intakeJob("b1", url: "http://other.example/b", line: 4, core: core)]
         _ = core.intakeDelivered(results, now: 1000)
         let first = started(core.tick(now: 1000, durableLines: 100))
         XCTAssertEqual(first.map(\.name), ["a1.json", "a2.json", "b1.json"])
@@ -190,7 +190,7 @@ final class DispatchCoreTests: XCTestCase {
     func testADeferralKeepsTheAttemptCountAndTheFirstClaimTime() throws {
         var core = try makeCore()
         let state = JobState(attempts: 2, firstClaimedAt: 500, nextAttemptAt: 990, inode: 7)
-        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "https://acme.example/r", id: "r"), inode: 7, state: state, now: 1000)
+        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "http://acme.example/r", id: "r"), inode: 7, state: state, now: 1000)
         let token = try XCTUnwrap(started(core.tick(now: 1000, durableLines: 0)).first?.token, "a retry has no accepted line to wait for")
         let actions = core.transferFinished(token: token, result: .response(status: 503, retryAfter: nil), milliseconds: 4, now: 1001)
         let deferral = try XCTUnwrap(deferrals(actions).first)
@@ -223,7 +223,7 @@ final class DispatchCoreTests: XCTestCase {
     func testTheGateIsCheckedAgainAfterAReload() throws {
         var core = try makeCore()
         _ = core.intakeDelivered([try intakeJob("a", line: 1, core: core)], now: 1000)
-        let inactive = ClientRegistry([try Fixture.record(status: .inactive, endpoints: ["https://acme.example/"])])
+        let inactive = ClientRegistry([try Fixture.record(status: .inactive, endpoints: ["http://acme.example/"])])
         core.reloaded(settings: settings, gate: Gate(registry: inactive, environment: .nonProduction), policy: RetryPolicy(settings: settings.retry))
         let actions = core.tick(now: 1000, durableLines: 1)
         XCTAssertTrue(started(actions).isEmpty, "nothing is sent for a client made inactive")
@@ -234,7 +234,7 @@ final class DispatchCoreTests: XCTestCase {
     func testAJobPastItsDeadlineFailsExpiredWithoutBeingSent() throws {
         var core = try makeCore()
         let state = JobState(attempts: 1, firstClaimedAt: 1000 - 86_401, nextAttemptAt: 999, inode: 7)
-        _ = core.retryClaimed("old.json", job: try Fixture.job(url: "https://acme.example/o", id: "old"), inode: 7, state: state, now: 1000)
+        _ = core.retryClaimed("old.json", job: try Fixture.job(url: "http://acme.example/o", id: "old"), inode: 7, state: state, now: 1000)
         let actions = core.tick(now: 1000, durableLines: 0)
         XCTAssertTrue(started(actions).isEmpty)
         XCTAssertEqual(filings(actions).first?.record.reason, "expired")
@@ -304,7 +304,7 @@ final class DispatchCoreTests: XCTestCase {
         let failed = try XCTUnwrap(deferrals(core.transferFinished(token: token, result: ServerAnswer.busy, milliseconds: 1, now: 1000)).first)
         XCTAssertTrue(failed.countsAsRetry)
         XCTAssertEqual(core.summary.deferred, 1)
-        let claimed = ClaimedJob(name: "b.json", job: try Fixture.job(url: "https://acme.example/b", id: "b"), inode: 8, bytes: 1,
+        let claimed = ClaimedJob(name: "b.json", job: try Fixture.job(url: "http://acme.example/b", id: "b"), inode: 8, bytes: 1,
                                  origin: .incoming, attempts: 0, firstClaimedAt: 1000, hasSavedState: false)
         let down = try XCTUnwrap(deferrals(core.setAside(claimed, failed)).first, "set aside while its destination is down")
         XCTAssertFalse(down.countsAsRetry)
@@ -383,7 +383,7 @@ final class DispatchCoreTests: XCTestCase {
 
     func testARetryGoesBackToDeferredAtTheEnd() throws {
         var core = try makeCore(.run(graceSeconds: 0))
-        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "https://acme.example/r", id: "r"), inode: 7,
+        _ = core.retryClaimed("r.json", job: try Fixture.job(url: "http://acme.example/r", id: "r"), inode: 7,
                               state: JobState(attempts: 1, firstClaimedAt: 999, nextAttemptAt: 999, inode: 7), now: 1000)
         let rollback = core.ending(abortedTokens: [])
         guard case .putBack("r.json", .deferred, _)? = rollback.first else { return XCTFail("\(rollback)") }
@@ -405,9 +405,9 @@ final class DispatchCoreTests: XCTestCase {
             }
         }
         XCTAssertEqual(events.map(\.kind), [.down], "two connect failures in a row open the circuit")
-        XCTAssertEqual(events.first?.destination.description, "https://acme.example:443")
+        XCTAssertEqual(events.first?.destination.description, "http://acme.example:80")
         _ = core.intakeDelivered([try intakeJob("later", line: 3, core: core),
-                                  try intakeJob("elsewhere", url: "https://other.example/x", line: 4, core: core)], now: 1002)
+                                  try intakeJob("elsewhere", url: "http://other.example/x", line: 4, core: core)], now: 1002)
         let actions = core.tick(now: 1002, durableLines: 10)
         XCTAssertEqual(started(actions).map(\.name), ["elsewhere.json"], "another destination is not held up")
         let setAside = try XCTUnwrap(deferrals(actions).first)

@@ -9,7 +9,7 @@ final class DispatchCoreTokenTests: XCTestCase {
         let auth = OAuthClientAuth(tokenURL: try! Fixture.url("http://127.0.0.1:9/token"), scope: nil,
                                    credential: .clientSecret(ClientSecret(value: "secret", file: "/cfg/secret")))
         return ClientRecord(clientId: Fixture.clientId, application: "Acme", environment: .nonProduction, status: .active,
-                            scopes: nil, endpoints: [Endpoint(url: try! Fixture.url("https://acme.example/"))], auth: auth)
+                            scopes: nil, endpoints: [Endpoint(url: try! Fixture.url("http://acme.example/"))], auth: auth)
     }()
 
     private func makeCore(concurrency: Int = 4) -> DispatchCore {
@@ -23,7 +23,7 @@ final class DispatchCoreTokenTests: XCTestCase {
 
     private func deliver(_ count: Int, to core: inout DispatchCore) throws {
         let results: [IntakeResult] = try (1...count).map { index in
-            let job = try Fixture.job(url: "https://acme.example/a", id: "j\(index)")
+            let job = try Fixture.job(url: "http://acme.example/a", id: "j\(index)")
             return .job(name: "j\(index).json", job: job, inode: UInt64(index), bytes: 100, state: nil,
                         pass: GatePass(generation: core.generation, client: registryRecord), acceptedLine: index)
         }
@@ -64,8 +64,8 @@ final class DispatchCoreTokenTests: XCTestCase {
 
     func testAJobOfAClientWithoutAuthGoesAtOnce() throws {
         var core = makeCore()
-        let plain = try Fixture.record(endpoints: ["https://acme.example/"])
-        let job = try Fixture.job(url: "https://acme.example/a", id: "p")
+        let plain = try Fixture.record(endpoints: ["http://acme.example/"])
+        let job = try Fixture.job(url: "http://acme.example/a", id: "p")
         _ = core.intakeDelivered([.job(name: "p.json", job: job, inode: 1, bytes: 10, state: nil,
                                        pass: GatePass(generation: core.generation, client: plain), acceptedLine: 1)], now: 1000)
         let actions = core.tick(now: 1000, durableLines: 1)
@@ -120,7 +120,7 @@ final class DispatchCoreTokenTests: XCTestCase {
         _ = core.tokenFetchFinished(token: fetch, result: .failure(.unavailable(status: 503, retryAfter: nil)), status: 503,
                                     milliseconds: 1, now: 1000)
         // A retry claimed during the 2 s backoff: no token request, deferred to its end.
-        let job = try Fixture.job(url: "https://acme.example/a", id: "late")
+        let job = try Fixture.job(url: "http://acme.example/a", id: "late")
         _ = core.retryClaimed("late.json", job: job, inode: 9, bytes: 10, state: JobState(attempts: 2, firstClaimedAt: 990, nextAttemptAt: 1001,
                                                                                             inode: 9, lane: nil), now: 1001)
         let actions = core.tick(now: 1001, durableLines: 100)
@@ -139,7 +139,7 @@ final class DispatchCoreTokenTests: XCTestCase {
         let changedAuth = OAuthClientAuth(tokenURL: try Fixture.url("http://127.0.0.1:9/token"), scope: nil,
                                           credential: .clientSecret(ClientSecret(value: "rotated", file: "/cfg/secret")))
         let changed = ClientRecord(clientId: Fixture.clientId, application: "Acme", environment: .nonProduction, status: .active,
-                                   scopes: nil, endpoints: [Endpoint(url: try Fixture.url("https://acme.example/"))], auth: changedAuth)
+                                   scopes: nil, endpoints: [Endpoint(url: try Fixture.url("http://acme.example/"))], auth: changedAuth)
         var settings = Settings(environment: .nonProduction, auditLogPath: "/nonexistent/audit.jsonl")
         settings.concurrency = 4
         core.reloaded(settings: settings, gate: Gate(registry: ClientRegistry([changed]), environment: .nonProduction),

@@ -188,6 +188,35 @@ final class TLSTests: IntegrationTestCase {
                                       why: "unable to get local issuer certificate")
     }
 
+    /// A destination's first connection makes a full handshake; the ones opened after its
+    /// first answer resume that session (one session cache for the engine's handles, and the
+    /// warm-up that holds the others back until a session exists: `SessionWarmUp`). Either
+    /// part missing makes every connection a full handshake.
+    func testConnectionsOpenedAfterTheFirstAnswerResumeItsTLSSession() throws {
+        let server = try startServer(try serverCertificate())
+        try writeSettings(caFile: serverCA.certificate.path, extra: ["concurrency": 4, "perHostConcurrency": 4])
+        try sandbox.writeClients(endpoint: endpoint(server))
+        for index in 1...12 {
+            try sandbox.drop("resume-\(index).json",
+                             job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/adt/\(index)", extra: ["id": "resume-\(index)"]))
+        }
+
+        let result = try drain()
+        XCTAssertTrue(result.standardOutput.contains("delivered=12 failed=0"), result.standardOutput)
+        let requests = server.requests
+        XCTAssertEqual(requests.count, 12, "\(server.events)")
+        let connections = Dictionary(grouping: requests, by: \.connection)
+        XCTAssertGreaterThan(connections.count, 1, "the share of four opens more connections than the first: \(server.events)")
+        let first = try XCTUnwrap(connections.keys.min())
+        XCTAssertEqual(requests.first?.connection, first, "the first answer comes over the first connection")
+        XCTAssertTrue(connections[first]!.allSatisfy { !$0.sessionReused }, "the first connection has no session to resume")
+        let seen = requests.map { "connection \($0.connection) \($0.sessionReused ? "resumed" : "full handshake")" }
+        for (number, over) in connections where number != first {
+            XCTAssertTrue(over.allSatisfy(\.sessionReused), "connection \(number) made a full handshake: \(seen)")
+        }
+        XCTAssertEqual(server.handshakeFailures, [])
+    }
+
     func testExpiredCertificateIsNeverAccepted() throws {
         let expired = try serverCertificate("expired", expired: true)
         // The premise: signed by the trusted CA, right host, only its dates are wrong.

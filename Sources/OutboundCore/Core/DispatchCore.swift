@@ -227,15 +227,16 @@ struct DispatchCore {
         var kept = 0
         var index = 0
         var fullDestinations: [String] = []
-        func hasRoom(_ key: String) -> Bool {
+        func hasRoom(_ claimed: ClaimedJob) -> Bool {
+            let key = claimed.hostKey
             if fullDestinations.contains(key) { return false }
-            if hostLoad.hasRoom(for: key) { return true }
+            if hostLoad.hasRoom(for: key, tls: claimed.job.url.isTLS) { return true }
             fullDestinations.append(key)
             return false
         }
         while index < ready.count, inFlight.count < window.concurrency {
             defer { index += 1 }
-            if ready[index].acceptedLine > durableLines || !hasRoom(ready[index].hostKey) {
+            if ready[index].acceptedLine > durableLines || !hasRoom(ready[index]) {
                 if kept != index { ready.swapAt(kept, index) }
                 kept += 1
                 continue
@@ -265,7 +266,7 @@ struct DispatchCore {
                 let token = nextToken
                 nextToken += 1
                 inFlight[token] = claimed
-                hostLoad.add(claimed.hostKey, at: now)
+                hostLoad.add(claimed.hostKey, tls: claimed.job.url.isTLS, at: now)
                 if verdict == .probe { probes.insert(token) }
                 actions.append(.startTransfer(token: token, claimed: claimed, client: client))
             }

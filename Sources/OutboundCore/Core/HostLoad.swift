@@ -1,6 +1,7 @@
-/// Transfers in flight per destination (`host:port`), against `perHostConcurrency`,
-/// so one slow partner never takes every slot; and when each last moved, so a partner that
-/// stopped answering is known before its attempts time out.
+/// Transfers in flight per destination (`host:port`), against `perHostConcurrency` (one to a
+/// TLS destination until its first attempt has ended: `SessionWarmUp`), so one slow partner
+/// never takes every slot; and when each last moved, so a partner that stopped answering is
+/// known before its attempts time out.
 struct HostLoad {
     /// The most transfers to one destination at once.
     var limit: Int
@@ -8,6 +9,9 @@ struct HostLoad {
     /// as stalled (`stalled(at:)`).
     var stallSeconds: Double
     private var counts: [String: Int] = [:]
+    /// Destinations with transfers in flight that are held to one by the warm-up.
+    private var warming: Set<String> = []
+    private var warmUp = SessionWarmUp()
     /// For each destination with transfers in flight: when its first one started, or one
     /// ended since.
     private var movedAt: [String: Double] = [:]
@@ -24,24 +28,32 @@ struct HostLoad {
         min(5, Double(timeoutMs) / 4000)
     }
 
-    /// Whether another transfer to `key` may start.
-    func hasRoom(for key: String) -> Bool {
-        counts[key, default: 0] < limit
+    /// Whether another transfer to `key` (over TLS: `tls`) may start.
+    func hasRoom(for key: String, tls: Bool) -> Bool {
+        counts[key, default: 0] < warmUp.limit(limit, for: key, tls: tls)
+    }
+
+    /// The most transfers `key` may have in flight now.
+    private func limit(of key: String) -> Int {
+        warming.contains(key) ? warmUp.limit(limit, for: key, tls: true) : limit
     }
 
     /// Transfers in flight to `key`.
     func load(of key: String) -> Int { counts[key, default: 0] }
 
-    mutating func add(_ key: String, at now: Double) {
+    mutating func add(_ key: String, tls: Bool, at now: Double) {
         let count = counts[key, default: 0]
         counts[key] = count + 1
         if count == 0 { movedAt[key] = now }
+        if warmUp.limit(limit, for: key, tls: tls) < limit { warming.insert(key) }
     }
 
     mutating func remove(_ key: String, at now: Double) {
         let load = counts[key, default: 1] - 1
         counts[key] = load > 0 ? load : nil
         movedAt[key] = load > 0 ? now : nil
+        warmUp.attemptEnded(for: key)
+        warming.remove(key)
     }
 
     /// Destinations at their limit none of whose transfers has ended for `stallSeconds`: a
@@ -49,7 +61,7 @@ struct HostLoad {
     /// jobs can only wait, however many are claimed.
     func stalled(at now: Double) -> Set<String> {
         var keys = Set<String>()
-        for (key, count) in counts where count >= limit {
+        for (key, count) in counts where count >= limit(of: key) {
             if let moved = movedAt[key], now - moved >= stallSeconds { keys.insert(key) }
         }
         return keys
@@ -59,7 +71,7 @@ struct HostLoad {
     /// ends before: the loop wakes then to tell the intake.
     func nextStall(from now: Double) -> Double? {
         var next: Double?
-        for (key, count) in counts where count >= limit {
+        for (key, count) in counts where count >= limit(of: key) {
             if let moved = movedAt[key], moved + stallSeconds > now { next = min(next ?? .infinity, moved + stallSeconds) }
         }
         return next

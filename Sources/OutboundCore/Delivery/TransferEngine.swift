@@ -26,6 +26,8 @@ public final class TransferEngine {
     /// libcurl's multi handle, made by `open` once the dispatcher's helper threads are at work:
     /// loading libcurl (thirty-odd libraries, a few milliseconds) overlaps their start.
     private var multiHandle: CurlMulti?
+    /// The TLS session cache of the engine's handles, made with the multi handle.
+    private var sessions: CurlShare?
     private let maxConnections: Int
     private let wakeup: LoopWakeup
     /// The descriptors `wait` last watched for its caller (the multi handle watches them and
@@ -61,6 +63,7 @@ public final class TransferEngine {
     public func open() throws {
         guard multiHandle == nil else { return }
         multiHandle = try CurlMulti(maxConnections: maxConnections)
+        sessions = try CurlShare()
     }
 
     private var multi: CurlMulti {
@@ -82,7 +85,7 @@ public final class TransferEngine {
         }
         do {
             if slots[slot] == nil {
-                guard let transfer = CurlTransfer(slot: slot) else {
+                guard let transfer = CurlTransfer(slot: slot, share: sessions) else {
                     throw CurlSetupError(option: "curl_easy_init", message: "out of memory")
                 }
                 slots[slot] = transfer

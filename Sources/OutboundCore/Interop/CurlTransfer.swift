@@ -24,11 +24,15 @@ final class CurlTransfer {
     /// status line decides the outcome, the rest only has to be drained up to a bound.
     static let maxResponseBytes = 64 * 1024
 
+    /// The TLS session cache this handle shares with its engine's others, if any.
+    private let share: CurlShare?
+
     /// `slot` is stored as CURLOPT_PRIVATE so a finished handle maps back in O(1).
-    init?(slot: Int) {
+    init?(slot: Int, share: CurlShare? = nil) {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
         self.slot = slot
+        self.share = share
         errorText = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorText.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         meter = .allocate(capacity: 1)
@@ -122,6 +126,7 @@ final class CurlTransfer {
         try set(CURLOPT_NOSIGNAL, long: 1)
         try set(CURLOPT_SSL_VERIFYPEER, long: 1)
         try set(CURLOPT_SSL_VERIFYHOST, long: 2)
+        if let share { try set(CURLOPT_SHARE, pointer: share.handle) }
         if let caFile = shape.tls.caFile {
             // The CA file replaces the system's trust, both of its parts: libcurl's built-in
             // bundle (CURLOPT_CAINFO) and its built-in folder of hashed certificates

@@ -37,6 +37,9 @@ public struct TargetURL: Sendable, Hashable, CustomStringConvertible {
     /// `host:port`, the key for per-host concurrency.
     public let hostKey: String
 
+    /// Whether it is an https URL.
+    public var isTLS: Bool { scheme == "https" }
+
     public var description: String { redacted }
 }
 

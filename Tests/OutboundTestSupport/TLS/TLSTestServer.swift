@@ -16,6 +16,9 @@ public struct TLSServerRequest {
     public let clientCertificate: String?
     /// 1, 2, 3… in the order the server accepted TCP connections.
     public let connection: Int
+    /// Whether this connection's TLS handshake resumed an earlier session (a ticket the
+    /// server had issued) instead of a full handshake.
+    public let sessionReused: Bool
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
@@ -104,7 +107,8 @@ public final class TLSTestServer {
         events.filter { $0["event"] as? String == "request" }.map { event in
             TLSServerRequest(method: event["method"] as? String ?? "", path: event["path"] as? String ?? "",
                              headers: event["headers"] as? [String: String] ?? [:], bodyBytes: event["bodyBytes"] as? Int ?? 0,
-                             clientCertificate: event["clientCertificate"] as? String, connection: event["connection"] as? Int ?? 0)
+                             clientCertificate: event["clientCertificate"] as? String, connection: event["connection"] as? Int ?? 0,
+                             sessionReused: event["sessionReused"] as? Bool ?? false)
         }
     }
 
@@ -184,6 +188,7 @@ public final class TLSTestServer {
                 record({"event": "request", "method": self.command, "path": self.path,
                         "headers": {name.lower(): value for name, value in self.headers.items()},
                         "bodyBytes": len(body), "connection": self.connection_number,
+                        "sessionReused": self.connection.session_reused,
                         "clientCertificate": common_name(self.connection.getpeercert())})
                 self.requests += 1
                 self.send_response(204)
