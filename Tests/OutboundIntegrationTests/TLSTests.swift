@@ -258,7 +258,9 @@ final class TLSTests: IntegrationTestCase {
     /// same endpoint: the one with `tls.certFile`/`tls.keyFile` gets through, the one without
     /// is turned away by the server on every attempt. One transfer at a time and three
     /// attempts 50 and 100 ms apart, so that the certified client's kept-alive connection is
-    /// idle in the pool when the other client's retries go out (and must not be reused).
+    /// idle in the pool when the other client's retries go out (and must not be reused), and
+    /// its TLS session is in the engine's one session cache (and must not be resumed: under
+    /// TLS 1.3 a resumed session keeps the certificate of the handshake that made it).
     func testClientCertificateIsPresentedOnItsOwnClientsCallsOnly() throws {
         let clientCA = try pki.makeAuthority("client-ca", commonName: "Outbound Test Client CA")
         _ = try pki.issue("acme-client", by: clientCA, commonName: "acme-client", usage: .client)
