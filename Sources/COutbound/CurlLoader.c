@@ -173,21 +173,10 @@ CURLMcode (curl_multi_setopt)(CURLM *multi, CURLMoption option, ...) {
     return code;
 }
 
-/* CURLSHOPT_SHARE and CURLSHOPT_UNSHARE take an int (a CURL_LOCK_DATA_*), the others a
- * pointer (lock functions, user data). */
-CURLSHcode (curl_share_setopt)(CURLSH *share, CURLSHoption option, ...) {
+/* curl_share_setopt is variadic too; Outbound only ever shares one kind of data, an int. */
+CURLSHcode outbound_share_data(CURLSH *share, curl_lock_data data) {
     static CURLSHcode (*slot)(CURLSH *, CURLSHoption, ...);
-    CURLSHcode (*real)(CURLSH *, CURLSHoption, ...) = RESOLVED(slot, "curl_share_setopt");
-    va_list arguments;
-    va_start(arguments, option);
-    CURLSHcode code;
-    if (option == CURLSHOPT_SHARE || option == CURLSHOPT_UNSHARE) {
-        code = real(share, option, va_arg(arguments, int));
-    } else {
-        code = real(share, option, va_arg(arguments, void *));
-    }
-    va_end(arguments);
-    return code;
+    return RESOLVED(slot, "curl_share_setopt")(share, CURLSHOPT_SHARE, (int)data);
 }
 
 CURLcode (curl_easy_getinfo)(CURL *easy, CURLINFO info, ...) {

@@ -36,10 +36,9 @@ static inline CURLcode outbound_easy_setopt_string(CURL *easy, CURLoption option
     return curl_easy_setopt(easy, option, value);
 }
 
-/** Makes the easy handles set to `share` (CURLOPT_SHARE) share one kind of data. */
-static inline CURLSHcode outbound_share_data(CURLSH *share, curl_lock_data data) {
-    return curl_share_setopt(share, CURLSHOPT_SHARE, (int)data);
-}
+/** Makes the easy handles set to `share` (CURLOPT_SHARE) share one kind of data
+ * (CURLSHOPT_SHARE; in CurlLoader.c, which resolves libcurl's functions). */
+CURLSHcode outbound_share_data(CURLSH *share, curl_lock_data data);
 
 /** A pointer option whose memory the caller keeps alive (CURLOPT_POSTFIELDS, CURLOPT_PRIVATE). */
 static inline CURLcode outbound_easy_setopt_pointer(CURL *easy, CURLoption option, const void *value) {
