@@ -17,10 +17,6 @@ final class DispatchCoreLaneTests: XCTestCase {
         return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: nil, pass: pass, acceptedLine: line)
     }
 
-    private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
-        actions.compactMap { if case .startTransfer(let token, let claimed, _) = $0 { return (token, claimed.name) } else { return nil } }
-    }
-
     private func ok(_ core: inout DispatchCore, _ token: Int, status: Int = 204) -> [DispatchAction] {
         core.transferFinished(token: token, result: .response(status: status, retryAfter: nil), milliseconds: 1, now: 1001)
     }

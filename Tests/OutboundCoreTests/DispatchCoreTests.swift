@@ -21,10 +21,6 @@ final class DispatchCoreTests: XCTestCase {
         return .job(name: "\(name).json", job: job, inode: 7, bytes: 100, state: state, pass: pass, acceptedLine: line)
     }
 
-    private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
-        actions.compactMap { if case .startTransfer(let token, let claimed, _) = $0 { return (token, claimed.name) } else { return nil } }
-    }
-
     private func filings(_ actions: [DispatchAction]) -> [Filing] {
         actions.compactMap { if case .file(let filing) = $0 { return filing } else { return nil } }
     }

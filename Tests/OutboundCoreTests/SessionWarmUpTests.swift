@@ -35,10 +35,6 @@ final class SessionWarmUpTests: XCTestCase {
         }
     }
 
-    private func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
-        actions.compactMap { if case .startTransfer(let token, let claimed, _) = $0 { return (token, claimed.name) } else { return nil } }
-    }
-
     func testAFreshTLSDestinationStartsOneTransferThenItsShareOnceThatOneEnds() throws {
         var core = try makeCore { $0.concurrency = 16; $0.perHostConcurrency = 3 }
         _ = core.intakeDelivered(try jobs(["a1", "a2", "a3", "a4"], at: "https://acme.example/", firstLine: 1, core: core)

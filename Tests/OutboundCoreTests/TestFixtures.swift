@@ -77,3 +77,9 @@ struct FixedJitter: JitterSource {
     let value: Double
     func factor() -> Double { value }
 }
+
+/// The transfers among `actions` that the dispatch core started: token and job file name,
+/// in order.
+func started(_ actions: [DispatchAction]) -> [(token: Int, name: String)] {
+    actions.compactMap { if case .startTransfer(let token, let claimed, _) = $0 { return (token, claimed.name) } else { return nil } }
+}
