@@ -62,8 +62,11 @@ public final class TransferEngine {
     /// (`CurlSetupError`).
     public func open() throws {
         guard multiHandle == nil else { return }
-        multiHandle = try CurlMulti(maxConnections: maxConnections)
+        // The share needs libcurl loaded, which the multi handle does; neither is kept unless
+        // both are made, so the engine never runs without its session cache.
+        let multi = try CurlMulti(maxConnections: maxConnections)
         sessions = try CurlShare()
+        multiHandle = multi
     }
 
     private var multi: CurlMulti {
