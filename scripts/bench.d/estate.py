@@ -10,7 +10,8 @@
       Targets: mixed >= 0.95x all-healthy; outbound >= 10x curl on the mix.
   estate.py tls --bin B --work W --nginx N [--pairs P] [--jobs N]
       nginx over TLS 1.3 with a test CA (tls.caFile), N jobs (default 10,000): outbound drain
-      vs curl --parallel --cacert, alternating, medians. Target: drain >= 1.0x curl.
+      vs curl --parallel --cacert, alternating, medians, with each sender's CPU time and
+      nginx's beside it. Target: drain >= 1.0x curl.
   estate.py big --bin B --work W --nginx N
       100 jobs of 9 MiB to a receiver answering 2 s after reading each request, default
       concurrency (64): peak RSS of the drain (GNU time). Then the same burst through
@@ -383,22 +384,33 @@ def tls(args):
         spool = os.path.join(args.work, "spool")
         log("nginx TLS 1.3 (test CA, P-256) on 127.0.0.1:%d; %d jobs; concurrency %d" % (port, count, PARALLEL))
         drains, curls = [], []
+        cpu = {"drain": [], "curl": [], "nginx with drain": [], "nginx with curl": []}
         for pair in range(1, args.pairs + 1):
             make_spool(spool, jobs)
+            before = nginx.worker_cpu_seconds()
             m = drain(args, spool, config)
+            cpu["nginx with drain"].append(nginx.worker_cpu_seconds() - before)
             delivered = delivered_count(spool)
             if delivered != count:
                 raise VerificationError("drain delivered %d of %d" % (delivered, count))
+            before = nginx.worker_cpu_seconds()
             c = run_measured(curl_parallel(curl_file), args.work)
+            cpu["nginx with curl"].append(nginx.worker_cpu_seconds() - before)
             ok = sum(1 for line in c.stdout.decode(errors="replace").split("\n") if line.startswith("204 "))
             if ok != count:
                 raise VerificationError("curl got %d 204s of %d" % (ok, count))
             drains.append(count / m.wall)
             curls.append(count / c.wall)
-            log("pair %d: drain %.2f s (%.0f/s, peak %d MiB), curl --parallel %.2f s (%.0f/s)"
-                % (pair, m.wall, count / m.wall, m.maxrss_kib // 1024, c.wall, count / c.wall))
+            cpu["drain"].append(m.cpu)
+            cpu["curl"].append(c.cpu)
+            log("pair %d: drain %.2f s (%.0f/s, peak %d MiB, CPU %.2f s, nginx %.2f s), "
+                "curl --parallel %.2f s (%.0f/s, CPU %.2f s, nginx %.2f s)"
+                % (pair, m.wall, count / m.wall, m.maxrss_kib // 1024, m.cpu, cpu["nginx with drain"][-1],
+                   c.wall, count / c.wall, c.cpu, cpu["nginx with curl"][-1]))
         ratio = median(drains) / median(curls)
         log()
+        log("CPU (medians, user + system): drain %.2f s with nginx %.2f s; curl --parallel %.2f s with nginx %.2f s"
+            % tuple(median(cpu[k]) for k in ("drain", "nginx with drain", "curl", "nginx with curl")))
         log("medians: drain %.0f/s, curl --parallel --cacert %.0f/s: %.2fx (target >= 1.0x): %s"
             % (median(drains), median(curls), ratio, verdict(ratio >= 1.0)))
     finally:

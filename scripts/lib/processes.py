@@ -218,6 +218,24 @@ class Nginx:
                     raise ProcessError("nginx did not answer on port %d" % port)
                 time.sleep(0.05)
 
+    def worker_cpu_seconds(self):
+        """User + system CPU seconds its worker processes have used so far (from /proc)."""
+        if not self.proc:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:  # fields[1] is the parent's pid
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             stop_group(self.proc)
