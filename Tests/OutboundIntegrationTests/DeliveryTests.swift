@@ -257,6 +257,30 @@ final class DeliveryTests: IntegrationTestCase {
         XCTAssertTrue(first.contains("first") && !first.contains("second"), "the first delivered job is kept as it was")
     }
 
+    /// An upstream system that names every job the same: 12,000 namesakes already in
+    /// delivered/ (the search once tried ~1 to ~10,000 in turn and then stopped the process)
+    /// and the next one is still filed, under the next free name, with its line.
+    func testANameReusedTwelveThousandTimesIsStillFiled() throws {
+        try makeSandbox()
+        let delivered = sandbox.spool.appendingPathComponent("delivered")
+        try FileManager.default.createDirectory(at: delivered, withIntermediateDirectories: true)
+        let folder = delivered.path
+        var made = 0
+        for suffix in 0...12_000 {
+            let descriptor = open(suffix == 0 ? "\(folder)/dup.json" : "\(folder)/dup~\(suffix).json", O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if descriptor >= 0 { made += 1; close(descriptor) }
+        }
+        XCTAssertEqual(made, 12_001)
+        try sandbox.drop("dup.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/reused"))
+        try drain()
+        XCTAssertEqual(server.requests.map(\.target), ["/hooks/reused"])
+        let filed = try String(contentsOf: delivered.appendingPathComponent("dup~12001.json"), encoding: .utf8)
+        XCTAssertTrue(filed.contains("reused"), "the job's own bytes under the next free name")
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 12_002)
+        XCTAssertEqual(sandbox.jobs(in: "incoming") + sandbox.jobs(in: "active"), [])
+        assertAudit("delivered", job: "dup")
+    }
+
     func testJobsInHoldAreNeverSent() throws {
         try makeSandbox()
         let hold = sandbox.spool.appendingPathComponent("hold")

@@ -9,22 +9,29 @@ public enum SpoolMover {
     /// Separates a name clash's counter from the original stem.
     public static let clashMarker: Character = "~"
 
-    /// `name` if nothing in `folder` has it (nor its `.reason` sidecar), else
-    /// `stem~<n>.json` for the first free n. `alsoFree` may rule out more names (a retry's
-    /// name must not be another job's in `.state/`); an error it throws ends the search.
+    /// `name` if nothing in `folder` has it (nor its `.reason` sidecar), else a free
+    /// `stem~<n>.json`: the first free n while the taken ones run from 1 without a gap, which is
+    /// how they are made. `alsoFree` may rule out more names (a retry's name must not be
+    /// another job's in `.state/`); an error it throws ends the search.
+    ///
+    /// A name that upstream reuses for every job gathers one `~N` name per job. The search
+    /// therefore doubles n until it finds a free name, then halves the gap back (`ClashSuffix`):
+    /// about 2 log2(N) looks for N names taken, not N, and no limit a busy name could reach.
     public static func freeName(for name: String, in folder: String,
                                 alsoFree: (String) throws -> Bool = { _ in true }) throws -> String {
         func isFree(_ candidate: String) throws -> Bool { try Self.isFree(candidate, in: folder) && alsoFree(candidate) }
         if fits(name), try isFree(name) { return name }
         let stem = originalStem(of: name)
-        for suffix in 1...10_000 {
+        func candidate(_ suffix: Int) -> String {
             // Shorten the stem when the name and its `.reason` would not fit in 255 bytes.
             let tail = "\(clashMarker)\(suffix).json"
             let room = maxNameBytes - ".reason".utf8.count - tail.utf8.count
-            let candidate = "\(stem.truncatedToUTF8Bytes(room))\(tail)"
-            if try isFree(candidate) { return candidate }
+            return "\(stem.truncatedToUTF8Bytes(room))\(tail)"
         }
-        throw SystemError("find a free name for", path: "\(folder)/\(name)", code: EEXIST)
+        guard let suffix = try ClashSuffix.firstFree(isFree: { try isFree(candidate($0)) }) else {
+            throw SystemError("find a free name for", path: "\(folder)/\(name)", code: EEXIST)
+        }
+        return candidate(suffix)
     }
 
     /// Moves the file at `source` into `folder` as `name`, or under a free clash name, never
@@ -60,5 +67,30 @@ public enum SpoolMover {
 
     private static func isFree(_ name: String, in folder: String) -> Bool {
         FileSystem.kind(of: "\(folder)/\(name)") == .missing && FileSystem.kind(of: "\(folder)/\(name).reason") == .missing
+    }
+}
+
+/// Finds a free clash suffix among 1, 2, 3, ... by doubling, then halving the gap: the first free
+/// one when the taken suffixes run from 1 without a gap, and always a free one.
+enum ClashSuffix {
+    /// The largest suffix tried: 2^40 names are more than any folder holds.
+    static let limit = 1 << 40
+
+    /// A suffix `isFree` says yes to, or nil when none up to `limit` is.
+    static func firstFree(isFree: (Int) throws -> Bool) throws -> Int? {
+        if try isFree(1) { return 1 }
+        var taken = 1  // known taken
+        var free = 2   // to be tried
+        while try !isFree(free) {
+            guard free < limit else { return nil }
+            taken = free
+            free = min(free * 2, limit)
+        }
+        // taken < free, `free` is free: narrow down to the first free one after a taken one.
+        while free - taken > 1 {
+            let middle = taken + (free - taken) / 2
+            if try isFree(middle) { free = middle } else { taken = middle }
+        }
+        return free
     }
 }
