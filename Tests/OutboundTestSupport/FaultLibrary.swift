@@ -16,9 +16,17 @@ public enum FaultLibrary {
             .appendingPathComponent("scripts/fault.d/fault.c")
     }
 
+    /// Where the library was built, removed at exit; set once, before the library is used.
+    nonisolated(unsafe) private static var folderToRemove: String?
+
     private static let built: Result<URL, BuildError> = {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("outbound-fault-\(getpid())")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Test runs come and go many times a day: the folder goes when this process ends.
+        folderToRemove = folder.path
+        atexit {
+            if let folder = FaultLibrary.folderToRemove { try? FileManager.default.removeItem(atPath: folder) }
+        }
         let library = folder.appendingPathComponent("fault.so")
         let compiler = Process()
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
