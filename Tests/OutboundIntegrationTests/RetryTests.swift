@@ -51,6 +51,21 @@ final class RetryTests: IntegrationTestCase {
         XCTAssertEqual(line?["status"] as? Int, 404)
     }
 
+    /// A failed job whose name failed/ already holds gets a `~N` name with its sidecar, and its
+    /// line names the file it got, so an operator reading the log finds it.
+    func testAFailedJobFiledUnderAClashNameIsNamedSoInItsLine() throws {
+        try makeSandbox(serverHandler: { _ in .respond(status: 404) })
+        try sandbox.drop("gone.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/first"))
+        try drain()
+        try sandbox.drop("gone.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/second"))
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "failed"), ["gone.json", "gone~1.json"])
+        let second = try String(contentsOf: sandbox.spool.appendingPathComponent("failed/gone~1.json"), encoding: .utf8)
+        XCTAssertTrue(second.contains("second"))
+        XCTAssertEqual(sandbox.reason(of: "gone~1.json", in: "failed")?["status"] as? Int, 404)
+        XCTAssertEqual(assertAudit("failed", job: "gone", count: 2).compactMap { $0["file"] as? String }, ["gone.json", "gone~1.json"])
+    }
+
     func testRedirectIsNotFollowedAndFails() throws {
         try makeSandbox(serverHandler: Responders.redirect(to: "http://127.0.0.1:1/elsewhere"))
         try sandbox.drop("moved.json", job: SpoolSandbox.job(url: "\(server.baseURL)/hooks/moved"))
