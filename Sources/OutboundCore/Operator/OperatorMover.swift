@@ -45,12 +45,14 @@ public final class OperatorMover {
 
     /// Acts on `jobs` (each in one of `action.sources`) in batches; `report` sees each outcome.
     public func perform(_ action: OperatorAction, on jobs: [SpoolJob], report: (Outcome) -> Void) throws(AuditWriteFailure) {
+        let sidecars = SidecarRemoval()
+        defer { sidecars.wait() }
         var unblockable: Set<String> = []
         var start = 0
         while start < jobs.count {
             let batch = jobs[start..<min(jobs.count, start + Self.batchSize)]
             start += Self.batchSize
-            let outcomes = action == .hold ? try hold(batch) : try moveToIncoming(batch, action: action)
+            let outcomes = action == .hold ? try hold(batch) : try moveToIncoming(batch, action: action, removing: sidecars)
             for outcome in outcomes {
                 if case .moved(let job, _) = outcome, job.folder == .failed || job.folder == .refused { unblockable.insert(job.name) }
                 report(outcome)
@@ -89,7 +91,8 @@ public final class OperatorMover {
         return outcomes
     }
 
-    private func moveToIncoming(_ jobs: ArraySlice<SpoolJob>, action: OperatorAction) throws(AuditWriteFailure) -> [Outcome] {
+    private func moveToIncoming(_ jobs: ArraySlice<SpoolJob>, action: OperatorAction,
+                                removing removal: SidecarRemoval) throws(AuditWriteFailure) -> [Outcome] {
         var outcomes: [Outcome] = []
         // (the job as named, where it is now, its sidecar's path if it goes)
         var recorded: [(job: SpoolJob, current: SpoolJob, sidecar: String?)] = []
@@ -147,9 +150,9 @@ public final class OperatorMover {
                 outcomes.append(.failed(job, "\(error)"))
             }
         }
-        // The sidecars of the jobs moved (a crash before this leaves a sidecar without its
-        // job, which the census reports and nothing reads).
-        FileSystem.removeConcurrently(sidecars)
+        // The sidecars of the jobs moved, while the next batch goes on (a crash before they go
+        // leaves a sidecar without its job, which the census reports and nothing reads).
+        removal.remove(sidecars)
         if stateChanged { try? FileSystem.syncDirectory(stateStore.directory) }
         try? FileSystem.syncDirectory(spool.path(.incoming))
         return outcomes
