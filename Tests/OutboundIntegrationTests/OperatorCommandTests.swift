@@ -24,6 +24,26 @@ final class OperatorCommandTests: IntegrationTestCase {
 
     private var stateFolder: URL { sandbox.spool.appendingPathComponent(".state") }
 
+    /// More than one batch (1,000 jobs each): every old sidecar goes before the command ends,
+    /// the last batches' too, which are removed in the background while the next batch moves.
+    func testRequeueOfSeveralBatchesRemovesEverySidecarBeforeItEnds() throws {
+        try makeSandbox()
+        let failed = sandbox.spool.appendingPathComponent("failed")
+        try FileManager.default.createDirectory(at: failed, withIntermediateDirectories: true)
+        let job = try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/batch"))
+        let sidecar = Data(#"{"reason":"http_status","message":"HTTP 404","at":"2026-12-07T00:00:00.000Z","attempts":1,"status":404}"#.utf8)
+        for index in 0..<2_500 {
+            let name = String(format: "b%04d.json", index)
+            try job.write(to: failed.appendingPathComponent(name))
+            try sidecar.write(to: failed.appendingPathComponent(name + ".reason"))
+        }
+        try run(["requeue", "--from", "failed"], expect: 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: failed.path)
+        XCTAssertEqual(left.count, 0, "no job and no sidecar is left; left: \(left.sorted().prefix(3)) …")
+        XCTAssertEqual(sandbox.jobs(in: "incoming").count, 2_500)
+        XCTAssertEqual(sandbox.audit("requeued").count, 2_500)
+    }
+
     private func setAge(_ name: String, in folder: String, seconds: TimeInterval) throws {
         let path = sandbox.spool.appendingPathComponent(folder).appendingPathComponent(name).path
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: path)
