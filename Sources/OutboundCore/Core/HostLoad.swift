@@ -52,8 +52,8 @@ struct HostLoad {
         let load = counts[key, default: 1] - 1
         counts[key] = load > 0 ? load : nil
         movedAt[key] = load > 0 ? now : nil
-        warmUp.attemptEnded(for: key)
-        warming.remove(key)
+        // Only a destination held by the warm-up has anything to learn from an attempt's end.
+        if warming.remove(key) != nil { warmUp.attemptEnded(for: key) }
     }
 
     /// Destinations at their limit none of whose transfers has ended for `stallSeconds`: a
