@@ -51,6 +51,45 @@ final class AuditRecordTests: XCTestCase {
         XCTAssertEqual(object["nextAttemptAt"] as? String, "2026-11-29T03:39:46.250Z")
     }
 
+    /// A record with every field set, each to a value no other field has.
+    private func recordWithEveryField() throws -> AuditRecord {
+        var record = try fullRecord()
+        record.pid = 4242
+        record.version = "9.9.9"
+        record.count = 7
+        record.expiresIn = 3600
+        record.oauthError = "invalid_client"
+        record.sends = 2
+        record.destination = "https://acme.example:8443"
+        record.failures = 5
+        record.cooldownMs = 30000
+        record.blockedBy = "adt-0000.json"
+        record.by = "operator"
+        record.from = "failed"
+        record.replayOf = "saved/adt-0001.json"
+        return record
+    }
+
+    /// Copies share their fields until one changes: the change is the copy's alone, and the
+    /// copy it made carries every other field (a field left out of the storage's copy fails).
+    func testAChangedCopyKeepsEveryOtherFieldAndLeavesTheOriginalAlone() throws {
+        let original = try recordWithEveryField()
+        var copy = original
+        copy.attempt = 3
+        let before = try object(original)
+        XCTAssertEqual(before.count, 29, "every field of the record is written: \(before.keys.sorted())")
+        XCTAssertEqual(before["attempt"] as? Int, 2, "the original keeps its attempt")
+        var after = try object(copy)
+        XCTAssertEqual(after["attempt"] as? Int, 3)
+        after["attempt"] = 2
+        XCTAssertEqual(NSDictionary(dictionary: after), NSDictionary(dictionary: before),
+                       "the changed copy differs from the original in its attempt only")
+        var third = copy
+        third.message = nil
+        XCTAssertEqual(try object(copy)["message"] as? String, "try again", "a copy of a copy is just as separate")
+        XCTAssertNil(try object(third)["message"])
+    }
+
     func testTsAndEventComeFirst() throws {
         let text = String(decoding: try fullRecord().serialized(), as: UTF8.self)
         XCTAssertTrue(text.hasPrefix(#"{"ts":"2026-11-29T03:39:44.500Z","event":"deferred","#), text)

@@ -21,54 +21,251 @@ public enum AuditEvent: String, Sendable, CaseIterable {
 
 /// One audit line. Only fields that apply are written. By construction it holds nothing
 /// secret: URLs are stored redacted, header values never enter it, bodies only as a hash.
+///
+/// A value with copy-on-write storage: a line passes from the dispatch core through its
+/// action to the committer's queue, and each copy then takes one reference to its ~30 fields
+/// instead of copying them and a reference to each of its strings.
 public struct AuditRecord: Sendable {
-    public var event: AuditEvent
-    public var at: Double
-    public var job: String?
+    private var storage: Storage
+
+    public var event: AuditEvent {
+        get { storage.event }
+        set { uniqueStorage().event = newValue }
+    }
+
+    public var at: Double {
+        get { storage.at }
+        set { uniqueStorage().at = newValue }
+    }
+
+    public var job: String? {
+        get { storage.job }
+        set { uniqueStorage().job = newValue }
+    }
+
     /// The job's file name, so an operator can find it in the spool.
-    public var file: String?
-    public var clientId: String?
-    public var attempt: Int?
-    public var method: String?
+    public var file: String? {
+        get { storage.file }
+        set { uniqueStorage().file = newValue }
+    }
+
+    public var clientId: String? {
+        get { storage.clientId }
+        set { uniqueStorage().clientId = newValue }
+    }
+
+    public var attempt: Int? {
+        get { storage.attempt }
+        set { uniqueStorage().attempt = newValue }
+    }
+
+    public var method: String? {
+        get { storage.method }
+        set { uniqueStorage().method = newValue }
+    }
+
     /// Always `TargetURL.redacted`: no query string, no userinfo.
-    public var url: String?
-    public var status: Int?
-    public var error: String?
-    public var reason: String?
-    public var message: String?
-    public var ms: Int?
-    public var bytes: Int?
-    public var bodySha256: String?
-    public var nextAttemptAt: Double?
-    public var pid: Int?
-    public var version: String?
+    public var url: String? {
+        get { storage.url }
+        set { uniqueStorage().url = newValue }
+    }
+
+    public var status: Int? {
+        get { storage.status }
+        set { uniqueStorage().status = newValue }
+    }
+
+    public var error: String? {
+        get { storage.error }
+        set { uniqueStorage().error = newValue }
+    }
+
+    public var reason: String? {
+        get { storage.reason }
+        set { uniqueStorage().reason = newValue }
+    }
+
+    public var message: String? {
+        get { storage.message }
+        set { uniqueStorage().message = newValue }
+    }
+
+    public var ms: Int? {
+        get { storage.ms }
+        set { uniqueStorage().ms = newValue }
+    }
+
+    public var bytes: Int? {
+        get { storage.bytes }
+        set { uniqueStorage().bytes = newValue }
+    }
+
+    public var bodySha256: String? {
+        get { storage.bodySha256 }
+        set { uniqueStorage().bodySha256 = newValue }
+    }
+
+    public var nextAttemptAt: Double? {
+        get { storage.nextAttemptAt }
+        set { uniqueStorage().nextAttemptAt = newValue }
+    }
+
+    public var pid: Int? {
+        get { storage.pid }
+        set { uniqueStorage().pid = newValue }
+    }
+
+    public var version: String? {
+        get { storage.version }
+        set { uniqueStorage().version = newValue }
+    }
+
     /// Extra counters on `stopped` and `recovered` lines.
-    public var count: Int?
+    public var count: Int? {
+        get { storage.count }
+        set { uniqueStorage().count = newValue }
+    }
+
     /// `token` lines: the issued token's lifetime in seconds.
-    public var expiresIn: Int?
+    public var expiresIn: Int? {
+        get { storage.expiresIn }
+        set { uniqueStorage().expiresIn = newValue }
+    }
+
     /// `token` lines: the OAuth error code the token endpoint answered with.
-    public var oauthError: String?
+    public var oauthError: String? {
+        get { storage.oauthError }
+        set { uniqueStorage().oauthError = newValue }
+    }
+
     /// On an outcome line: requests put on the wire in that attempt, written only when more
     /// than 1 (libcurl resent the request once on another connection).
-    public var sends: Int?
+    public var sends: Int? {
+        get { storage.sends }
+        set { uniqueStorage().sends = newValue }
+    }
+
     /// On `destination_down` / `destination_up`: "scheme://host:port".
-    public var destination: String?
+    public var destination: String? {
+        get { storage.destination }
+        set { uniqueStorage().destination = newValue }
+    }
+
     /// On `destination_down` / `destination_up`: the consecutive failures that opened it.
-    public var failures: Int?
+    public var failures: Int? {
+        get { storage.failures }
+        set { uniqueStorage().failures = newValue }
+    }
+
     /// On `destination_down`: how long it stays down before one probe, in milliseconds.
-    public var cooldownMs: Int?
+    public var cooldownMs: Int? {
+        get { storage.cooldownMs }
+        set { uniqueStorage().cooldownMs = newValue }
+    }
+
     /// On `lane_blocked`: the file name of the job whose failure or refusal blocks the lane.
-    public var blockedBy: String?
+    public var blockedBy: String? {
+        get { storage.blockedBy }
+        set { uniqueStorage().blockedBy = newValue }
+    }
+
     /// On operator lines: the user name of whoever ran the command.
-    public var by: String?
+    public var by: String? {
+        get { storage.by }
+        set { uniqueStorage().by = newValue }
+    }
+
     /// On `requeued`, `held`, `released`, `purged`: the folder the job left.
-    public var from: String?
+    public var from: String? {
+        get { storage.from }
+        set { uniqueStorage().from = newValue }
+    }
+
     /// On `enqueued` by `replay`: the file the job was replayed from.
-    public var replayOf: String?
+    public var replayOf: String? {
+        get { storage.replayOf }
+        set { uniqueStorage().replayOf = newValue }
+    }
+
+    /// The storage is shared by copies until one of them changes a field.
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    /// The fields. Changed only through `uniqueStorage()`, when no other copy shares it, which
+    /// is what makes the unchecked `Sendable` safe: a shared box is never written.
+    private final class Storage: @unchecked Sendable {
+        var event: AuditEvent
+        var at: Double
+        var job: String?
+        var file: String?
+        var clientId: String?
+        var attempt: Int?
+        var method: String?
+        var url: String?
+        var status: Int?
+        var error: String?
+        var reason: String?
+        var message: String?
+        var ms: Int?
+        var bytes: Int?
+        var bodySha256: String?
+        var nextAttemptAt: Double?
+        var pid: Int?
+        var version: String?
+        var count: Int?
+        var expiresIn: Int?
+        var oauthError: String?
+        var sends: Int?
+        var destination: String?
+        var failures: Int?
+        var cooldownMs: Int?
+        var blockedBy: String?
+        var by: String?
+        var from: String?
+        var replayOf: String?
+
+        init(event: AuditEvent, at: Double) {
+            self.event = event
+            self.at = at
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(event: event, at: at)
+            copy.job = job
+            copy.file = file
+            copy.clientId = clientId
+            copy.attempt = attempt
+            copy.method = method
+            copy.url = url
+            copy.status = status
+            copy.error = error
+            copy.reason = reason
+            copy.message = message
+            copy.ms = ms
+            copy.bytes = bytes
+            copy.bodySha256 = bodySha256
+            copy.nextAttemptAt = nextAttemptAt
+            copy.pid = pid
+            copy.version = version
+            copy.count = count
+            copy.expiresIn = expiresIn
+            copy.oauthError = oauthError
+            copy.sends = sends
+            copy.destination = destination
+            copy.failures = failures
+            copy.cooldownMs = cooldownMs
+            copy.blockedBy = blockedBy
+            copy.by = by
+            copy.from = from
+            copy.replayOf = replayOf
+            return copy
+        }
+    }
 
     public init(_ event: AuditEvent, at: Double) {
-        self.event = event
-        self.at = at
+        storage = Storage(event: event, at: at)
     }
 
     /// A line about one job, read from the claim-area file `file`: its id, client ID (if
