@@ -381,6 +381,20 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertNil(registry.record(for: "c-2"))
     }
 
+    /// A record's fields are boxed: equality still compares them, not the boxes.
+    func testRecordsLoadedTwiceAreEqualAndADifferentFieldMakesThemUnequal() throws {
+        try write("client.pem", "cert")
+        try write("client.key", "key")
+        try write("other.key", "key")
+        let tls = #""tls":{"certFile":"client.pem","keyFile":"client.key"}"#
+        let first = try XCTUnwrap(try load(clients: clients(record("c-0", tls))).registry.record(for: "c-0"))
+        let second = try XCTUnwrap(try load(clients: clients(record("c-0", tls))).registry.record(for: "c-0"))
+        XCTAssertEqual(first, second, "two loads of the same file")
+        let otherKey = try XCTUnwrap(try load(clients: clients(record("c-0", #""tls":{"certFile":"client.pem","keyFile":"other.key"}"#)))
+            .registry.record(for: "c-0"))
+        XCTAssertNotEqual(first, otherKey, "the records differ in their keyFile only")
+    }
+
     // MARK: the files themselves (issue 11: config through a symlink)
 
     private func loadFolder() throws -> Configuration {

@@ -10,76 +10,49 @@ public enum ClientStatus: String, Sendable, CaseIterable {
 /// record from the gate to its outcome, and a copy then takes one reference, not one for each
 /// string, set and array.
 public struct ClientRecord: Sendable, Equatable {
-    private let fields: Fields
+    private let box: Box
 
-    public var clientId: String { fields.clientId }
-    public var application: String { fields.application }
-    public var environment: Environment { fields.environment }
-    public var status: ClientStatus { fields.status }
+    public var clientId: String { box.fields.clientId }
+    public var application: String { box.fields.application }
+    public var environment: Environment { box.fields.environment }
+    public var status: ClientStatus { box.fields.status }
     /// nil: the record lists no scopes and any `service` (or none) is in scope.
-    public var scopes: Set<String>? { fields.scopes }
-    public var endpoints: [Endpoint] { fields.endpoints }
+    public var scopes: Set<String>? { box.fields.scopes }
+    public var endpoints: [Endpoint] { box.fields.endpoints }
     /// Mutual TLS: absolute paths of this client's certificate and key.
-    public var certFile: String? { fields.certFile }
-    public var keyFile: String? { fields.keyFile }
+    public var certFile: String? { box.fields.certFile }
+    public var keyFile: String? { box.fields.keyFile }
     /// OAuth 2.0 client credentials (section 12): when set, every call carries a bearer token.
-    public var auth: OAuthClientAuth? { fields.auth }
+    public var auth: OAuthClientAuth? { box.fields.auth }
 
     public init(clientId: String, application: String, environment: Environment, status: ClientStatus,
                 scopes: Set<String>?, endpoints: [Endpoint], certFile: String? = nil, keyFile: String? = nil,
                 auth: OAuthClientAuth? = nil) {
-        fields = Fields(clientId: clientId, application: application, environment: environment, status: status,
-                        scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth)
+        box = Box(Fields(clientId: clientId, application: application, environment: environment, status: status,
+                         scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth))
     }
 
     /// Equal when every field is: two loads of the same file give equal records.
     public static func == (lhs: ClientRecord, rhs: ClientRecord) -> Bool {
-        lhs.fields === rhs.fields || lhs.fields.values == rhs.fields.values
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    private struct Fields: Sendable, Equatable {
+        let clientId: String
+        let application: String
+        let environment: Environment
+        let status: ClientStatus
+        let scopes: Set<String>?
+        let endpoints: [Endpoint]
+        let certFile: String?
+        let keyFile: String?
+        let auth: OAuthClientAuth?
     }
 
     /// The box: set once, never changed, so sharing it between copies is safe on any thread.
-    private final class Fields: Sendable {
-        let clientId: String
-        let application: String
-        let environment: Environment
-        let status: ClientStatus
-        let scopes: Set<String>?
-        let endpoints: [Endpoint]
-        let certFile: String?
-        let keyFile: String?
-        let auth: OAuthClientAuth?
-
-        init(clientId: String, application: String, environment: Environment, status: ClientStatus,
-             scopes: Set<String>?, endpoints: [Endpoint], certFile: String?, keyFile: String?, auth: OAuthClientAuth?) {
-            self.clientId = clientId
-            self.application = application
-            self.environment = environment
-            self.status = status
-            self.scopes = scopes
-            self.endpoints = endpoints
-            self.certFile = certFile
-            self.keyFile = keyFile
-            self.auth = auth
-        }
-
-        /// The fields side by side, for `==`.
-        var values: Values {
-            Values(clientId: clientId, application: application, environment: environment, status: status,
-                   scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth)
-        }
-    }
-
-    /// The fields as one value whose `==` the compiler writes, field by field.
-    private struct Values: Equatable {
-        let clientId: String
-        let application: String
-        let environment: Environment
-        let status: ClientStatus
-        let scopes: Set<String>?
-        let endpoints: [Endpoint]
-        let certFile: String?
-        let keyFile: String?
-        let auth: OAuthClientAuth?
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
     }
 }
 
