@@ -127,6 +127,21 @@ final class LaneTableTests: XCTestCase {
         XCTAssertNil(goes(table.admit(try claimed("2.json"), in: lane, now: 0)), "released jobs wait behind it")
     }
 
+    func testAJobAtFaultFiledUnderAnotherNameIsTheOneThatResumesItsLane() throws {
+        var table = LaneTable(policy: .block)
+        _ = table.admit(try claimed("1.json"), in: lane, now: 0)
+        _ = table.headFailed("1.json", in: lane)
+        table.blockerFiled(as: "1~1.json", in: lane)
+        guard case .blocked(let byJob) = table.admit(try claimed("4.json"), in: lane, now: 0) else { return XCTFail("expected blocked") }
+        XCTAssertEqual(byJob, "1~1.json", "later held jobs name the file the job at fault got")
+        XCTAssertEqual(table.blocked.map(\.byJob), ["1~1.json"])
+        guard case .blocked = table.admit(try claimed("1.json"), in: lane, now: 0) else { return XCTFail("its namesake does not resume the lane") }
+        guard case .resumes(let job) = table.admit(try claimed("1~1.json"), in: lane, now: 0) else { return XCTFail("the file it got resumes the lane") }
+        XCTAssertEqual(job.name, "1~1.json")
+        table.blockerFiled(as: "1~2.json", in: lane)
+        XCTAssertTrue(table.blocked.isEmpty, "a lane that is not blocked is left as it is")
+    }
+
     func testSkipLetsTheLaneGoOnAfterAFailure() throws {
         var table = LaneTable(policy: .skip)
         _ = table.admit(try claimed("1.json"), in: lane, now: 0)

@@ -326,6 +326,62 @@ final class OrderedLaneTests: IntegrationTestCase {
         XCTAssertFalse(after.standardOutput.contains("BLOCKED"), after.standardOutput)
     }
 
+    /// A job at fault filed under a clash name, because an older job of its name is already
+    /// in failed/: its lane's marker and every `lane_blocked` line name the file it got, so
+    /// the operator requeues that one, and requeueing it (not its namesake) resumes the lane.
+    func testAJobAtFaultFiledUnderAClashNameIsTheOneItsLaneWaitsFor() throws {
+        let atFault = Self.name(2, lane: 0)
+        let gate = NSLock()
+        nonisolated(unsafe) var failedOnce = false
+        try makeSandbox(serverHandler: { request in
+            if request.header("Idempotency-Key") == atFault {
+                gate.lock()
+                defer { gate.unlock() }
+                if !failedOnce {
+                    failedOnce = true
+                    return .respond(status: 404)
+                }
+            }
+            return .respond(status: 204)
+        })
+        let spool = sandbox.spool
+        let failed = spool.appendingPathComponent("failed")
+        try FileManager.default.createDirectory(at: failed, withIntermediateDirectories: true)
+        let namesake = try JSONSerialization.data(withJSONObject: SpoolSandbox.job(url: "\(server.baseURL)/hooks/older"))
+        try namesake.write(to: failed.appendingPathComponent(atFault + ".json"))
+        try dropLaneJobs(0..<6)
+        try drain()
+
+        let filedAs = atFault + "~1.json"
+        assertJob(filedAs, isIn: "failed")
+        XCTAssertEqual(try Data(contentsOf: failed.appendingPathComponent(atFault + ".json")), namesake, "the namesake is untouched")
+        XCTAssertEqual(sandbox.jobs(in: "hold"), (3..<6).map { Self.name($0, lane: 0) + ".json" })
+        let own = try XCTUnwrap(assertAudit("lane_blocked", job: atFault).first)
+        XCTAssertEqual(own["blockedBy"] as? String, filedAs)
+        XCTAssertEqual(own["file"] as? String, filedAs)
+        for sequence in 3..<6 {
+            let line = try XCTUnwrap(assertAudit("lane_blocked", job: Self.name(sequence, lane: 0)).first)
+            XCTAssertEqual(line["blockedBy"] as? String, filedAs)
+            XCTAssertTrue((line["message"] as? String ?? "").contains("blocked by \(filedAs),"), "\(line)")
+        }
+        let status = try OutboundProcess.run(["status", "--spool", spool.path, "--config", sandbox.config.path])
+        XCTAssertTrue(status.standardOutput.contains("BLOCKED by \(filedAs)"), status.standardOutput)
+
+        // The job at fault requeued and the held ones released, by plain renames: the lane
+        // resumes with it and goes on in order.
+        try FileManager.default.removeItem(at: failed.appendingPathComponent(filedAs + ".reason"))
+        try FileManager.default.moveItem(at: failed.appendingPathComponent(filedAs), to: spool.appendingPathComponent("incoming/\(filedAs)"))
+        for name in sandbox.jobs(in: "hold") {
+            try FileManager.default.moveItem(at: spool.appendingPathComponent("hold/\(name)"), to: spool.appendingPathComponent("incoming/\(name)"))
+        }
+        try drain()
+        XCTAssertEqual(sandbox.jobs(in: "delivered").count, 6)
+        XCTAssertEqual(sandbox.jobs(in: "failed"), [atFault + ".json"], "only the namesake is left in failed/")
+        XCTAssertEqual(arrivals()["/hooks/lane-0"], [0, 1, 2, 2, 3, 4, 5].map { Self.name($0, lane: 0) })
+        let after = try OutboundProcess.run(["status", "--spool", spool.path, "--config", sandbox.config.path])
+        XCTAssertFalse(after.standardOutput.contains("BLOCKED"), after.standardOutput)
+    }
+
     /// Contract 2 and 14 together: a lane job that cannot be read for a moment (one EIO) goes
     /// back to incoming/ without a verdict, and the lane's later jobs wait for it instead of
     /// going ahead of it.

@@ -55,7 +55,7 @@ struct Filing {
     /// The file name in the claim area.
     let name: String
     let folder: SpoolFolder
-    let record: AuditRecord
+    var record: AuditRecord
     /// The `NAME.reason` file, for failed, refused and corrupt jobs.
     let sidecar: ReasonSidecar?
     /// Whether the job's `.state/` file goes when it leaves.

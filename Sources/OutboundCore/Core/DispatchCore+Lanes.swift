@@ -68,6 +68,13 @@ extension DispatchCore {
         }
     }
 
+    /// The shell filed the job at fault of `lane` under `name`, not its claim name (a job of
+    /// that name was already in failed/ or refused/): later `lane_blocked` lines and the
+    /// lane's resumption go by that name.
+    mutating func laneBlockerFiled(_ lane: LaneKey, as name: String) {
+        lanes.blockerFiled(as: name, in: lane)
+    }
+
     /// A job of a blocked lane was about to go to hold/, but the lane's marker is gone: the
     /// operator unblocked it. The lane accepts jobs again, this one first.
     mutating func laneUnblockedOnDisk(_ claimed: ClaimedJob, now: Double) -> [DispatchAction] {

@@ -205,6 +205,14 @@ struct LaneTable {
         store(lane, key)
     }
 
+    /// The job at fault of a blocked lane was filed under `name` (a clash name in failed/ or
+    /// refused/): the lane is blocked by that file, which is the one an operator requeues.
+    mutating func blockerFiled(as name: String, in key: LaneKey) {
+        guard var lane = lanes[key], case .blocked = lane.head else { return }
+        lane.head = .blocked(byJob: name)
+        store(lane, key)
+    }
+
     /// A lane is known to be blocked (its marker was found on disk).
     mutating func blockedFound(_ key: LaneKey, byJob: String) {
         var lane = lanes[key] ?? Lane()

@@ -128,9 +128,14 @@ struct OutcomeRecords {
     /// A job of a blocked lane on its way to hold/ (contract 14), its line naming the job at fault.
     func laneHold(_ claimed: ClaimedJob, byJob: String, at now: Double) -> Filing {
         var record = record(.laneBlocked, claimed, at: now)
+        Self.name(record: &record, blockedBy: byJob)
+        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes, origin: claimed.origin)
+    }
+
+    /// Names the job at fault on a held job's `lane_blocked` line.
+    static func name(record: inout AuditRecord, blockedBy byJob: String) {
         record.blockedBy = byJob
         record.message = "its lane is blocked by \(byJob), which ended in failed/ or refused/; held until that job is requeued or purged and this one released"
-        return Filing(name: claimed.name, folder: .hold, record: record, sidecar: nil, clearsState: false, bytes: claimed.bytes, origin: claimed.origin)
     }
 
     /// The line that says a lane is now blocked by `claimed` (the job at fault).

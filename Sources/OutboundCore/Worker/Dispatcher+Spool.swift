@@ -4,12 +4,14 @@ import Glibc
 /// lines that describe those moves before the moves are made, recovery and the deferred/ scan.
 extension Dispatcher {
     /// Queues a final move: sidecar written now, audit line queued, rename after the commit.
-    func file(_ filing: Filing) {
+    /// `settledName`: the name already given to it (a lane's job at fault, named by its
+    /// lane's marker).
+    func file(_ filing: Filing, settledAs settledName: String? = nil) {
         let folderPath = spool.path(filing.folder)
         do {
             // A sidecar needs its final name now; otherwise the no-replace rename at commit
             // finds out about a clash by itself, which saves two lookups per job.
-            let target = filing.sidecar == nil ? filing.name : try SpoolMover.freeName(for: filing.name, in: folderPath)
+            let target = try settledName ?? (filing.sidecar == nil ? filing.name : SpoolMover.freeName(for: filing.name, in: folderPath))
             try filing.sidecar?.write(beside: target, in: folderPath)
             if target == filing.name {
                 audit.append(filing.record)
@@ -26,6 +28,17 @@ extension Dispatcher {
             core.outcomeNotRecorded(filing.folder)
             spoolFault(error, claim: filing.name, origin: filing.origin)
         }
+    }
+
+    /// The name the job at fault `name` of a lane will have in the folder its filing among
+    /// `actions` goes to: its own, or the next free `~N` when a job of that name is there
+    /// already. Its own when that cannot be told: the filing then meets the error itself.
+    func nameForJobAtFault(_ name: String, filedBy actions: [DispatchAction]) -> String {
+        for action in actions {
+            guard case .file(let filing) = action, filing.name == name else { continue }
+            return (try? SpoolMover.freeName(for: name, in: spool.path(filing.folder))) ?? name
+        }
+        return name
     }
 
     /// Sets a job aside for a retry, in the order that keeps a crash from losing its attempts:

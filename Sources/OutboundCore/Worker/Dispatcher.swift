@@ -231,6 +231,8 @@ public final class Dispatcher {
         defer { if released.jobs > 0 { intake.releaseBytes(released.bytes, jobs: released.jobs) } }
         // The job at fault of a lane whose blocked marker could not be written: it goes back.
         var unmarked: String?
+        // Jobs at fault filed under another name than their claim's: claim name → filed name.
+        var blockersFiledAs: [String: String] = [:]
         for action in actions {
             if let unmarked, case .file(let filing) = action, filing.name == unmarked {
                 // Not filed without its lane's marker (see `blockLane`), nor counted.
@@ -240,8 +242,17 @@ public final class Dispatcher {
                 continue
             }
             switch action {
-            case .laneBlocked(let lane, let byJob, let record):
-                if !blockLane(lane, byJob: byJob, record: record) { unmarked = byJob }
+            case .laneBlocked(let lane, let byJob, var record):
+                // The marker and the lines name the file the job at fault gets in failed/ or
+                // refused/, which an operator requeues or purges: settled now, before its filing.
+                let filedAs = nameForJobAtFault(byJob, filedBy: actions)
+                if filedAs != byJob {
+                    blockersFiledAs[byJob] = filedAs
+                    core.laneBlockerFiled(lane, as: filedAs)
+                    record.blockedBy = filedAs
+                    record.file = filedAs
+                }
+                if !blockLane(lane, byJob: filedAs, record: record) { unmarked = byJob }
             case .startTransfer(let token, let claimed, let client):
                 do {
                     var request = builder.request(for: claimed.job, client: client)
@@ -253,7 +264,7 @@ public final class Dispatcher {
             case .queueAcceptedLine(let name, let job):
                 core.acceptedLineQueued(audit.append(.accepted(at: clock.now(), file: name, job: job)), forJobNamed: name)
             case .file(let filing):
-                file(filing)
+                file(filing, settledAs: blockersFiledAs[filing.name])
                 if filing.bytes > 0 { released = (released.bytes + filing.bytes, released.jobs + 1) }
             case .deferJob(let deferral):
                 deferJob(deferral)
@@ -268,7 +279,12 @@ public final class Dispatcher {
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
-            case .yieldToLaneOwner, .parkBehindRetry, .holdInBlockedLane, .laneUnblocked: performLaneAction(action)
+            case .holdInBlockedLane(var filing, let claimed):
+                if let byJob = filing.record.blockedBy, let filedAs = blockersFiledAs[byJob] {
+                    OutcomeRecords.name(record: &filing.record, blockedBy: filedAs)
+                }
+                performLaneAction(.holdInBlockedLane(filing, claimed: claimed))
+            case .yieldToLaneOwner, .parkBehindRetry, .laneUnblocked: performLaneAction(action)
             }
         }
     }
