@@ -283,11 +283,13 @@ final class OrderedLaneTests: IntegrationTestCase {
         }
     }
 
-    func testABlockedLaneHoldsItsLaterJobsThenRequeueAndReleaseCompleteItInOrder() throws {
+    /// A sandbox whose receiver answers the job `id` with a 404 the first time, and every
+    /// other request with a 204.
+    func makeSandbox(failingOnce id: String) throws {
         let gate = NSLock()
         nonisolated(unsafe) var failedOnce = false
         try makeSandbox(serverHandler: { request in
-            if request.header("Idempotency-Key") == Self.name(2, lane: 0) {
+            if request.header("Idempotency-Key") == id {
                 gate.lock()
                 defer { gate.unlock() }
                 if !failedOnce {
@@ -297,6 +299,10 @@ final class OrderedLaneTests: IntegrationTestCase {
             }
             return .respond(status: 204)
         })
+    }
+
+    func testABlockedLaneHoldsItsLaterJobsThenRequeueAndReleaseCompleteItInOrder() throws {
+        try makeSandbox(failingOnce: Self.name(2, lane: 0))
         try dropLaneJobs(0..<6)
         try sandbox.drop("other.json", job: laneJob(9, lane: 1).job)
         try drain()
@@ -331,19 +337,7 @@ final class OrderedLaneTests: IntegrationTestCase {
     /// the operator requeues that one, and requeueing it (not its namesake) resumes the lane.
     func testAJobAtFaultFiledUnderAClashNameIsTheOneItsLaneWaitsFor() throws {
         let atFault = Self.name(2, lane: 0)
-        let gate = NSLock()
-        nonisolated(unsafe) var failedOnce = false
-        try makeSandbox(serverHandler: { request in
-            if request.header("Idempotency-Key") == atFault {
-                gate.lock()
-                defer { gate.unlock() }
-                if !failedOnce {
-                    failedOnce = true
-                    return .respond(status: 404)
-                }
-            }
-            return .respond(status: 204)
-        })
+        try makeSandbox(failingOnce: atFault)
         let spool = sandbox.spool
         let failed = spool.appendingPathComponent("failed")
         try FileManager.default.createDirectory(at: failed, withIntermediateDirectories: true)

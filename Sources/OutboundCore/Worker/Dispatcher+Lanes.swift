@@ -3,8 +3,9 @@ import Glibc
 /// Ordered lanes (contract 14) in the shell: the lane-owner lock, blocked-lane markers, and
 /// jobs handed back to the lane owner.
 extension Dispatcher {
-    /// Carries out a lane action of the core.
-    func performLaneAction(_ action: DispatchAction) {
+    /// Carries out a lane action of the core. `blockersFiledAs`: jobs at fault of this batch
+    /// filed under another name than their claim's (claim name → filed name).
+    func performLaneAction(_ action: DispatchAction, blockersFiledAs: [String: String] = [:]) {
         switch action {
         case .yieldToLaneOwner(let name, let folder, let bytes):
             defer { if bytes > 0 { intake.releaseBytes(bytes) } }
@@ -27,7 +28,10 @@ extension Dispatcher {
                 // Left claimed, it would be in no lane: the lane would go on without it.
                 spoolFault(error, claim: name, origin: folder)
             }
-        case .holdInBlockedLane(let filing, let claimed):
+        case .holdInBlockedLane(var filing, let claimed):
+            if let byJob = filing.record.blockedBy, let filedAs = blockersFiledAs[byJob] {
+                OutcomeRecords.name(record: &filing.record, blockedBy: filedAs)
+            }
             if let lane = claimed.lane, !laneMarkers.isBlocked(lane) {
                 perform(core.laneUnblockedOnDisk(claimed, now: clock.now()))
             } else {
@@ -41,13 +45,34 @@ extension Dispatcher {
         }
     }
 
+    /// The name the job at fault `name` of a lane will have in the folder its filing among
+    /// `actions` goes to: its own, or the next free `~N` when a job of that name is there
+    /// already. Its own when that cannot be told: the filing then meets the error itself.
+    func nameForJobAtFault(_ name: String, filedBy actions: [DispatchAction]) -> String {
+        for action in actions {
+            guard case .file(let filing) = action, filing.name == name else { continue }
+            return (try? SpoolMover.freeName(for: name, in: spool.path(filing.folder))) ?? name
+        }
+        return name
+    }
+
     /// Blocks `lane` on disk, then writes `record`; false when the marker could not be
     /// written. Without its marker the lane would not be blocked for the next process (or for
     /// this one: a missing marker means the operator released it), so this process stops, and
     /// the job at fault goes back instead of to failed/ or refused/ (`perform`).
-    func blockLane(_ lane: LaneKey, byJob: String, record: AuditRecord) -> Bool {
+    ///
+    /// The marker and the line name the file the job at fault gets in failed/ or refused/,
+    /// `filedAs` (`nameForJobAtFault`), which is the one an operator requeues or purges; the
+    /// core is told when that is not its claim name `byJob`.
+    func blockLane(_ lane: LaneKey, byJob: String, filedAs: String, record: AuditRecord) -> Bool {
+        var record = record
+        if filedAs != byJob {
+            core.laneBlockerFiled(lane, as: filedAs)
+            record.blockedBy = filedAs
+            record.file = filedAs
+        }
         do {
-            try laneMarkers.block(lane, byJob: byJob, at: record.at)
+            try laneMarkers.block(lane, byJob: filedAs, at: record.at)
         } catch {
             // Written but not made durable (the folder's fsync failed), it would hold the lane's
             // jobs in hold/ behind a job at fault that goes back: gone, if it can be.

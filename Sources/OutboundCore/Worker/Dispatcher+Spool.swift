@@ -30,17 +30,6 @@ extension Dispatcher {
         }
     }
 
-    /// The name the job at fault `name` of a lane will have in the folder its filing among
-    /// `actions` goes to: its own, or the next free `~N` when a job of that name is there
-    /// already. Its own when that cannot be told: the filing then meets the error itself.
-    func nameForJobAtFault(_ name: String, filedBy actions: [DispatchAction]) -> String {
-        for action in actions {
-            guard case .file(let filing) = action, filing.name == name else { continue }
-            return (try? SpoolMover.freeName(for: name, in: spool.path(filing.folder))) ?? name
-        }
-        return name
-    }
-
     /// Sets a job aside for a retry, in the order that keeps a crash from losing its attempts:
     /// its state saved (on the filing thread), then its `deferred` line made durable, then its
     /// move into deferred/; the loop takes each step's end in `recordDeferralProgress`.

@@ -242,17 +242,10 @@ public final class Dispatcher {
                 continue
             }
             switch action {
-            case .laneBlocked(let lane, let byJob, var record):
-                // The marker and the lines name the file the job at fault gets in failed/ or
-                // refused/, which an operator requeues or purges: settled now, before its filing.
+            case .laneBlocked(let lane, let byJob, let record):
                 let filedAs = nameForJobAtFault(byJob, filedBy: actions)
-                if filedAs != byJob {
-                    blockersFiledAs[byJob] = filedAs
-                    core.laneBlockerFiled(lane, as: filedAs)
-                    record.blockedBy = filedAs
-                    record.file = filedAs
-                }
-                if !blockLane(lane, byJob: filedAs, record: record) { unmarked = byJob }
+                if filedAs != byJob { blockersFiledAs[byJob] = filedAs }
+                if !blockLane(lane, byJob: byJob, filedAs: filedAs, record: record) { unmarked = byJob }
             case .startTransfer(let token, let claimed, let client):
                 do {
                     var request = builder.request(for: claimed.job, client: client)
@@ -279,12 +272,8 @@ public final class Dispatcher {
             case .requestIntakePass: intake.requestPass()
             case .recoverOrphans: recoverOrphans()
             case .scanDeferredFolder: scanDeferredFolder()
-            case .holdInBlockedLane(var filing, let claimed):
-                if let byJob = filing.record.blockedBy, let filedAs = blockersFiledAs[byJob] {
-                    OutcomeRecords.name(record: &filing.record, blockedBy: filedAs)
-                }
-                performLaneAction(.holdInBlockedLane(filing, claimed: claimed))
-            case .yieldToLaneOwner, .parkBehindRetry, .laneUnblocked: performLaneAction(action)
+            case .yieldToLaneOwner, .parkBehindRetry, .holdInBlockedLane, .laneUnblocked:
+                performLaneAction(action, blockersFiledAs: blockersFiledAs)
             }
         }
     }
