@@ -29,173 +29,181 @@ public struct AuditRecord: Sendable {
     private var storage: Storage
 
     public var event: AuditEvent {
-        get { storage.event }
-        set { uniqueStorage().event = newValue }
+        get { storage.fields.event }
+        set { uniqueStorage().fields.event = newValue }
     }
 
     public var at: Double {
-        get { storage.at }
-        set { uniqueStorage().at = newValue }
+        get { storage.fields.at }
+        set { uniqueStorage().fields.at = newValue }
     }
 
     public var job: String? {
-        get { storage.job }
-        set { uniqueStorage().job = newValue }
+        get { storage.fields.job }
+        set { uniqueStorage().fields.job = newValue }
     }
 
     /// The job's file name, so an operator can find it in the spool.
     public var file: String? {
-        get { storage.file }
-        set { uniqueStorage().file = newValue }
+        get { storage.fields.file }
+        set { uniqueStorage().fields.file = newValue }
     }
 
     public var clientId: String? {
-        get { storage.clientId }
-        set { uniqueStorage().clientId = newValue }
+        get { storage.fields.clientId }
+        set { uniqueStorage().fields.clientId = newValue }
     }
 
     public var attempt: Int? {
-        get { storage.attempt }
-        set { uniqueStorage().attempt = newValue }
+        get { storage.fields.attempt }
+        set { uniqueStorage().fields.attempt = newValue }
     }
 
     public var method: String? {
-        get { storage.method }
-        set { uniqueStorage().method = newValue }
+        get { storage.fields.method }
+        set { uniqueStorage().fields.method = newValue }
     }
 
     /// Always `TargetURL.redacted`: no query string, no userinfo.
     public var url: String? {
-        get { storage.url }
-        set { uniqueStorage().url = newValue }
+        get { storage.fields.url }
+        set { uniqueStorage().fields.url = newValue }
     }
 
     public var status: Int? {
-        get { storage.status }
-        set { uniqueStorage().status = newValue }
+        get { storage.fields.status }
+        set { uniqueStorage().fields.status = newValue }
     }
 
     public var error: String? {
-        get { storage.error }
-        set { uniqueStorage().error = newValue }
+        get { storage.fields.error }
+        set { uniqueStorage().fields.error = newValue }
     }
 
     public var reason: String? {
-        get { storage.reason }
-        set { uniqueStorage().reason = newValue }
+        get { storage.fields.reason }
+        set { uniqueStorage().fields.reason = newValue }
     }
 
     public var message: String? {
-        get { storage.message }
-        set { uniqueStorage().message = newValue }
+        get { storage.fields.message }
+        set { uniqueStorage().fields.message = newValue }
     }
 
     public var ms: Int? {
-        get { storage.ms }
-        set { uniqueStorage().ms = newValue }
+        get { storage.fields.ms }
+        set { uniqueStorage().fields.ms = newValue }
     }
 
     public var bytes: Int? {
-        get { storage.bytes }
-        set { uniqueStorage().bytes = newValue }
+        get { storage.fields.bytes }
+        set { uniqueStorage().fields.bytes = newValue }
     }
 
     public var bodySha256: String? {
-        get { storage.bodySha256 }
-        set { uniqueStorage().bodySha256 = newValue }
+        get { storage.fields.bodySha256 }
+        set { uniqueStorage().fields.bodySha256 = newValue }
     }
 
     public var nextAttemptAt: Double? {
-        get { storage.nextAttemptAt }
-        set { uniqueStorage().nextAttemptAt = newValue }
+        get { storage.fields.nextAttemptAt }
+        set { uniqueStorage().fields.nextAttemptAt = newValue }
     }
 
     public var pid: Int? {
-        get { storage.pid }
-        set { uniqueStorage().pid = newValue }
+        get { storage.fields.pid }
+        set { uniqueStorage().fields.pid = newValue }
     }
 
     public var version: String? {
-        get { storage.version }
-        set { uniqueStorage().version = newValue }
+        get { storage.fields.version }
+        set { uniqueStorage().fields.version = newValue }
     }
 
     /// Extra counters on `stopped` and `recovered` lines.
     public var count: Int? {
-        get { storage.count }
-        set { uniqueStorage().count = newValue }
+        get { storage.fields.count }
+        set { uniqueStorage().fields.count = newValue }
     }
 
     /// `token` lines: the issued token's lifetime in seconds.
     public var expiresIn: Int? {
-        get { storage.expiresIn }
-        set { uniqueStorage().expiresIn = newValue }
+        get { storage.fields.expiresIn }
+        set { uniqueStorage().fields.expiresIn = newValue }
     }
 
     /// `token` lines: the OAuth error code the token endpoint answered with.
     public var oauthError: String? {
-        get { storage.oauthError }
-        set { uniqueStorage().oauthError = newValue }
+        get { storage.fields.oauthError }
+        set { uniqueStorage().fields.oauthError = newValue }
     }
 
     /// On an outcome line: requests put on the wire in that attempt, written only when more
     /// than 1 (libcurl resent the request once on another connection).
     public var sends: Int? {
-        get { storage.sends }
-        set { uniqueStorage().sends = newValue }
+        get { storage.fields.sends }
+        set { uniqueStorage().fields.sends = newValue }
     }
 
     /// On `destination_down` / `destination_up`: "scheme://host:port".
     public var destination: String? {
-        get { storage.destination }
-        set { uniqueStorage().destination = newValue }
+        get { storage.fields.destination }
+        set { uniqueStorage().fields.destination = newValue }
     }
 
     /// On `destination_down` / `destination_up`: the consecutive failures that opened it.
     public var failures: Int? {
-        get { storage.failures }
-        set { uniqueStorage().failures = newValue }
+        get { storage.fields.failures }
+        set { uniqueStorage().fields.failures = newValue }
     }
 
     /// On `destination_down`: how long it stays down before one probe, in milliseconds.
     public var cooldownMs: Int? {
-        get { storage.cooldownMs }
-        set { uniqueStorage().cooldownMs = newValue }
+        get { storage.fields.cooldownMs }
+        set { uniqueStorage().fields.cooldownMs = newValue }
     }
 
     /// On `lane_blocked`: the file name of the job whose failure or refusal blocks the lane.
     public var blockedBy: String? {
-        get { storage.blockedBy }
-        set { uniqueStorage().blockedBy = newValue }
+        get { storage.fields.blockedBy }
+        set { uniqueStorage().fields.blockedBy = newValue }
     }
 
     /// On operator lines: the user name of whoever ran the command.
     public var by: String? {
-        get { storage.by }
-        set { uniqueStorage().by = newValue }
+        get { storage.fields.by }
+        set { uniqueStorage().fields.by = newValue }
     }
 
     /// On `requeued`, `held`, `released`, `purged`: the folder the job left.
     public var from: String? {
-        get { storage.from }
-        set { uniqueStorage().from = newValue }
+        get { storage.fields.from }
+        set { uniqueStorage().fields.from = newValue }
     }
 
     /// On `enqueued` by `replay`: the file the job was replayed from.
     public var replayOf: String? {
-        get { storage.replayOf }
-        set { uniqueStorage().replayOf = newValue }
+        get { storage.fields.replayOf }
+        set { uniqueStorage().fields.replayOf = newValue }
     }
 
     /// The storage is shared by copies until one of them changes a field.
     private mutating func uniqueStorage() -> Storage {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
         return storage
     }
 
     /// The fields. Changed only through `uniqueStorage()`, when no other copy shares it, which
     /// is what makes the unchecked `Sendable` safe: a shared box is never written.
     private final class Storage: @unchecked Sendable {
+        var fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    private struct Fields {
         var event: AuditEvent
         var at: Double
         var job: String?
@@ -225,47 +233,10 @@ public struct AuditRecord: Sendable {
         var by: String?
         var from: String?
         var replayOf: String?
-
-        init(event: AuditEvent, at: Double) {
-            self.event = event
-            self.at = at
-        }
-
-        func copy() -> Storage {
-            let copy = Storage(event: event, at: at)
-            copy.job = job
-            copy.file = file
-            copy.clientId = clientId
-            copy.attempt = attempt
-            copy.method = method
-            copy.url = url
-            copy.status = status
-            copy.error = error
-            copy.reason = reason
-            copy.message = message
-            copy.ms = ms
-            copy.bytes = bytes
-            copy.bodySha256 = bodySha256
-            copy.nextAttemptAt = nextAttemptAt
-            copy.pid = pid
-            copy.version = version
-            copy.count = count
-            copy.expiresIn = expiresIn
-            copy.oauthError = oauthError
-            copy.sends = sends
-            copy.destination = destination
-            copy.failures = failures
-            copy.cooldownMs = cooldownMs
-            copy.blockedBy = blockedBy
-            copy.by = by
-            copy.from = from
-            copy.replayOf = replayOf
-            return copy
-        }
     }
 
     public init(_ event: AuditEvent, at: Double) {
-        storage = Storage(event: event, at: at)
+        storage = Storage(Fields(event: event, at: at))
     }
 
     /// A line about one job, read from the claim-area file `file`: its id, client ID (if

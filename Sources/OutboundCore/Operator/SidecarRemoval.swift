@@ -8,7 +8,7 @@ import Dispatch
 /// batch's reads and renames, that wait no longer adds to the command's time. Removing a
 /// sidecar late is safe: its job has already left the folder, and a dispatcher filing the
 /// job there again sees the old sidecar still present and takes a `~N` name.
-final class SidecarRemoval: @unchecked Sendable {
+final class SidecarRemoval {
     /// One batch at a time, in order; each batch is removed four at a time.
     private let queue = DispatchQueue(label: "outbound.sidecar-removal")
     private let pending = DispatchGroup()

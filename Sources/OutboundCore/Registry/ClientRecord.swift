@@ -6,35 +6,35 @@ public enum ClientStatus: String, Sendable, CaseIterable {
 
 /// One partner application's client record from `Config/clients.json`.
 ///
-/// Its fields live in one shared box, as a `Job`'s do: every claimed job carries its client's
+/// Its fields live in one `SharedBox`, as a `Job`'s do: every claimed job carries its client's
 /// record from the gate to its outcome, and a copy then takes one reference, not one for each
 /// string, set and array.
 public struct ClientRecord: Sendable, Equatable {
-    private let box: Box
+    private let box: SharedBox<Fields>
 
-    public var clientId: String { box.fields.clientId }
-    public var application: String { box.fields.application }
-    public var environment: Environment { box.fields.environment }
-    public var status: ClientStatus { box.fields.status }
+    public var clientId: String { box.value.clientId }
+    public var application: String { box.value.application }
+    public var environment: Environment { box.value.environment }
+    public var status: ClientStatus { box.value.status }
     /// nil: the record lists no scopes and any `service` (or none) is in scope.
-    public var scopes: Set<String>? { box.fields.scopes }
-    public var endpoints: [Endpoint] { box.fields.endpoints }
+    public var scopes: Set<String>? { box.value.scopes }
+    public var endpoints: [Endpoint] { box.value.endpoints }
     /// Mutual TLS: absolute paths of this client's certificate and key.
-    public var certFile: String? { box.fields.certFile }
-    public var keyFile: String? { box.fields.keyFile }
+    public var certFile: String? { box.value.certFile }
+    public var keyFile: String? { box.value.keyFile }
     /// OAuth 2.0 client credentials (section 12): when set, every call carries a bearer token.
-    public var auth: OAuthClientAuth? { box.fields.auth }
+    public var auth: OAuthClientAuth? { box.value.auth }
 
     public init(clientId: String, application: String, environment: Environment, status: ClientStatus,
                 scopes: Set<String>?, endpoints: [Endpoint], certFile: String? = nil, keyFile: String? = nil,
                 auth: OAuthClientAuth? = nil) {
-        box = Box(Fields(clientId: clientId, application: application, environment: environment, status: status,
-                         scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth))
+        box = SharedBox(Fields(clientId: clientId, application: application, environment: environment, status: status,
+                               scopes: scopes, endpoints: endpoints, certFile: certFile, keyFile: keyFile, auth: auth))
     }
 
     /// Equal when every field is: two loads of the same file give equal records.
     public static func == (lhs: ClientRecord, rhs: ClientRecord) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+        lhs.box === rhs.box || lhs.box.value == rhs.box.value
     }
 
     private struct Fields: Sendable, Equatable {
@@ -47,12 +47,6 @@ public struct ClientRecord: Sendable, Equatable {
         let certFile: String?
         let keyFile: String?
         let auth: OAuthClientAuth?
-    }
-
-    /// The box: set once, never changed, so sharing it between copies is safe on any thread.
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
     }
 }
 

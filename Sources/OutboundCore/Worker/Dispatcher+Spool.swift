@@ -13,15 +13,11 @@ extension Dispatcher {
             // finds out about a clash by itself, which saves two lookups per job.
             let target = try settledName ?? (filing.sidecar == nil ? filing.name : SpoolMover.freeName(for: filing.name, in: folderPath))
             try filing.sidecar?.write(beside: target, in: folderPath)
-            if target == filing.name {
-                audit.append(filing.record)
-            } else {
-                // A name settled now is the one its line gives (a clash at the rename, another
-                // process taking it meanwhile, still picks the next).
-                var record = filing.record
-                record.file = target
-                audit.append(record)
-            }
+            // A name settled now is the one its line gives (a clash at the rename, another
+            // process taking it meanwhile, still picks the next).
+            var record = filing.record
+            if target != filing.name { record.file = target }
+            audit.append(record)
             moves.add(FileMove(name: filing.name, to: filing.folder, target: target, sidecar: filing.sidecar,
                                clearsState: filing.clearsState))
         } catch {
